@@ -1,0 +1,4 @@
+#ifndef BALLAST_CXLSXWRITER_SHIM_H
+#define BALLAST_CXLSXWRITER_SHIM_H
+#include <xlsxwriter.h>
+#endif

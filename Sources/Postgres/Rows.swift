@@ -1,0 +1,83 @@
+internal import CLibPQ
+
+/// Owns one `PGresult` and frees it exactly once.
+final class ResultHandle {
+    let pointer: OpaquePointer
+    let columnNames: [String]
+
+    init(_ pointer: OpaquePointer) {
+        self.pointer = pointer
+        let count = Int(PQnfields(pointer))
+        columnNames = (0..<count).map { String(cString: PQfname(pointer, Int32($0))) }
+    }
+
+    deinit { PQclear(pointer) }
+
+    func text(row: Int, column: Int) -> String? {
+        if PQgetisnull(pointer, Int32(row), Int32(column)) == 1 { return nil }
+        return String(cString: PQgetvalue(pointer, Int32(row), Int32(column)))
+    }
+}
+
+/// The rows a query returned, fully received.
+public struct Rows: RandomAccessCollection {
+    let handle: ResultHandle?
+
+    /// The result's column names in order.
+    public var columns: [String] { handle?.columnNames ?? [] }
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { handle.map { Int(PQntuples($0.pointer)) } ?? 0 }
+    public subscript(position: Int) -> Row { Row(handle: handle!, index: position) }
+}
+
+/// One row of a result; columns are read by name or position and decoded by type.
+public struct Row {
+    let handle: ResultHandle
+    let index: Int
+
+    /// The result's column names in order.
+    public var columns: [String] { handle.columnNames }
+
+    /// The raw text of column `position`, nil for SQL NULL.
+    public func text(at position: Int) -> String? {
+        handle.text(row: index, column: position)
+    }
+
+    /// The raw text of the named column, nil for SQL NULL.
+    public func text(_ column: String) throws(PostgresError) -> String? {
+        handle.text(row: index, column: try position(of: column))
+    }
+
+    /// Decodes the named column; throws `unexpectedNull` for NULL.
+    public func decode<T: PostgresDecodable>(_ column: String, as type: T.Type = T.self) throws(PostgresError) -> T {
+        guard let text = try text(column) else {
+            throw PostgresError(code: .unexpectedNull, message: "column '\(column)' is NULL")
+        }
+        return try T(postgresText: text)
+    }
+
+    /// Decodes the named column, nil for NULL.
+    public func decode<T: PostgresDecodable>(_ column: String, as type: T?.Type = T?.self) throws(PostgresError)
+        -> T?
+    {
+        guard let text = try text(column) else { return nil }
+        return try T(postgresText: text)
+    }
+
+    /// Decodes column `position`; throws `unexpectedNull` for NULL.
+    public func decode<T: PostgresDecodable>(at position: Int, as type: T.Type = T.self) throws(PostgresError) -> T {
+        guard let text = text(at: position) else {
+            throw PostgresError(code: .unexpectedNull, message: "column \(position) is NULL")
+        }
+        return try T(postgresText: text)
+    }
+
+    private func position(of column: String) throws(PostgresError) -> Int {
+        guard let position = handle.columnNames.firstIndex(of: column) else {
+            throw PostgresError(
+                code: .noSuchColumn,
+                message: "no column '\(column)' in result (has: \(handle.columnNames.joined(separator: ", ")))")
+        }
+        return position
+    }
+}

@@ -1,0 +1,96 @@
+internal import CXlsxWriter
+public import Foundation
+
+/// A value for one cell.
+public enum CellValue: Sendable, Equatable {
+    /// A number (xlsx stores IEEE doubles; write exact decimals through `Double(decimalString)`).
+    case number(Double)
+    /// Text.
+    case string(String)
+    /// A timestamp, stored as an Excel serial date in UTC.
+    case date(Date)
+    /// TRUE or FALSE.
+    case bool(Bool)
+    /// A formula with the value it evaluates to, shown by readers that do not recalculate.
+    case formula(String, cached: Double)
+    /// An empty cell (useful to carry a format).
+    case blank
+}
+
+/// One worksheet of a `Workbook`.
+public final class Sheet {
+    /// The sheet's name.
+    public let name: String
+    let pointer: UnsafeMutablePointer<lxw_worksheet>
+    private unowned let workbook: Workbook
+
+    init(name: String, pointer: UnsafeMutablePointer<lxw_worksheet>, workbook: Workbook) {
+        self.name = name
+        self.pointer = pointer
+        self.workbook = workbook
+    }
+
+    /// Writes `value` at zero-based (`row`, `column`).
+    public func write(_ value: CellValue, row: Int, column: Int, format: CellFormat? = nil) throws(WorkbookError) {
+        guard row >= 0, row < Workbook.maxRows, column >= 0, column < Workbook.maxColumns else {
+            throw WorkbookError(code: 0, message: "cell (\(row), \(column)) is outside a sheet on '\(name)'")
+        }
+        let f = try workbook.lxwFormat(format)
+        let r = UInt32(row)
+        let c = UInt16(column)
+        let result: lxw_error
+        switch value {
+        case .number(let number):
+            result = number.isFinite ? worksheet_write_number(pointer, r, c, number, f) : worksheet_write_blank(pointer, r, c, f)
+        case .string(let text):
+            result = text.isEmpty ? worksheet_write_blank(pointer, r, c, f) : worksheet_write_string(pointer, r, c, text, f)
+        case .date(let date):
+            result = worksheet_write_number(pointer, r, c, Self.excelSerial(date), f)
+        case .bool(let flag):
+            result = worksheet_write_boolean(pointer, r, c, flag ? 1 : 0, f)
+        case .formula(let formula, let cached):
+            result = worksheet_write_formula_num(pointer, r, c, formula, f, cached)
+        case .blank:
+            result = worksheet_write_blank(pointer, r, c, f)
+        }
+        try check(result, "writing cell (\(row), \(column)) on '\(name)'")
+    }
+
+    /// Writes a row of values starting at column 0, each with the format at the same position.
+    public func writeRow(_ values: [CellValue], row: Int, formats: [CellFormat?] = []) throws(WorkbookError) {
+        for (column, value) in values.enumerated() {
+            try write(value, row: row, column: column, format: column < formats.count ? formats[column] : nil)
+        }
+    }
+
+    /// Sets the width (in characters) and default format of columns `first...last`.
+    public func setColumns(_ first: Int, _ last: Int, width: Double, format: CellFormat? = nil) throws(WorkbookError) {
+        try check(
+            worksheet_set_column(pointer, UInt16(first), UInt16(last), width, try workbook.lxwFormat(format)),
+            "setting columns \(first)–\(last) on '\(name)'")
+    }
+
+    /// Sets the format of a whole row (e.g. a header row).
+    public func setRow(_ row: Int, height: Double = 15, format: CellFormat?) throws(WorkbookError) {
+        try check(
+            worksheet_set_row(pointer, UInt32(row), height, try workbook.lxwFormat(format)),
+            "setting row \(row) on '\(name)'")
+    }
+
+    /// Keeps rows above `row` and columns left of `column` in view while scrolling.
+    public func freezePanes(row: Int, column: Int = 0) {
+        worksheet_freeze_panes(pointer, UInt32(row), UInt16(column))
+    }
+
+    /// Adds filter buttons over the given range (header row first).
+    public func autofilter(firstRow: Int, firstColumn: Int, lastRow: Int, lastColumn: Int) throws(WorkbookError) {
+        try check(
+            worksheet_autofilter(pointer, UInt32(firstRow), UInt16(firstColumn), UInt32(lastRow), UInt16(lastColumn)),
+            "setting the autofilter on '\(name)'")
+    }
+
+    /// Days since 1899-12-30, Excel's serial date, for a UTC instant.
+    static func excelSerial(_ date: Date) -> Double {
+        date.timeIntervalSince1970 / 86_400 + 25_569
+    }
+}
