@@ -69,6 +69,12 @@ public struct Query: Sendable, ExpressibleByStringInterpolation, CustomStringCon
             sql += "$\(binds.count)"
         }
 
+        /// An optional value: NULL when nil, otherwise the next `$n` bind.
+        public mutating func appendInterpolation<Value: PostgresEncodable>(_ value: Value?) {
+            binds.append(value?.postgresText ?? nil)
+            sql += "$\(binds.count)"
+        }
+
         /// An identifier (table or column name), double-quoted and escaped.
         public mutating func appendInterpolation(identifier: String) {
             sql += "\"" + identifier.replacingOccurrences(of: "\"", with: "\"\"") + "\""

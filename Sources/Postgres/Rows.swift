@@ -8,7 +8,7 @@ final class ResultHandle {
     init(_ pointer: OpaquePointer) {
         self.pointer = pointer
         let count = Int(PQnfields(pointer))
-        columnNames = (0..<count).map { String(cString: PQfname(pointer, Int32($0))) }
+        columnNames = (0..<count).map { PQfname(pointer, Int32($0)).map { String(cString: $0) } ?? "" }
     }
 
     deinit { PQclear(pointer) }

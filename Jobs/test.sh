@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# The whole test suite: installs what is missing, builds, then runs every test
+# against a private PostgreSQL cluster that is started and removed here.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+Jobs/lib/install-deps.sh --with-openpyxl
+swift build --build-tests
+Jobs/with-private-postgres.sh swift test --skip-build --disable-xctest "$@"

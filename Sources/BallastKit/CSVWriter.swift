@@ -1,0 +1,120 @@
+public import Foundation
+import Postgres
+
+/// One CSV cell.
+public enum CSVField: Sendable, Equatable {
+    /// Text from anywhere (a symbol, a venue message): quoted as needed and
+    /// neutralised if a spreadsheet would read it as a formula.
+    case text(String)
+    /// An exact decimal or integer, written as given.
+    case number(String)
+    /// An instant, written as ISO 8601 UTC (`2026-11-25T06:17:00.123456Z`).
+    case timestamp(Date)
+    /// `true` or `false`.
+    case bool(Bool)
+    /// Nothing (SQL NULL).
+    case empty
+}
+
+/// Writes RFC 4180 CSV (UTF-8, CRLF line ends) to a file, all at once or not at all:
+/// rows go to `<path>.partial`, which `close()` renames to `path`.
+public final class CSVWriter {
+    /// The final path.
+    public let path: String
+    private let partialPath: String
+    private var handle: FileHandle?
+    private var buffer: [UInt8] = []
+    /// Rows written so far (header included).
+    public private(set) var rows = 0
+
+    /// Starts a CSV file at `path` (replaced on `close()`).
+    public init(path: String) throws {
+        self.path = path
+        self.partialPath = path + ".partial"
+        guard FileManager.default.createFile(atPath: partialPath, contents: nil) else {
+            throw BallastError.invalidInput("cannot create \(partialPath)")
+        }
+        handle = try FileHandle(forWritingTo: URL(fileURLWithPath: partialPath))
+        buffer.reserveCapacity(1 << 16)
+    }
+
+    deinit {
+        if handle != nil {
+            try? handle?.close()
+            try? FileManager.default.removeItem(atPath: partialPath)
+        }
+    }
+
+    /// Appends one row.
+    public func writeRow(_ fields: [CSVField]) throws {
+        for (index, field) in fields.enumerated() {
+            if index > 0 { buffer.append(UInt8(ascii: ",")) }
+            append(field)
+        }
+        buffer.append(13)
+        buffer.append(10)
+        rows += 1
+        if buffer.count >= 1 << 16 { try flush() }
+    }
+
+    /// Appends a header row of column names.
+    public func writeHeader(_ names: [String]) throws {
+        try writeRow(names.map(CSVField.text))
+    }
+
+    /// Finishes the file and moves it into place.
+    public func close() throws {
+        try flush()
+        try handle?.close()
+        handle = nil
+        if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
+        try FileManager.default.moveItem(atPath: partialPath, toPath: path)
+    }
+
+    /// Drops the partial file.
+    public func discard() {
+        try? handle?.close()
+        handle = nil
+        try? FileManager.default.removeItem(atPath: partialPath)
+    }
+
+    private func flush() throws {
+        guard !buffer.isEmpty, let handle else { return }
+        try handle.write(contentsOf: buffer)
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    private func append(_ field: CSVField) {
+        switch field {
+        case .text(let text): appendText(Self.neutralised(text))
+        case .number(let digits): buffer.append(contentsOf: digits.utf8)
+        case .timestamp(let date): buffer.append(contentsOf: Timestamp.iso8601(date).utf8)
+        case .bool(let flag): buffer.append(contentsOf: (flag ? "true" : "false").utf8)
+        case .empty: break
+        }
+    }
+
+    private func appendText(_ text: String) {
+        let needsQuotes = text.utf8.contains { $0 == 44 || $0 == 34 || $0 == 10 || $0 == 13 }
+        guard needsQuotes else {
+            buffer.append(contentsOf: text.utf8)
+            return
+        }
+        buffer.append(34)
+        for byte in text.utf8 {
+            if byte == 34 { buffer.append(34) }
+            buffer.append(byte)
+        }
+        buffer.append(34)
+    }
+
+    /// Text a spreadsheet would run as a formula (`= + - @`, tab, CR first)
+    /// gets a leading apostrophe, so it is shown as text and never evaluated.
+    public static func neutralised(_ text: String) -> String {
+        guard let first = text.utf8.first else { return text }
+        switch first {
+        case UInt8(ascii: "="), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "@"), 9, 13: return "'" + text
+        default: return text
+        }
+    }
+}

@@ -1,0 +1,16 @@
+public import BallastCore
+public import Postgres
+
+extension ExactDecimal: PostgresEncodable, PostgresDecodable {
+    /// The value as `numeric` input text, every digit kept.
+    public var postgresText: String? { description }
+
+    /// Reads `numeric` output text exactly; `NaN` and out-of-range values are decoding errors.
+    public init(postgresText: String) throws(PostgresError) {
+        do {
+            self = try ExactDecimal(parsing: postgresText)
+        } catch {
+            throw PostgresError(code: .decodingFailed, message: "numeric \(error)")
+        }
+    }
+}
