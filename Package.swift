@@ -14,7 +14,6 @@ let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: 
 let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
 let mustache = Target.Dependency.product(name: "Mustache", package: "swift-mustache")
 let toml = Target.Dependency.product(name: "TOMLKit", package: "TOMLKit")
-let flyingFox = Target.Dependency.product(name: "FlyingFox", package: "FlyingFox")
 
 let package = Package(
     name: "Ballast",
@@ -27,7 +26,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
-        .package(url: "https://github.com/swhitty/FlyingFox.git", from: "0.27.1"),
     ],
     targets: [
         // MARK: Executable
@@ -62,11 +60,13 @@ let package = Package(
 
         /// Simulated venues speaking a venue dialect on loopback: matching, latency, faults, replay.
         .target(
-            name: "Simulator", dependencies: ["BallastCore", "Digest", flyingFox, logging],
+            name: "Simulator", dependencies: ["BallastCore", "Digest", "LoopbackHTTP", logging],
             swiftSettings: swiftSettings),
 
         // MARK: Adapters (the only modules that touch C)
 
+        /// A small HTTP/1.1 server with socket-level faults, for simulated venues and tests.
+        .target(name: "LoopbackHTTP", swiftSettings: swiftSettings),
         /// HTTP request and response values and the transport protocol venues talk through.
         .target(name: "Transport", swiftSettings: swiftSettings),
         /// PostgreSQL over libpq: binds, rows, transactions, COPY, named SQLSTATEs.
@@ -90,7 +90,7 @@ let package = Package(
         /// Shared by tests: the private PostgreSQL, a loopback HTTP server, openpyxl read-back.
         .target(
             name: "BallastTesting",
-            dependencies: ["Postgres", "BallastKit", logging, flyingFox],
+            dependencies: ["Postgres", "BallastKit", "LoopbackHTTP", logging],
             swiftSettings: swiftSettings),
 
         // MARK: Tests
@@ -101,7 +101,7 @@ let package = Package(
             name: "PostgresTests", dependencies: ["Postgres", "BallastTesting", logging],
             swiftSettings: swiftSettings),
         .testTarget(
-            name: "CurlHTTPTests", dependencies: ["CurlHTTP", "Transport", "BallastTesting", flyingFox],
+            name: "CurlHTTPTests", dependencies: ["CurlHTTP", "Transport", "LoopbackHTTP", "BallastTesting"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "WorkbookTests", dependencies: ["Workbook", "BallastTesting"], swiftSettings: swiftSettings),

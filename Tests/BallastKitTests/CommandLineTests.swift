@@ -1,0 +1,92 @@
+import BallastTesting
+import Foundation
+import Testing
+
+/// Runs the built `ballast` executable as an operator would.
+enum BallastBinary {
+    static var url: URL {
+        // Tests/BallastKitTests/CommandLineTests.swift → package root → .build/debug/ballast
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        return root.appendingPathComponent(".build/debug/ballast")
+    }
+
+    struct Outcome {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+    }
+
+    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Outcome {
+        let process = Process()
+        process.executableURL = url
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        env.merge(environment) { $1 }
+        process.environment = env
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Outcome(
+            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+            stderr: String(decoding: stderr, as: UTF8.self))
+    }
+}
+
+@Suite struct CommandLineTests {
+    @Test func helpListsTheCommands() throws {
+        let outcome = try BallastBinary.run(["--help"])
+        #expect(outcome.status == 0)
+        for command in ["run", "db", "bench"] { #expect(outcome.stdout.contains(command)) }
+    }
+
+    @Test func migrateTwiceSaysUpToDate() throws {
+        let url = try TestDatabase.empty()
+        let first = try BallastBinary.run(["db", "migrate", "--database", url])
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stdout.contains("Applied"))
+        let second = try BallastBinary.run(["db", "migrate"], environment: ["BALLAST_DATABASE_URL": url])
+        #expect(second.status == 0)
+        #expect(second.stdout.contains("Schema is up to date."))
+        let status = try BallastBinary.run(["db", "status", "--database", url])
+        #expect(status.stdout.contains("0001_schema  applied"))
+    }
+
+    @Test func unreachableDatabaseExitsUnavailableWithAHint() throws {
+        let outcome = try BallastBinary.run(
+            ["db", "migrate", "--database", "postgresql://x@127.0.0.1:1/none?connect_timeout=2"])
+        #expect(outcome.status == 69)
+        #expect(outcome.stderr.contains("BALLAST_DATABASE_URL"))
+    }
+
+    @Test func badOptionsExitWithUsage() throws {
+        let outcome = try BallastBinary.run(["db", "migrate", "--log-level", "loud"])
+        #expect(outcome.status == 64)
+        #expect(outcome.stderr.contains("--log-level"))
+    }
+
+    @Test func jsonLogsAreOneObjectPerLine() throws {
+        let url = try TestDatabase.empty()
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("ballast-out-\(UUID().uuidString)")
+        let outcome = try BallastBinary.run(["run", "--database", url, "--out", out.path, "--log-format", "json"])
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        let lines = outcome.stderr.split(separator: "\n")
+        #expect(!lines.isEmpty)
+        for line in lines {
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            #expect(object?["msg"] != nil && object?["level"] != nil)
+        }
+        // The run wrote its folder (and no .partial one).
+        let folder = outcome.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(FileManager.default.fileExists(atPath: folder + "/schema.xlsx"))
+        #expect(FileManager.default.fileExists(atPath: folder + "/schema.csv"))
+        #expect(!FileManager.default.fileExists(atPath: folder + ".partial"))
+        let dump = try Openpyxl.inspect(folder + "/schema.xlsx")
+        #expect(dump.sheets.map(\.name) == ["Schema", "Tables"])
+    }
+}

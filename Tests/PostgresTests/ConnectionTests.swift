@@ -1,0 +1,150 @@
+import BallastTesting
+import Foundation
+import Logging
+import Postgres
+import Testing
+
+@Suite struct ConnectionTests {
+    @Test func awkwardStringsTravelIntactThroughBinds() throws {
+        let connection = try TestDatabase.connect(try TestDatabase.empty())
+        defer { connection.close() }
+        let awkward = [
+            "O'Reilly", #"back\slash"#, "double \"quote\"", "tab\there", "new\nline", "ünïcödé ✓ 日本語 🚀",
+            "'; DROP TABLE x; --", "$1", "", "   ", #"\x00"#, "e'\\n'",
+        ]
+        for text in awkward {
+            let row = try connection.query("SELECT \(text)::text AS echoed, length(\(text)) AS n").first!
+            #expect(try row.decode("echoed", as: String.self) == text)
+            #expect(try row.decode("n", as: Int.self) == text.count)
+        }
+        try connection.execute("CREATE TABLE notes (body text)")
+        for text in awkward { try connection.execute("INSERT INTO notes VALUES (\(text))") }
+        let stored = try connection.query("SELECT body FROM notes").map { try $0.decode("body", as: String.self) }
+        #expect(Set(stored) == Set(awkward))
+    }
+
+    @Test func nullsAndTypesDecode() throws {
+        let connection = try TestDatabase.connect(try TestDatabase.empty())
+        defer { connection.close() }
+        let when = Date(timeIntervalSince1970: 1_764_051_420.123456)
+        let missing: String? = nil
+        let row = try connection.query(
+            """
+            SELECT \(missing)::text AS nothing, \(42)::int AS answer, \(true)::bool AS yes,
+                   \(when)::timestamptz AS at, \(Int64.max)::bigint AS big, 0.1::float8 AS f
+            """
+        ).first!
+        #expect(try row.decode("nothing", as: String?.self) == nil)
+        #expect(throws: PostgresError.self) { try row.decode("nothing", as: String.self) }
+        #expect(try row.decode("answer", as: Int.self) == 42)
+        #expect(try row.decode("yes", as: Bool.self))
+        let at: Date = try row.decode("at")
+        #expect(abs(at.timeIntervalSince1970 - when.timeIntervalSince1970) < 0.000_001)
+        #expect(try row.decode("big", as: Int64.self) == Int64.max)
+        #expect(try row.decode("f", as: Double.self) == 0.1)
+        let error = #expect(throws: PostgresError.self) { try row.decode("missing_column", as: Int.self) }
+        #expect(error?.code == .noSuchColumn)
+    }
+
+    @Test func transactionRollsBackWhenBodyThrows() throws {
+        struct Boom: Error {}
+        let connection = try TestDatabase.connect(try TestDatabase.empty())
+        defer { connection.close() }
+        try connection.execute("CREATE TABLE t (n int)")
+        #expect(throws: Boom.self) {
+            try connection.withTransaction {
+                try connection.execute("INSERT INTO t VALUES (1)")
+                try connection.execute("INSERT INTO t VALUES (2)")
+                throw Boom()
+            }
+        }
+        #expect(try connection.query("SELECT count(*) AS n FROM t").first!.decode("n", as: Int.self) == 0)
+        try connection.withTransaction { try connection.execute("INSERT INTO t VALUES (3)") }
+        #expect(try connection.query("SELECT count(*) AS n FROM t").first!.decode("n", as: Int.self) == 1)
+    }
+
+    @Test func uniqueViolationIsNamed() throws {
+        let connection = try TestDatabase.connect(try TestDatabase.empty())
+        defer { connection.close() }
+        try connection.execute("CREATE TABLE k (id text PRIMARY KEY)")
+        try connection.execute("INSERT INTO k VALUES (\("a"))")
+        let error = #expect(throws: PostgresError.self) { try connection.execute("INSERT INTO k VALUES (\("a"))") }
+        #expect(error?.code == .uniqueViolation)
+        #expect(error?.sqlState == "23505")
+        // The connection stays usable after an error.
+        #expect(try connection.execute("INSERT INTO k VALUES (\("b"))") == 1)
+    }
+
+    @Test func lockNotAvailableIsNamed() throws {
+        let url = try TestDatabase.empty()
+        let a = try TestDatabase.connect(url)
+        let b = try TestDatabase.connect(url)
+        defer { a.close(); b.close() }
+        try a.execute("CREATE TABLE l (id int)")
+        try a.execute("BEGIN")
+        try a.execute("LOCK TABLE l IN ACCESS EXCLUSIVE MODE")
+        let error = #expect(throws: PostgresError.self) {
+            try b.withTransaction { try b.execute("LOCK TABLE l IN ACCESS EXCLUSIVE MODE NOWAIT") }
+        }
+        #expect(error?.code == .lockNotAvailable)
+        try a.execute("ROLLBACK")
+    }
+
+    @Test func syntaxErrorCarriesTheQueryButNotTheValues() throws {
+        let connection = try TestDatabase.connect(try TestDatabase.empty())
+        defer { connection.close() }
+        let secret = "s3cr3t-value"
+        let error = #expect(throws: PostgresError.self) { try connection.query("SELEC \(secret)") }
+        #expect(error?.code == .syntaxError)
+        #expect(error?.description.contains("SELEC $1") == true)
+        #expect(error?.description.contains(secret) == false)
+    }
+
+    @Test func badConninfoIsAConnectionError() {
+        let error = #expect(throws: PostgresError.self) {
+            _ = try Connection(conninfo: "postgresql://nobody@127.0.0.1:1/none?connect_timeout=2", logger: Logger(label: "t"))
+        }
+        #expect(error?.code == .connectionFailed)
+    }
+
+    @Test func noticesGoToTheLogger() throws {
+        let capture = LogCapture()
+        let connection = try Connection(conninfo: try TestDatabase.empty(), logger: capture.logger())
+        defer { connection.close() }
+        try connection.execute("DO $$ BEGIN RAISE NOTICE 'hello from the server'; RAISE WARNING 'careful'; END $$")
+        #expect(capture.messages.contains { $0.contains("hello from the server") })
+        #expect(capture.messages.contains { $0.contains("careful") })
+    }
+
+    @Test func streamingVisitsEveryRowOnce() throws {
+        let connection = try TestDatabase.connect(try TestDatabase.empty())
+        defer { connection.close() }
+        var total = 0
+        let count = try connection.forEachRow("SELECT g AS n FROM generate_series(1, \(50_000)) g") { row in
+            total += try row.decode("n", as: Int.self)
+        }
+        #expect(count == 50_000)
+        #expect(total == 50_000 * 50_001 / 2)
+        // Stopping early cancels the query and leaves the connection usable.
+        struct Stop: Error {}
+        #expect(throws: Stop.self) {
+            try connection.forEachRow("SELECT g FROM generate_series(1, 10000000) g") { _ in throw Stop() }
+        }
+        #expect(try connection.query("SELECT 1 AS one").first!.decode("one", as: Int.self) == 1)
+    }
+
+    @Test func queryFragmentsRenumberTheirBinds() throws {
+        let connection = try TestDatabase.connect(try TestDatabase.empty())
+        defer { connection.close() }
+        let filter: Query = "a = \(1) AND b = \(2)"
+        let query: Query = "SELECT \(10)::int + \(20)::int AS s WHERE \(filter.sql == "a = $1 AND b = $2") AND \(3) = 3"
+        #expect(try connection.query(query).first!.decode("s", as: Int.self) == 30)
+        var combined: Query = "SELECT x FROM (VALUES (1, 1, 2), (2, 1, 3)) v(x, a, b) WHERE "
+        combined.append(filter)
+        #expect(combined.sql.hasSuffix("a = $1 AND b = $2"))
+        #expect(try connection.query(combined).map { try $0.decode("x", as: Int.self) } == [1])
+        let nested: Query = "SELECT \(5)::int AS five, x FROM (VALUES (1, 1, 2)) v(x, a, b) WHERE \(filter)"
+        #expect(nested.sql.contains("WHERE a = $2 AND b = $3"))
+        #expect(try connection.query(nested).first!.decode("five", as: Int.self) == 5)
+    }
+}
