@@ -157,9 +157,33 @@ public enum Timestamp {
         let fraction = Int(micros - Double(totalSeconds) * 1_000_000)
         let (y, m, d) = civil(fromDays: totalSeconds.floorDiv(86_400))
         let secondOfDay = totalSeconds - totalSeconds.floorDiv(86_400) * 86_400
-        return String(
-            format: "%04d-%02d-%02d %02d:%02d:%02d.%06d+00", y, m, d, secondOfDay / 3600, secondOfDay / 60 % 60,
-            secondOfDay % 60, fraction)
+        var out = [UInt8]()
+        out.reserveCapacity(29)
+        func digits(_ value: Int, _ width: Int) {
+            var divisor = 1
+            for _ in 1..<width { divisor *= 10 }
+            var v = value
+            while divisor > 0 {
+                out.append(UInt8(48 + v / divisor))
+                v %= divisor
+                divisor /= 10
+            }
+        }
+        digits(y, 4)
+        out.append(45)
+        digits(m, 2)
+        out.append(45)
+        digits(d, 2)
+        out.append(32)
+        digits(secondOfDay / 3600, 2)
+        out.append(58)
+        digits(secondOfDay / 60 % 60, 2)
+        out.append(58)
+        digits(secondOfDay % 60, 2)
+        out.append(46)
+        digits(fraction, 6)
+        out.append(contentsOf: [43, 48, 48])
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// ISO 8601 as CSV and JSON want it: `YYYY-MM-DDTHH:MM:SS.ffffffZ`.
