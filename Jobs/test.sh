@@ -4,5 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 Jobs/lib/install-deps.sh --with-openpyxl
+swift format lint --strict --recursive Package.swift Sources Tests
 swift build --build-tests
 Jobs/with-private-postgres.sh swift test --skip-build --disable-xctest "$@"

@@ -1,7 +1,7 @@
-public import Postgres
-public import Logging
 import BallastCore
 import Foundation
+public import Logging
+public import Postgres
 
 /// `ballast bench copy`: COPY fill-shaped rows into PostgreSQL and stream them out again.
 public struct CopyBenchmark {

@@ -1,6 +1,6 @@
-public import Postgres
-public import Foundation
 import Digest
+public import Foundation
+public import Postgres
 
 /// One `ballast` invocation recorded in `job_runs`: started, then finished with its outcome.
 public struct JobRun: Sendable {

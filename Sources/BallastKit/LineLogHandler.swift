@@ -1,5 +1,5 @@
-public import Logging
 public import Foundation
+public import Logging
 import Postgres
 
 /// How log lines look on standard error.
@@ -44,8 +44,10 @@ public struct LineLogHandler: LogHandler {
             let level = event.level.rawValue.padding(toLength: 7, withPad: " ", startingAt: 0)
             line = "\(time) \(level) \(label): \(event.message)" + (fields.isEmpty ? "" : " " + fields)
         case .json:
-            var object: [String: Any] = ["ts": time, "level": event.level.rawValue, "logger": label,
-                                         "msg": event.message.description]
+            var object: [String: Any] = [
+                "ts": time, "level": event.level.rawValue, "logger": label,
+                "msg": event.message.description,
+            ]
             for (key, value) in merged { object[key] = Self.json(value) }
             let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
             line = String(decoding: data, as: UTF8.self)

@@ -1,6 +1,6 @@
-public import Postgres
 import Digest
 public import Foundation
+public import Postgres
 
 /// One numbered schema change, read from `Migrations/NNNN_name.sql`.
 public struct Migration: Sendable, Equatable {
@@ -38,7 +38,8 @@ public struct Migration: Sendable, Equatable {
                 throw BallastError.invalidInput("migration file '\(file)' is not named NNNN_name.sql")
             }
             let sql = try String(contentsOf: directory.appendingPathComponent(file), encoding: .utf8)
-            migrations.append(Migration(version: version, name: String(stem[stem.index(after: underscore)...]), sql: sql))
+            migrations.append(
+                Migration(version: version, name: String(stem[stem.index(after: underscore)...]), sql: sql))
         }
         migrations.sort { $0.version < $1.version }
         for (a, b) in zip(migrations, migrations.dropFirst()) where a.version == b.version {
@@ -125,7 +126,8 @@ public struct Migrator {
             if let recorded = applied[migration.version], recorded.checksum != migration.checksum {
                 throw BallastError.invalidInput(
                     "migration \(migration.version)_\(migration.name) was changed after it was applied "
-                        + "(checksum \(recorded.checksum.prefix(12)) in the database, \(migration.checksum.prefix(12)) now)")
+                        + "(checksum \(recorded.checksum.prefix(12)) in the database, \(migration.checksum.prefix(12)) now)"
+                )
             }
         }
         let known = Set(migrations.map(\.version))

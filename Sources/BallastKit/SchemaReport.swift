@@ -1,6 +1,6 @@
+import Foundation
 public import Postgres
 import Workbook
-import Foundation
 
 /// A small report of the schema's state: each migration and each table's row count.
 ///
@@ -47,13 +47,15 @@ public struct SchemaReport {
         let header = CellFormat(bold: true, background: 0xDCE6F1, bottomBorder: true)
         let dateFormat = CellFormat(numberFormat: "yyyy-mm-dd hh:mm:ss")
         let sheet = try workbook.addSheet("Schema")
-        try sheet.writeRow([.string("Migration"), .string("Version"), .string("Applied at (UTC)")], row: 0,
-                           formats: [header, header, header])
+        try sheet.writeRow(
+            [.string("Migration"), .string("Version"), .string("Applied at (UTC)")], row: 0,
+            formats: [header, header, header])
         for (i, entry) in entries.enumerated() {
             try sheet.write(.string(entry.migration.name), row: i + 1, column: 0)
             try sheet.write(.number(Double(entry.migration.version)), row: i + 1, column: 1)
-            try sheet.write(entry.appliedAt.map(CellValue.date) ?? .string("pending"), row: i + 1, column: 2,
-                            format: dateFormat)
+            try sheet.write(
+                entry.appliedAt.map(CellValue.date) ?? .string("pending"), row: i + 1, column: 2,
+                format: dateFormat)
         }
         try sheet.setColumns(0, 0, width: 24)
         try sheet.setColumns(2, 2, width: 22)

@@ -1,5 +1,5 @@
-public import Logging
 import Foundation
+public import Logging
 
 /// Log events a test can look at afterwards.
 public final class LogCapture: @unchecked Sendable {

@@ -1,10 +1,10 @@
+import BallastKit
+import Foundation
+public import Logging
 // Test support shared by Ballast's test targets: the private PostgreSQL the
 // test script starts, a capturing logger, a loopback HTTP server, and
 // openpyxl read-back of written workbooks.
 public import Postgres
-public import Logging
-import BallastKit
-import Foundation
 
 /// Fresh databases on the private PostgreSQL cluster that `Jobs/test.sh` starts.
 public enum TestDatabase {

@@ -1,3 +1,5 @@
+internal import CCurl
+import Foundation
 // HTTP over libcurl.
 //
 // Invariants:
@@ -7,8 +9,6 @@
 //   cooperative threads.
 // - Every failure states whether the request may have reached the server.
 public import Transport
-internal import CCurl
-import Foundation
 
 /// An `HTTPTransport` over libcurl with one kept-alive connection per host.
 public final class CurlClient: HTTPTransport, @unchecked Sendable {

@@ -1,6 +1,6 @@
-import Transport
 internal import CCurl
 import Foundation
+import Transport
 
 /// One libcurl easy handle and the serial queue that alone may touch it.
 final class EasyHandle: @unchecked Sendable {
@@ -71,7 +71,8 @@ final class EasyHandle: @unchecked Sendable {
                 } else {
                     set(
                         request.body.withUnsafeBytes { bytes in
-                            ccurl_setopt_pointer(h, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: bytes.baseAddress!))
+                            ccurl_setopt_pointer(
+                                h, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: bytes.baseAddress!))
                         })
                 }
             }

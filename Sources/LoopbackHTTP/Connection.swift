@@ -21,7 +21,9 @@ struct Connection {
             case .respond(let response):
                 guard write(encode(response, keepAlive: keepAlive)) else { return }
             case .respondAfter(let delay, let response):
-                Thread.sleep(forTimeInterval: max(0, Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18))
+                Thread.sleep(
+                    forTimeInterval: max(
+                        0, Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18))
                 guard write(encode(response, keepAlive: keepAlive)) else { return }
             case .reset:
                 var linger = Glibc.linger(l_onoff: 1, l_linger: 0)

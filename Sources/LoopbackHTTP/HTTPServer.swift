@@ -47,8 +47,9 @@ public struct ServerResponse: Sendable {
 
     /// A JSON response.
     public static func json(_ status: Int, _ text: String, headers: [(String, String)] = []) -> ServerResponse {
-        ServerResponse(status: status, headers: [("Content-Type", "application/json;charset=UTF-8")] + headers,
-                       body: Array(text.utf8))
+        ServerResponse(
+            status: status, headers: [("Content-Type", "application/json;charset=UTF-8")] + headers,
+            body: Array(text.utf8))
     }
 }
 
@@ -110,7 +111,9 @@ public final class HTTPServer: @unchecked Sendable {
             throw ServerError("'\(host)' is not an IPv4 address")
         }
         let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard bound == 0, listen(fd, 128) == 0 else {
             let message = String(cString: strerror(errno))

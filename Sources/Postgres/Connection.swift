@@ -1,6 +1,6 @@
-public import Logging
 internal import CLibPQ
 import Foundation
+public import Logging
 
 /// One libpq connection, owned by one task at a time.
 ///

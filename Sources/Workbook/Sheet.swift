@@ -41,9 +41,12 @@ public final class Sheet {
         let result: lxw_error
         switch value {
         case .number(let number):
-            result = number.isFinite ? worksheet_write_number(pointer, r, c, number, f) : worksheet_write_blank(pointer, r, c, f)
+            result =
+                number.isFinite
+                ? worksheet_write_number(pointer, r, c, number, f) : worksheet_write_blank(pointer, r, c, f)
         case .string(let text):
-            result = text.isEmpty ? worksheet_write_blank(pointer, r, c, f) : worksheet_write_string(pointer, r, c, text, f)
+            result =
+                text.isEmpty ? worksheet_write_blank(pointer, r, c, f) : worksheet_write_string(pointer, r, c, text, f)
         case .date(let date):
             result = worksheet_write_number(pointer, r, c, Self.excelSerial(date), f)
         case .bool(let flag):

@@ -112,7 +112,8 @@ public final class Workbook {
         }
         if let x = chart.xAxisTitle { chart_axis_set_name(c.pointee.x_axis, x) }
         if let y = chart.yAxisTitle { chart_axis_set_name(c.pointee.y_axis, y) }
-        chart_legend_set_position(c, UInt8(chart.series.count > 1 ? LXW_CHART_LEGEND_BOTTOM.rawValue : LXW_CHART_LEGEND_NONE.rawValue))
+        chart_legend_set_position(
+            c, UInt8(chart.series.count > 1 ? LXW_CHART_LEGEND_BOTTOM.rawValue : LXW_CHART_LEGEND_NONE.rawValue))
         var options = lxw_chart_options()
         options.x_scale = chart.widthScale
         options.y_scale = chart.heightScale

@@ -30,8 +30,10 @@ struct BenchCommand: AsyncParsableCommand {
                 }
                 print("bench copy: \(result.rows) fill rows")
                 print(String(format: "  COPY in : %8.3f s  %12.0f rows/s", result.secondsIn, result.rowsPerSecondIn))
-                print(String(format: "  COPY out: %8.3f s  %12.0f rows/s  (%.1f MiB streamed)", result.secondsOut,
-                             result.rowsPerSecondOut, Double(result.bytesOut) / 1_048_576))
+                print(
+                    String(
+                        format: "  COPY out: %8.3f s  %12.0f rows/s  (%.1f MiB streamed)", result.secondsOut,
+                        result.rowsPerSecondOut, Double(result.bytesOut) / 1_048_576))
                 print("  sum(qty): \(result.quantitySum) (expected \(result.expectedQuantitySum))")
                 print("  peak RSS: \(ProcessStats.mebibytes(result.peakResidentBytes))")
                 if result.quantitySum != result.expectedQuantitySum { throw ExitCode(1) }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import BallastKit
-import Postgres
 import Foundation
+import Postgres
 
 /// `ballast db …`: schema migrations.
 struct DBCommand: AsyncParsableCommand {
@@ -45,7 +45,8 @@ struct DBCommand: AsyncParsableCommand {
                     print("\(String(format: "%04d", entry.migration.version))_\(entry.migration.name)  \(state)")
                 }
                 let pending = entries.filter { $0.appliedAt == nil }.count
-                print(pending == 0 ? "Schema is up to date." : "\(pending) pending migration\(pending == 1 ? "" : "s").")
+                print(
+                    pending == 0 ? "Schema is up to date." : "\(pending) pending migration\(pending == 1 ? "" : "s").")
             }
         }
     }

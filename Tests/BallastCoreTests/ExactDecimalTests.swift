@@ -102,7 +102,9 @@ import Testing
         #expect(String(decoding: json, as: UTF8.self) == #"["0.00001000"]"#)
         let back = try JSONDecoder().decode([ExactDecimal].self, from: Data(#"["0.00001000", 7]"#.utf8))
         #expect(back == [value, 7])
-        #expect(throws: DecodingError.self) { try JSONDecoder().decode([ExactDecimal].self, from: Data(#"["abc"]"#.utf8)) }
+        #expect(throws: DecodingError.self) {
+            try JSONDecoder().decode([ExactDecimal].self, from: Data(#"["abc"]"#.utf8))
+        }
     }
 
     /// Property test: random values at random scales obey exact arithmetic laws

@@ -42,7 +42,8 @@ import Testing
     }
 
     @Test func discardLeavesNoFile() throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("ballast-\(UUID().uuidString).csv").path
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("ballast-\(UUID().uuidString).csv")
+            .path
         let writer = try CSVWriter(path: path)
         try writer.writeRow([.text("x")])
         writer.discard()

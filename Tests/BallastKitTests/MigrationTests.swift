@@ -30,15 +30,20 @@ import Testing
         #expect(error?.description.contains("2_bad") == true)
         let tables = try connection.query("SELECT count(*) AS n FROM pg_tables WHERE tablename IN ('a', 'b')")
         #expect(try tables.first!.decode("n", as: Int.self) == 0)
-        #expect(try connection.query("SELECT count(*) AS n FROM schema_migrations").first!.decode("n", as: Int.self) == 0)
+        #expect(
+            try connection.query("SELECT count(*) AS n FROM schema_migrations").first!.decode("n", as: Int.self) == 0)
     }
 
     @Test func anEditedMigrationIsRefused() throws {
         let connection = try TestDatabase.connect(try TestDatabase.empty())
         defer { connection.close() }
-        _ = try Migrator(connection: connection, migrations: [Migration(version: 1, name: "a", sql: "CREATE TABLE a (x int);")]).migrate()
+        _ = try Migrator(
+            connection: connection, migrations: [Migration(version: 1, name: "a", sql: "CREATE TABLE a (x int);")]
+        ).migrate()
         let edited = Migration(version: 1, name: "a", sql: "CREATE TABLE a (x bigint);")
-        let error = #expect(throws: BallastError.self) { try Migrator(connection: connection, migrations: [edited]).migrate() }
+        let error = #expect(throws: BallastError.self) {
+            try Migrator(connection: connection, migrations: [edited]).migrate()
+        }
         #expect(error?.description.contains("changed after it was applied") == true)
     }
 
@@ -89,7 +94,8 @@ import Testing
         try connection.execute("SET ROLE ballast_reporter")
         #expect(try connection.query("SELECT count(*) AS n FROM fills").first!.decode("n", as: Int.self) == 0)
         let error = #expect(throws: PostgresError.self) {
-            try connection.execute("INSERT INTO venues (id, dialect, base_url) VALUES ('v', 'binance-spot', 'http://x')")
+            try connection.execute(
+                "INSERT INTO venues (id, dialect, base_url) VALUES ('v', 'binance-spot', 'http://x')")
         }
         #expect(error?.code == .insufficientPrivilege)
     }
@@ -99,7 +105,8 @@ import Testing
         defer { connection.close() }
         for text in ["0.00001000", "4723846.89208129", "-12.5", "99999999999999999999.99999999", "0"] {
             let value = try ExactDecimal(parsing: text)
-            let row = try connection.query("SELECT \(value)::numeric AS v, (\(value)::numeric * 3)::numeric AS t").first!
+            let row = try connection.query("SELECT \(value)::numeric AS v, (\(value)::numeric * 3)::numeric AS t")
+                .first!
             #expect(try row.decode("v", as: ExactDecimal.self).description == text)
             #expect(try row.decode("t", as: ExactDecimal.self) == value * 3)
         }

@@ -12,9 +12,12 @@ import Transport
             switch (request.method, request.path) {
             case ("GET", "/hello"):
                 return .respond(
-                    .json(200, #"{"greeting":"hello"}"#,
-                          headers: [("X-MBX-USED-WEIGHT-1M", "7"), ("X-Peer", request.peer),
-                                    ("X-Echo-Key", request.header("X-MBX-APIKEY") ?? "")]))
+                    .json(
+                        200, #"{"greeting":"hello"}"#,
+                        headers: [
+                            ("X-MBX-USED-WEIGHT-1M", "7"), ("X-Peer", request.peer),
+                            ("X-Echo-Key", request.header("X-MBX-APIKEY") ?? ""),
+                        ]))
             case ("POST", "/echo"):
                 return .respond(ServerResponse(status: 201, body: request.body))
             case ("DELETE", "/thing"):
@@ -62,8 +65,9 @@ import Transport
         defer { client.close() }
         let form = "symbol=BTCUSDT&side=BUY&quantity=0.001"
         let posted = try await client.send(
-            HTTPRequest(method: .post, url: server.baseURL + "/echo",
-                        headers: [HTTPHeader("Content-Type", "application/x-www-form-urlencoded")], body: Array(form.utf8)))
+            HTTPRequest(
+                method: .post, url: server.baseURL + "/echo",
+                headers: [HTTPHeader("Content-Type", "application/x-www-form-urlencoded")], body: Array(form.utf8)))
         #expect(posted.status == 201)
         #expect(posted.text == form)
         let deleted = try await client.send(HTTPRequest(method: .delete, url: server.baseURL + "/thing?id=42"))
@@ -106,7 +110,8 @@ import Transport
         let client = CurlClient()
         defer { client.close() }
         let error = await #expect(throws: TransportError.self) {
-            _ = try await client.send(HTTPRequest(method: .get, url: server.baseURL + "/slow", timeout: .milliseconds(300)))
+            _ = try await client.send(
+                HTTPRequest(method: .get, url: server.baseURL + "/slow", timeout: .milliseconds(300)))
         }
         #expect(error?.kind == .timedOut)
         #expect(error?.reach == .maybe)
@@ -164,7 +169,9 @@ import Transport
         defer { client.close() }
         let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
             for _ in 0..<40 {
-                group.addTask { try await client.send(HTTPRequest(method: .get, url: server.baseURL + "/hello")).status }
+                group.addTask {
+                    try await client.send(HTTPRequest(method: .get, url: server.baseURL + "/hello")).status
+                }
             }
             return try await group.reduce(into: [Int]()) { $0.append($1) }
         }

@@ -102,7 +102,8 @@ import Testing
 
     @Test func badConninfoIsAConnectionError() {
         let error = #expect(throws: PostgresError.self) {
-            _ = try Connection(conninfo: "postgresql://nobody@127.0.0.1:1/none?connect_timeout=2", logger: Logger(label: "t"))
+            _ = try Connection(
+                conninfo: "postgresql://nobody@127.0.0.1:1/none?connect_timeout=2", logger: Logger(label: "t"))
         }
         #expect(error?.code == .connectionFailed)
     }

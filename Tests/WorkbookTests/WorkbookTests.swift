@@ -20,16 +20,18 @@ import Workbook
         let when = CellFormat(numberFormat: "yyyy-mm-dd hh:mm:ss")
 
         let routes = try workbook.addSheet("Routes")
-        try routes.writeRow([.string("Route"), .string("Slippage"), .string("Filled"), .string("Fill ratio"), .string("First fill")],
-                            row: 0, formats: Array(repeating: header, count: 5))
+        try routes.writeRow(
+            [.string("Route"), .string("Slippage"), .string("Filled"), .string("Fill ratio"), .string("First fill")],
+            row: 0, formats: Array(repeating: header, count: 5))
         let data: [(String, Double, Double, Double)] = [
             ("sim-a BTCUSDT passive", 1.25, 0.5, 0.98), ("sim-b BTCUSDT marketable-limit", 4.5, 1.25, 1.0),
             ("sim-c ETHUSDT chase", -0.75, 10.125, 0.87),
         ]
         let firstFill = Date(timeIntervalSince1970: 1_764_051_420)  // 2025-11-25 06:17:00 UTC
         for (i, (route, slip, filled, ratio)) in data.enumerated() {
-            try routes.writeRow([.string(route), .number(slip), .number(filled), .number(ratio), .date(firstFill)],
-                                row: i + 1, formats: [nil, bps, amount, percent, when])
+            try routes.writeRow(
+                [.string(route), .number(slip), .number(filled), .number(ratio), .date(firstFill)],
+                row: i + 1, formats: [nil, bps, amount, percent, when])
         }
         try routes.write(.string("Total"), row: 4, column: 0, format: header)
         try routes.write(.formula("=SUM(C2:C4)", cached: 11.875), row: 4, column: 2, format: amount)
@@ -39,8 +41,12 @@ import Workbook
         try routes.autofilter(firstRow: 0, firstColumn: 0, lastRow: 3, lastColumn: 4)
         let chart = Chart(
             kind: .bar, title: "Slippage by route",
-            series: [Chart.Series(name: "bps", categories: CellRange(sheet: "Routes", firstRow: 1, firstColumn: 0, lastRow: 3, lastColumn: 0),
-                                  values: CellRange(sheet: "Routes", firstRow: 1, firstColumn: 1, lastRow: 3, lastColumn: 1))],
+            series: [
+                Chart.Series(
+                    name: "bps",
+                    categories: CellRange(sheet: "Routes", firstRow: 1, firstColumn: 0, lastRow: 3, lastColumn: 0),
+                    values: CellRange(sheet: "Routes", firstRow: 1, firstColumn: 1, lastRow: 3, lastColumn: 1))
+            ],
             xAxisTitle: "bps")
         try workbook.insertChart(chart, on: routes, row: 6, column: 0)
         let summary = try workbook.addSheet("Orders & Attempts")
