@@ -1,0 +1,10 @@
+// Ballast's pure domain: exact decimals, trading vocabulary, venue rules,
+// portfolios, drift and bands, slippage and shortfall, the cost model, the
+// router, intent keys, reconciliation and the order state machine.
+//
+// Invariants:
+// - No C library, no network, no database: every function here is testable
+//   with values alone, and deterministic for the same inputs.
+// - Amounts are `ExactDecimal`; `Double` appears only in statistics
+//   (volatility, scores, latencies) and never in what is sent or stored.
+// - Time is passed in, never read from a clock.

@@ -1,0 +1,92 @@
+// The vocabulary every layer shares: sides, order types, venue statuses, and
+// the trading rules a venue enforces per symbol.
+//
+// Invariants:
+// - Amounts are `ExactDecimal`; nothing sent to a venue or stored passes through `Double`.
+// - A zero rule (tick, step, bound) means "no rule", as on Binance.
+
+/// Buy or sell.
+public enum Side: String, Sendable, Hashable, Codable, CaseIterable {
+    case buy, sell
+
+    /// The side sign s of DESIGN.md: +1 buy, −1 sell ("positive cost = worse for us").
+    public var sign: Int { self == .buy ? 1 : -1 }
+
+    /// The opposite side.
+    public var opposite: Side { self == .buy ? .sell : .buy }
+
+    /// The venue spelling, `BUY` or `SELL`.
+    public var venueName: String { self == .buy ? "BUY" : "SELL" }
+
+    /// Reads `BUY`/`SELL` (any case).
+    public init?(venueName: String) {
+        switch venueName.uppercased() {
+        case "BUY": self = .buy
+        case "SELL": self = .sell
+        default: return nil
+        }
+    }
+}
+
+/// Order types Ballast uses (Binance names).
+public enum OrderType: String, Sendable, Hashable, Codable, CaseIterable {
+    /// A limit order with a time in force.
+    case limit = "LIMIT"
+    /// Post-only: rejected if it would take liquidity.
+    case limitMaker = "LIMIT_MAKER"
+    /// A market order (baseline measurements only; the router never sends one).
+    case market = "MARKET"
+}
+
+/// How long a limit order stays on the book.
+public enum TimeInForce: String, Sendable, Hashable, Codable, CaseIterable {
+    /// Good till cancelled.
+    case gtc = "GTC"
+    /// Immediate or cancel: the unfilled rest expires.
+    case ioc = "IOC"
+    /// Fill or kill: all at once or nothing.
+    case fok = "FOK"
+}
+
+/// An order's status as the venue reports it.
+public enum VenueOrderStatus: String, Sendable, Hashable, Codable, CaseIterable {
+    case new = "NEW"
+    case partiallyFilled = "PARTIALLY_FILLED"
+    case filled = "FILLED"
+    case canceled = "CANCELED"
+    case pendingCancel = "PENDING_CANCEL"
+    case rejected = "REJECTED"
+    case expired = "EXPIRED"
+    case expiredInMatch = "EXPIRED_IN_MATCH"
+
+    /// True while the order can still trade.
+    public var isOpen: Bool { self == .new || self == .partiallyFilled || self == .pendingCancel }
+}
+
+/// Execution style of a route (DESIGN.md "Route").
+public enum OrderStyle: String, Sendable, Hashable, Codable, CaseIterable {
+    /// LIMIT_MAKER resting at or behind the touch.
+    case passive
+    /// LIMIT IOC/GTC crossing the spread up to a price cap.
+    case marketableLimit = "marketable-limit"
+    /// A passive order repriced after a timeout.
+    case chase
+    /// MARKET: baseline only, never chosen by the router.
+    case market
+}
+
+/// A trading pair at a venue, e.g. BTCUSDT = BTC priced in USDT.
+public struct TradingPair: Sendable, Hashable, Codable {
+    /// The venue's symbol, e.g. `BTCUSDT`.
+    public var symbol: String
+    /// The asset bought or sold, e.g. `BTC`.
+    public var base: String
+    /// The asset prices are quoted in, e.g. `USDT`.
+    public var quote: String
+
+    public init(symbol: String, base: String, quote: String) {
+        self.symbol = symbol
+        self.base = base
+        self.quote = quote
+    }
+}
