@@ -95,12 +95,14 @@ import Transport
         let client = CurlClient()
         defer { client.close() }
         var peers: Set<String> = []
-        for _ in 0..<20 {
+        var totals: [Duration] = []
+        for _ in 0..<21 {
             let response = try await client.send(HTTPRequest(method: .get, url: server.baseURL + "/hello"))
             peers.insert(response.header("x-peer") ?? "")
-            // No Nagle / delayed-ACK stall on loopback.
-            #expect(response.timings.total < .milliseconds(30))
+            totals.append(response.timings.total)
         }
+        // No Nagle / delayed-ACK stall (about 40 ms) on loopback: the median exchange is quick.
+        #expect(totals.sorted()[10] < .milliseconds(20), "median \(totals.sorted()[10])")
         #expect(peers.count == 1, "expected one client port, saw \(peers)")
     }
 
