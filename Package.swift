@@ -90,12 +90,15 @@ let package = Package(
         /// Shared by tests: the private PostgreSQL, a loopback HTTP server, openpyxl read-back.
         .target(
             name: "BallastTesting",
-            dependencies: ["Postgres", "BallastKit", "LoopbackHTTP", logging],
+            dependencies: ["Postgres", "BallastKit", "Venues", "Transport", "LoopbackHTTP", logging],
             swiftSettings: swiftSettings),
 
         // MARK: Tests
 
         .testTarget(name: "BallastCoreTests", dependencies: ["BallastCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "VenuesTests", dependencies: ["Venues", "BallastCore", "Transport", "BallastTesting"],
+            swiftSettings: swiftSettings),
         .testTarget(name: "DigestTests", dependencies: ["Digest"], swiftSettings: swiftSettings),
         .testTarget(
             name: "PostgresTests", dependencies: ["Postgres", "BallastTesting", logging],

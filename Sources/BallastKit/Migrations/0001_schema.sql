@@ -254,9 +254,11 @@ CREATE TABLE http_attempts (
     order_count_10s  integer,
     order_count_1d   integer,
     retry_after_s    integer,
+    client_order_id  text,
     error            text
 );
 CREATE INDEX http_attempts_venue_time ON http_attempts (venue_id, started_at);
+CREATE INDEX http_attempts_client_order ON http_attempts (client_order_id) WHERE client_order_id IS NOT NULL;
 
 -- What happened to each order request: create, query, cancel, fills lookup.
 CREATE TABLE order_attempts (
@@ -294,6 +296,7 @@ CREATE TABLE rate_budgets (
     weight_used      integer NOT NULL DEFAULT 0,
     orders_window_start timestamptz NOT NULL,
     orders_used      integer NOT NULL DEFAULT 0,
+    backoff_until    timestamptz,
     banned_until     timestamptz,
     updated_at       timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (venue_id, key_fingerprint)

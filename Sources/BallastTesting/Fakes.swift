@@ -1,0 +1,66 @@
+public import Foundation
+public import Transport
+public import Venues
+
+/// A transport that answers from a script and remembers what was sent.
+public final class ScriptedTransport: HTTPTransport, @unchecked Sendable {
+    // Safe to share: every access to the arrays holds `lock`.
+    private let lock = NSLock()
+    private var script: [Result<HTTPResponse, TransportError>] = []
+    private var sent: [HTTPRequest] = []
+
+    public init() {}
+
+    /// Queues a response with `status` and a JSON `body`.
+    public func reply(_ status: Int, _ body: String, headers: [String: String] = [:]) {
+        lock.withLock {
+            script.append(
+                .success(HTTPResponse(status: status, headers: headers, body: Array(body.utf8), timings: .zero)))
+        }
+    }
+
+    /// Queues a transport failure.
+    public func fail(_ error: TransportError) {
+        lock.withLock { script.append(.failure(error)) }
+    }
+
+    /// The requests sent so far.
+    public var requests: [HTTPRequest] { lock.withLock { sent } }
+
+    public func send(_ request: HTTPRequest) async throws(TransportError) -> HTTPResponse {
+        let next: Result<HTTPResponse, TransportError>? = lock.withLock {
+            sent.append(request)
+            return script.isEmpty ? nil : script.removeFirst()
+        }
+        guard let next else {
+            throw TransportError(kind: .other, reach: .never, code: 0, message: "script exhausted at \(request.url)")
+        }
+        return try next.get()
+    }
+}
+
+/// A venue clock that only moves when told to, and whose sleeps advance it.
+public final class ManualVenueClock: VenueClock, @unchecked Sendable {
+    // Safe to share: `current` and `slept` are only touched while holding `lock`.
+    private let lock = NSLock()
+    private var current: Date
+    private var slept: [Duration] = []
+
+    public init(_ start: Date = Date(timeIntervalSince1970: 1_767_225_600)) { current = start }
+
+    public func now() -> Date { lock.withLock { current } }
+
+    public func sleep(for duration: Duration) async throws {
+        lock.withLock {
+            slept.append(duration)
+            current = current.addingTimeInterval(
+                Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
+        }
+    }
+
+    /// Moves the clock forward.
+    public func advance(by seconds: TimeInterval) { lock.withLock { current = current.addingTimeInterval(seconds) } }
+
+    /// Every sleep asked for so far.
+    public var sleeps: [Duration] { lock.withLock { slept } }
+}

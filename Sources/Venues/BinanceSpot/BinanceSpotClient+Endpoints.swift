@@ -1,0 +1,186 @@
+public import BallastCore
+public import Foundation
+
+/// What exchangeInfo says about a venue.
+public struct ExchangeInfo: Sendable {
+    /// The venue's published limits (safety margin and wait from the defaults).
+    public var limits: RateLimits
+    /// Trading rules per symbol.
+    public var symbols: [SymbolRules]
+}
+
+/// Balances and fee rates of an account.
+public struct AccountSnapshot: Sendable {
+    public var balances: [Balance]
+    public var makerRate: ExactDecimal?
+    public var takerRate: ExactDecimal?
+    /// When the venue last changed the account (nil if not reported).
+    public var updateTime: Date?
+}
+
+/// A new order request.
+public struct NewOrder: Sendable, Hashable {
+    public var symbol: String
+    public var side: Side
+    public var type: OrderType
+    public var timeInForce: TimeInForce?
+    public var quantity: ExactDecimal
+    public var price: ExactDecimal?
+    public var clientOrderId: String
+
+    public init(
+        symbol: String, side: Side, type: OrderType, timeInForce: TimeInForce?, quantity: ExactDecimal,
+        price: ExactDecimal?, clientOrderId: String
+    ) {
+        self.symbol = symbol
+        self.side = side
+        self.type = type
+        self.timeInForce = timeInForce
+        self.quantity = quantity
+        self.price = price
+        self.clientOrderId = clientOrderId
+    }
+}
+
+/// The venue's answer to a new order: the order and the trades it made at once.
+public struct OrderAck: Sendable {
+    public var order: VenueOrder
+    /// Immediate executions (price, qty, commission, trade id); empty for a resting order.
+    public var fills: [Fill]
+}
+
+extension BinanceSpotClient {
+    /// The venue's server time.
+    public func serverTime() async throws(VenueError) -> Date {
+        let time: WireServerTime = try await call(.time, [])
+        return date(ms: time.serverTime)
+    }
+
+    /// Symbols with their filters, and the published rate limits.
+    public func exchangeInfo() async throws(VenueError) -> ExchangeInfo {
+        let info: WireExchangeInfo = try await call(.exchangeInfo, [])
+        var limits = RateLimits()
+        for limit in info.rateLimits where limit.interval == "MINUTE" && limit.intervalNum == 1 {
+            if limit.rateLimitType == "REQUEST_WEIGHT" { limits.requestWeightPerMinute = limit.limit }
+        }
+        for limit in info.rateLimits where limit.rateLimitType == "ORDERS" && limit.interval == "SECOND" {
+            limits.ordersPerTenSeconds = limit.limit * 10 / max(limit.intervalNum, 1)
+        }
+        return ExchangeInfo(limits: limits, symbols: info.symbols.map { $0.rules() })
+    }
+
+    /// Best bid and offer for `symbols` (all symbols when empty).
+    public func bookTickers(_ symbols: [String]) async throws(VenueError) -> [BookTicker] {
+        let wire: [WireBookTicker]
+        if symbols.count == 1 {
+            let one: WireBookTicker = try await call(.bookTicker, [("symbol", symbols[0])])
+            wire = [one]
+        } else if symbols.isEmpty {
+            wire = try await call(.bookTicker, [])
+        } else {
+            let list = "[" + symbols.map { "\"\($0)\"" }.joined(separator: ",") + "]"
+            wire = try await call(.bookTicker, [("symbols", list)])
+        }
+        return wire.map {
+            BookTicker(
+                symbol: $0.symbol, bidPrice: $0.bidPrice, bidQty: $0.bidQty, askPrice: $0.askPrice, askQty: $0.askQty)
+        }
+    }
+
+    /// Order book depth, best levels first (`limit` levels per side).
+    public func depth(_ symbol: String, limit: Int = 100) async throws(VenueError) -> DepthSnapshot {
+        let wire: WireDepth = try await call(.depth, [("symbol", symbol), ("limit", String(limit))])
+        do {
+            return try wire.snapshot(symbol: symbol)
+        } catch {
+            throw .malformed(venue: venue, endpoint: "/api/v3/depth", reason: "\(error)", raw: "")
+        }
+    }
+
+    /// Balances and commission rates of the account.
+    public func account() async throws(VenueError) -> AccountSnapshot {
+        let wire: WireAccount = try await call(.account, [])
+        return AccountSnapshot(
+            balances: wire.balances.map { Balance(asset: $0.asset, free: $0.free, locked: $0.locked) },
+            makerRate: wire.commissionRates?.maker, takerRate: wire.commissionRates?.taker,
+            updateTime: wire.updateTime.map { date(ms: $0) })
+    }
+
+    /// The account's trades on `symbol` with id ≥ `fromId` (one page, at most `limit` ≤ 1000).
+    public func myTrades(_ symbol: String, fromId: Int64? = nil, orderId: Int64? = nil, limit: Int = 1000)
+        async throws(VenueError) -> [Fill]
+    {
+        var params = [("symbol", symbol)]
+        if let orderId { params.append(("orderId", String(orderId))) }
+        if let fromId { params.append(("fromId", String(fromId))) }
+        params.append(("limit", String(min(max(limit, 1), 1000))))
+        let wire: [WireTrade] = try await call(.myTrades, params)
+        return wire.map { $0.fill() }
+    }
+
+    /// Open orders on `symbol` (all symbols when nil: weight 80).
+    public func openOrders(_ symbol: String?) async throws(VenueError) -> [VenueOrder] {
+        let wire: [WireOrder] = try await call(.openOrders, symbol.map { [("symbol", $0)] } ?? [])
+        return try mapOrders(wire, "/api/v3/openOrders")
+    }
+
+    /// Order history on `symbol`.
+    public func allOrders(_ symbol: String, limit: Int = 500) async throws(VenueError) -> [VenueOrder] {
+        let wire: [WireOrder] = try await call(.allOrders, [("symbol", symbol), ("limit", String(min(limit, 1000)))])
+        return try mapOrders(wire, "/api/v3/allOrders")
+    }
+
+    /// Places an order with its client order id and FULL response. An
+    /// ambiguous outcome throws `outcomeUnknown`: look the order up before any resend.
+    public func placeOrder(_ order: NewOrder) async throws(VenueError) -> OrderAck {
+        var params: [(String, String)] = [
+            ("symbol", order.symbol), ("side", order.side.venueName), ("type", order.type.rawValue),
+        ]
+        if let tif = order.timeInForce, order.type == .limit { params.append(("timeInForce", tif.rawValue)) }
+        params.append(("quantity", order.quantity.description))
+        if let price = order.price, order.type != .market { params.append(("price", price.description)) }
+        params.append(("newClientOrderId", order.clientOrderId))
+        params.append(("newOrderRespType", "FULL"))
+        let wire: WireOrder = try await call(.newOrder, params)
+        let placed = try mapOrders([wire], "/api/v3/order")[0]
+        let fills = (wire.fills ?? []).map {
+            Fill(
+                symbol: placed.symbol, tradeId: $0.tradeId, orderId: placed.orderId, side: placed.side, price: $0.price,
+                qty: $0.qty, quoteQty: $0.price * $0.qty, commission: $0.commission,
+                commissionAsset: $0.commissionAsset, isMaker: false, time: placed.updateTime)
+        }
+        return OrderAck(order: placed, fills: fills)
+    }
+
+    /// Looks an order up by client order id; nil when the venue says it does not exist (−2013).
+    public func queryOrder(_ symbol: String, clientOrderId: String) async throws(VenueError) -> VenueOrder? {
+        do {
+            let wire: WireOrder = try await call(
+                .queryOrder, [("symbol", symbol), ("origClientOrderId", clientOrderId)])
+            return try mapOrders([wire], "/api/v3/order")[0]
+        } catch {
+            if error.venueCode == -2013 { return nil }
+            throw error
+        }
+    }
+
+    /// Cancels an order by client order id; nil when the venue does not know it (−2011).
+    public func cancelOrder(_ symbol: String, clientOrderId: String) async throws(VenueError) -> VenueOrder? {
+        do {
+            let wire: WireOrder = try await call(
+                .cancelOrder, [("symbol", symbol), ("origClientOrderId", clientOrderId)])
+            return try mapOrders([wire], "/api/v3/order")[0]
+        } catch {
+            if error.venueCode == -2011 { return nil }
+            throw error
+        }
+    }
+
+    private func mapOrders(_ wire: [WireOrder], _ endpoint: String) throws(VenueError) -> [VenueOrder] {
+        do {
+            return try wire.map { try $0.venueOrder() }
+        } catch {
+            throw .malformed(venue: venue, endpoint: endpoint, reason: "\(error)", raw: "")
+        }
+    }
+}

@@ -1,0 +1,243 @@
+public import BallastCore
+public import Foundation
+import Synchronization
+public import Transport
+
+/// A client for one account (or none, for public data) at one venue speaking
+/// the Binance Spot REST dialect.
+///
+/// Every call takes budget from the rate governor, is signed when the endpoint
+/// needs it, is recorded as an `HTTPAttempt`, and maps the venue's answers to
+/// core types or to a `VenueError`. Reads are retried after a 429 (once
+/// Retry-After passes), a −1021 (after re-measuring the clock offset), a 5xx or
+/// a dropped connection; an order request is never repeated blindly: an
+/// ambiguous outcome is thrown as `outcomeUnknown` for the caller to resolve.
+public final class BinanceSpotClient: Sendable {
+    /// The venue id (as configured).
+    public let venue: String
+    /// The account id (as configured), nil for a public-data client.
+    public let account: String?
+    let baseURL: String
+    let credentials: Credentials?
+    let transport: any HTTPTransport
+    let governor: RateGovernor
+    let events: any VenueEventSink
+    let clock: any VenueClock
+    /// `recvWindow` sent with signed requests (ms, at most 60000).
+    public let recvWindow: Int
+    /// Server time minus local time, in milliseconds.
+    private let clockOffset = Mutex<Int64>(0)
+
+    /// Creates a client. `baseURL` is like `https://api.binance.com` (no trailing slash).
+    public init(
+        venue: String, account: String?, baseURL: String, credentials: Credentials?, transport: any HTTPTransport,
+        governor: RateGovernor, events: any VenueEventSink, clock: any VenueClock = SystemVenueClock(),
+        recvWindow: Int = 5000
+    ) {
+        self.venue = venue
+        self.account = account
+        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.credentials = credentials
+        self.transport = transport
+        self.governor = governor
+        self.events = events
+        self.clock = clock
+        self.recvWindow = min(max(recvWindow, 1), 60_000)
+    }
+
+    /// The measured server-minus-local clock offset.
+    public var serverClockOffset: Duration { .milliseconds(clockOffset.withLock { $0 }) }
+
+    /// Measures the venue's clock against ours (midpoint of the round trip) and
+    /// uses the offset for every signed request's timestamp.
+    @discardableResult
+    public func synchroniseClock() async throws(VenueError) -> Duration {
+        let before = clock.now()
+        let time: WireServerTime = try await call(.time, [])
+        let after = clock.now()
+        let midpoint = before.timeIntervalSince1970 * 1000 + after.timeIntervalSince(before) * 500
+        let offset = time.serverTime - Int64(midpoint.rounded())
+        clockOffset.withLock { $0 = offset }
+        return .milliseconds(offset)
+    }
+
+    // MARK: The request loop
+
+    /// Sends one call and decodes its body, with the retries described on the type.
+    func call<T: Decodable>(
+        _ endpoint: BinanceEndpoint, _ params: [(String, String)], clientOrderId: String? = nil
+    ) async throws(VenueError) -> T {
+        var clockRetried = false
+        var attempts = 0
+        while true {
+            attempts += 1
+            try await governor.acquire(weight: endpoint.weight(params), orders: endpoint.placesOrder ? 1 : 0)
+            let request = try build(endpoint, params)
+            let started = clock.now()
+            let response: HTTPResponse
+            do {
+                response = try await transport.send(request)
+            } catch {
+                let timedOut = error.kind == .timedOut
+                await record(
+                    endpoint, params, started, nil, outcome: timedOut ? .timeout : .transportError,
+                    error: error.description)
+                if endpoint.idempotent && attempts < 3 { continue }
+                if error.reach == .never {
+                    throw .unreachable(venue: venue, endpoint: endpoint.path, detail: error.description)
+                }
+                throw .outcomeUnknown(venue: venue, endpoint: endpoint.path, detail: error.description)
+            }
+            switch try await classify(endpoint, params, started, response) {
+            case .success:
+                do {
+                    return try JSONDecoder().decode(T.self, from: Data(response.body))
+                } catch {
+                    await record(endpoint, params, started, response, outcome: .malformed, error: "\(error)")
+                    throw .malformed(
+                        venue: venue, endpoint: endpoint.path, reason: Self.reason(error), raw: response.text)
+                }
+            case .retry:
+                if attempts < 4 { continue }
+                throw .outcomeUnknown(
+                    venue: venue, endpoint: endpoint.path, detail: "gave up after \(attempts) attempts")
+            case .resynchroniseClock:
+                guard !clockRetried else {
+                    throw .rejected(
+                        venue: venue, endpoint: endpoint.path, httpStatus: response.status, code: -1021,
+                        message: "timestamp outside recvWindow even after re-measuring the clock offset")
+                }
+                clockRetried = true
+                try await synchroniseClock()
+            }
+        }
+    }
+
+    private enum Next { case success, retry, resynchroniseClock }
+
+    /// Records the exchange and decides what follows from its status and body.
+    private func classify(
+        _ endpoint: BinanceEndpoint, _ params: [(String, String)], _ started: Date, _ response: HTTPResponse
+    ) async throws(VenueError) -> Next {
+        let usedWeight = response.header("x-mbx-used-weight-1m").flatMap { Int($0) }
+        let orders10s = response.header("x-mbx-order-count-10s").flatMap { Int($0) }
+        await governor.observe(usedWeight1m: usedWeight, orderCount10s: orders10s)
+        let status = response.status
+        let error = try? JSONDecoder().decode(WireError.self, from: Data(response.body))
+        let retryAfter = Duration.seconds(Int64(response.header("retry-after").flatMap { Int($0) } ?? 60))
+        switch status {
+        case 200..<300:
+            await record(endpoint, params, started, response, outcome: .ok)
+            return .success
+        case 429:
+            await record(endpoint, params, started, response, outcome: .rateLimited, code: error?.code)
+            await governor.rateLimited(retryAfter: retryAfter)
+            return .retry
+        case 418:
+            await record(endpoint, params, started, response, outcome: .banned, code: error?.code)
+            let until = await governor.banned(retryAfter: retryAfter)
+            throw .banned(venue: venue, until: until)
+        case 500...:
+            await record(endpoint, params, started, response, outcome: .serverError, code: error?.code)
+            if endpoint.idempotent { return .retry }
+            throw .outcomeUnknown(
+                venue: venue, endpoint: endpoint.path, detail: "HTTP \(status)\(error.map { ": \($0.msg)" } ?? "")")
+        default:
+            guard let error else {
+                await record(
+                    endpoint, params, started, response, outcome: .malformed,
+                    error: "HTTP \(status) without an error body")
+                throw .malformed(
+                    venue: venue, endpoint: endpoint.path, reason: "HTTP \(status) without an error body",
+                    raw: response.text)
+            }
+            await record(endpoint, params, started, response, outcome: .venueError, code: error.code, error: error.msg)
+            if error.code == -1021 { return .resynchroniseClock }
+            if error.code == -1006 || error.code == -1007 {
+                if endpoint.idempotent { return .retry }
+                throw .outcomeUnknown(venue: venue, endpoint: endpoint.path, detail: "code \(error.code): \(error.msg)")
+            }
+            throw .rejected(
+                venue: venue, endpoint: endpoint.path, httpStatus: status, code: error.code, message: error.msg)
+        }
+    }
+
+    /// Builds the HTTP request: parameters in the query (GET, DELETE) or the
+    /// form body (POST); signed ones get `recvWindow`, `timestamp` and the
+    /// HMAC-SHA256 `signature` over query string + body.
+    func build(_ endpoint: BinanceEndpoint, _ params: [(String, String)]) throws(VenueError) -> HTTPRequest {
+        var fields = params
+        var headers: [HTTPHeader] = []
+        if endpoint.signed {
+            guard let credentials else { throw .missingCredentials(venue: venue) }
+            let offset = clockOffset.withLock { $0 }
+            let timestamp = Int64((clock.now().timeIntervalSince1970 * 1000).rounded(.down)) + offset
+            fields.append(("recvWindow", String(recvWindow)))
+            fields.append(("timestamp", String(timestamp)))
+            headers.append(HTTPHeader("X-MBX-APIKEY", credentials.apiKey))
+        }
+        let encoded = Self.formEncode(fields)
+        var query = endpoint.method == "POST" ? "" : encoded
+        var body = endpoint.method == "POST" ? encoded : ""
+        if endpoint.signed, let credentials {
+            let signature = credentials.sign(query + body)
+            if endpoint.method == "POST" {
+                body += "&signature=" + signature
+            } else {
+                query += "&signature=" + signature
+            }
+        }
+        if endpoint.method == "POST" { headers.append(HTTPHeader("Content-Type", "application/x-www-form-urlencoded")) }
+        let url = baseURL + endpoint.path + (query.isEmpty ? "" : "?" + query)
+        return HTTPRequest(
+            method: HTTPRequest.Method(rawValue: endpoint.method) ?? .get, url: url, headers: headers,
+            body: Array(body.utf8))
+    }
+
+    /// `a=1&b=2` with RFC 3986 percent-encoding of everything but unreserved characters.
+    static func formEncode(_ fields: [(String, String)]) -> String {
+        fields.map { percentEncode($0.0) + "=" + percentEncode($0.1) }.joined(separator: "&")
+    }
+
+    static func percentEncode(_ text: String) -> String {
+        var out = ""
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."),
+                UInt8(ascii: "~"):
+                out.unicodeScalars.append(Unicode.Scalar(byte))
+            default:
+                out += String(format: "%%%02X", byte)
+            }
+        }
+        return out
+    }
+
+    private func record(
+        _ endpoint: BinanceEndpoint, _ params: [(String, String)], _ started: Date, _ response: HTTPResponse?,
+        outcome: HTTPAttempt.Outcome, code: Int? = nil, error: String? = nil
+    ) async {
+        let attempt = HTTPAttempt(
+            venue: venue, account: account, method: endpoint.method, endpoint: endpoint.path,
+            weight: endpoint.weight(params), startedAt: started, timings: response?.timings,
+            httpStatus: response?.status, venueCode: code, outcome: outcome,
+            usedWeight1m: response?.header("x-mbx-used-weight-1m").flatMap { Int($0) },
+            orderCount10s: response?.header("x-mbx-order-count-10s").flatMap { Int($0) },
+            orderCount1d: response?.header("x-mbx-order-count-1d").flatMap { Int($0) },
+            retryAfterSeconds: response?.header("retry-after").flatMap { Int($0) }, error: error,
+            clientOrderId: params.first { $0.0 == "newClientOrderId" || $0.0 == "origClientOrderId" }?.1)
+        await events.record(attempt)
+    }
+
+    private static func reason(_ error: any Error) -> String {
+        switch error {
+        case DecodingError.keyNotFound(let key, _): "missing field '\(key.stringValue)'"
+        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context),
+            DecodingError.dataCorrupted(let context):
+            (context.codingPath.map(\.stringValue).joined(separator: ".") + " " + context.debugDescription)
+                .trimmingCharacters(in: .whitespaces)
+        default: "\(error)"
+        }
+    }
+}
