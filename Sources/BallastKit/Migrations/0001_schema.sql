@@ -33,6 +33,8 @@ CREATE TABLE accounts (
     id               text PRIMARY KEY,
     venue_id         text NOT NULL REFERENCES venues (id),
     key_fingerprint  text NOT NULL,
+    maker_fee        numeric,
+    taker_fee        numeric,
     updated_at       timestamptz NOT NULL DEFAULT now()
 );
 
@@ -51,8 +53,6 @@ CREATE TABLE symbols (
     max_qty       numeric NOT NULL,
     min_notional  numeric NOT NULL DEFAULT 0,
     max_notional  numeric,
-    maker_fee     numeric,
-    taker_fee     numeric,
     updated_at    timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (venue_id, symbol)
 );
@@ -88,6 +88,8 @@ CREATE TABLE balance_snapshots (
     venue_time    timestamptz
 );
 CREATE INDEX balance_snapshots_account_time ON balance_snapshots (account_id, taken_at);
+-- The venue's own update time identifies a state: pulling an unchanged account stores nothing new.
+CREATE UNIQUE INDEX balance_snapshots_account_venue_time ON balance_snapshots (account_id, venue_time);
 
 CREATE TABLE balances (
     snapshot_id   bigint NOT NULL REFERENCES balance_snapshots (id) ON DELETE CASCADE,
@@ -125,6 +127,7 @@ CREATE TABLE depth_snapshots (
     observed_at     timestamptz NOT NULL
 );
 CREATE INDEX depth_snapshots_symbol_time ON depth_snapshots (venue_id, symbol, observed_at DESC);
+CREATE UNIQUE INDEX depth_snapshots_update ON depth_snapshots (venue_id, symbol, last_update_id);
 
 -- Executions reported by the venue (ours or external). One row per venue trade.
 CREATE TABLE fills (

@@ -1,0 +1,297 @@
+public import BallastCore
+import Digest
+public import Foundation
+
+/// A job file: the venues, the accounts held there, and the portfolios to keep on target.
+///
+///     [[venues]]
+///     id = "binance"
+///     dialect = "binance-spot"
+///     base_url = "https://api.binance.com"
+///
+///     [[accounts]]
+///     id = "binance-main"
+///     venue = "binance"
+///     api_key_env = "BINANCE_KEY"          # or credentials_file = "/etc/ballast/binance.toml" (mode 0600)
+///     api_secret_env = "BINANCE_SECRET"
+///
+///     [[portfolios]]
+///     id = "core"
+///     quote = "USDT"
+///     accounts = ["binance-main"]
+///     targets = { BTC = "0.5", ETH = "0.3", USDT = "0.2" }
+public struct JobConfig: Sendable, Decodable {
+    public var venues: [VenueSettings]
+    public var accounts: [AccountSettings]
+    public var portfolios: [PortfolioSettings]
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case venues, accounts, portfolios }
+
+    public init(venues: [VenueSettings], accounts: [AccountSettings], portfolios: [PortfolioSettings]) throws {
+        self.venues = venues
+        self.accounts = accounts
+        self.portfolios = portfolios
+        try validate()
+    }
+
+    public init(from decoder: any Decoder) throws {
+        try StrictKeys.check(
+            try decoder.container(keyedBy: AnyKey.self), known: CodingKeys.self, section: "the job file")
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        venues = try c.decode([VenueSettings].self, forKey: .venues)
+        accounts = try c.decodeIfPresent([AccountSettings].self, forKey: .accounts) ?? []
+        portfolios = try c.decodeIfPresent([PortfolioSettings].self, forKey: .portfolios) ?? []
+        do { try validate() } catch let error as BallastError {
+            throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: error.description))
+        }
+    }
+
+    /// Reads and validates a job file.
+    public static func load(path: String) throws -> JobConfig {
+        try TOMLFile.decode(JobConfig.self, path: path)
+    }
+
+    /// A SHA-256 over the file's meaning (not its secrets), to tie reports to the configuration.
+    public var fingerprint: String {
+        var text = ""
+        for v in venues { text += "venue \(v.id) \(v.dialect) \(v.baseURL)\n" }
+        for a in accounts { text += "account \(a.id) \(a.venue)\n" }
+        for p in portfolios {
+            text += "portfolio \(p.id) \(p.quote) \(p.accounts.sorted())"
+            text += " \(p.targets.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" })\n"
+        }
+        return Digest.hex(Digest.sha256(text))
+    }
+
+    /// The venue named `id`.
+    public func venue(_ id: String) -> VenueSettings? { venues.first { $0.id == id } }
+
+    /// Cross-checks ids and references.
+    func validate() throws {
+        guard !venues.isEmpty else { throw BallastError.invalidInput("no [[venues]] configured") }
+        try unique(venues.map(\.id), "venue")
+        try unique(accounts.map(\.id), "account")
+        try unique(portfolios.map(\.id), "portfolio")
+        let venueIDs = Set(venues.map(\.id))
+        for account in accounts where !venueIDs.contains(account.venue) {
+            throw BallastError.invalidInput(
+                "account '\(account.id)' names venue '\(account.venue)', which is not configured")
+        }
+        let accountIDs = Set(accounts.map(\.id))
+        for portfolio in portfolios {
+            for account in portfolio.accounts where !accountIDs.contains(account) {
+                throw BallastError.invalidInput(
+                    "portfolio '\(portfolio.id)' names account '\(account)', which is not configured")
+            }
+        }
+    }
+
+    private func unique(_ ids: [String], _ kind: String) throws {
+        var seen: Set<String> = []
+        for id in ids {
+            guard !id.isEmpty, id.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
+                throw BallastError.invalidInput("\(kind) id '\(id)' must be letters, digits, '-' or '_'")
+            }
+            guard seen.insert(id).inserted else { throw BallastError.invalidInput("\(kind) id '\(id)' is used twice") }
+        }
+    }
+}
+
+/// One venue of a job file.
+public struct VenueSettings: Sendable, Decodable {
+    public var id: String
+    /// The dialect the venue speaks; only `binance-spot` exists today.
+    public var dialect: String
+    public var baseURL: String
+    /// `recvWindow` for signed requests, in ms (default 5000, at most 60000).
+    public var recvWindowMs: Int
+    /// Overall time limit per request, in ms.
+    public var timeoutMs: Int
+    /// Fraction of each rate limit kept free (default 0.1).
+    public var rateLimitMargin: Double
+    /// Symbols to pull besides those the portfolios need.
+    public var symbols: [String]
+    /// Depth levels to snapshot per symbol.
+    public var depthLimit: Int
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case id, dialect, baseURL = "base_url", recvWindowMs = "recv_window_ms", timeoutMs = "timeout_ms"
+        case rateLimitMargin = "rate_limit_margin", symbols, depthLimit = "depth_limit"
+    }
+
+    public init(
+        id: String, dialect: String = "binance-spot", baseURL: String, recvWindowMs: Int = 5000,
+        timeoutMs: Int = 10_000, rateLimitMargin: Double = 0.1, symbols: [String] = [], depthLimit: Int = 20
+    ) {
+        self.id = id
+        self.dialect = dialect
+        self.baseURL = baseURL
+        self.recvWindowMs = recvWindowMs
+        self.timeoutMs = timeoutMs
+        self.rateLimitMargin = rateLimitMargin
+        self.symbols = symbols
+        self.depthLimit = depthLimit
+    }
+
+    public init(from decoder: any Decoder) throws {
+        try StrictKeys.check(try decoder.container(keyedBy: AnyKey.self), known: CodingKeys.self, section: "[[venues]]")
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            id: try c.decode(String.self, forKey: .id),
+            dialect: try c.decodeIfPresent(String.self, forKey: .dialect) ?? "binance-spot",
+            baseURL: try c.decode(String.self, forKey: .baseURL),
+            recvWindowMs: try c.decodeIfPresent(Int.self, forKey: .recvWindowMs) ?? 5000,
+            timeoutMs: try c.decodeIfPresent(Int.self, forKey: .timeoutMs) ?? 10_000,
+            rateLimitMargin: try c.decodeIfPresent(Double.self, forKey: .rateLimitMargin) ?? 0.1,
+            symbols: try c.decodeIfPresent([String].self, forKey: .symbols) ?? [],
+            depthLimit: try c.decodeIfPresent(Int.self, forKey: .depthLimit) ?? 20)
+        func bad(_ key: CodingKeys, _ why: String) -> DecodingError {
+            .dataCorrupted(.init(codingPath: c.codingPath + [key], debugDescription: why))
+        }
+        guard dialect == "binance-spot" else {
+            throw bad(.dialect, "unknown dialect '\(dialect)' (known: binance-spot)")
+        }
+        guard let url = URL(string: baseURL), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
+            throw bad(.baseURL, "'\(baseURL)' is not an http(s) URL")
+        }
+        guard (1...60_000).contains(recvWindowMs) else { throw bad(.recvWindowMs, "must be 1…60000") }
+        guard timeoutMs >= 100 else { throw bad(.timeoutMs, "must be at least 100") }
+        guard (0..<1).contains(rateLimitMargin) else { throw bad(.rateLimitMargin, "must be in [0, 1)") }
+        guard [5, 10, 20, 50, 100, 500, 1000, 5000].contains(depthLimit) else {
+            throw bad(.depthLimit, "must be one of 5, 10, 20, 50, 100, 500, 1000, 5000")
+        }
+    }
+}
+
+/// One account of a job file: where its API key and secret come from (never the values themselves).
+public struct AccountSettings: Sendable, Decodable {
+    public var id: String
+    public var venue: String
+    public var apiKeyEnv: String?
+    public var apiSecretEnv: String?
+    public var credentialsFile: String?
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case id, venue, apiKeyEnv = "api_key_env", apiSecretEnv = "api_secret_env", credentialsFile = "credentials_file"
+    }
+
+    public init(
+        id: String, venue: String, apiKeyEnv: String? = nil, apiSecretEnv: String? = nil, credentialsFile: String? = nil
+    ) {
+        self.id = id
+        self.venue = venue
+        self.apiKeyEnv = apiKeyEnv
+        self.apiSecretEnv = apiSecretEnv
+        self.credentialsFile = credentialsFile
+    }
+
+    public init(from decoder: any Decoder) throws {
+        try StrictKeys.check(
+            try decoder.container(keyedBy: AnyKey.self), known: CodingKeys.self, section: "[[accounts]]")
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            id: try c.decode(String.self, forKey: .id), venue: try c.decode(String.self, forKey: .venue),
+            apiKeyEnv: try c.decodeIfPresent(String.self, forKey: .apiKeyEnv),
+            apiSecretEnv: try c.decodeIfPresent(String.self, forKey: .apiSecretEnv),
+            credentialsFile: try c.decodeIfPresent(String.self, forKey: .credentialsFile))
+        let viaEnv = apiKeyEnv != nil || apiSecretEnv != nil
+        guard viaEnv != (credentialsFile != nil), !viaEnv || (apiKeyEnv != nil && apiSecretEnv != nil) else {
+            throw DecodingError.dataCorrupted(
+                .init(
+                    codingPath: c.codingPath,
+                    debugDescription:
+                        "account '\(id)': give either api_key_env and api_secret_env, or credentials_file"))
+        }
+    }
+}
+
+/// One portfolio of a job file.
+public struct PortfolioSettings: Sendable, Decodable {
+    public var id: String
+    public var quote: String
+    public var accounts: [String]
+    /// Target weights by asset, as decimal strings.
+    public var targets: [String: ExactDecimal]
+    /// Notional (in quote) under which batches are approved automatically.
+    public var approvalCap: ExactDecimal
+    /// Venues the router may use (default: those of the portfolio's accounts).
+    public var venues: [String]?
+    /// Band settings, kept as given for the proposal step.
+    public var bands: BandSettings
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case id, quote, accounts, targets, approvalCap = "approval_cap", venues, bands
+    }
+
+    public init(from decoder: any Decoder) throws {
+        try StrictKeys.check(
+            try decoder.container(keyedBy: AnyKey.self), known: CodingKeys.self, section: "[[portfolios]]")
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decode(String.self, forKey: .id)
+        quote = try c.decode(String.self, forKey: .quote)
+        accounts = try c.decode([String].self, forKey: .accounts)
+        targets = try c.decode([String: ExactDecimal].self, forKey: .targets)
+        approvalCap = try c.decodeIfPresent(ExactDecimal.self, forKey: .approvalCap) ?? .zero
+        venues = try c.decodeIfPresent([String].self, forKey: .venues)
+        bands = try c.decodeIfPresent(BandSettings.self, forKey: .bands) ?? BandSettings()
+    }
+
+    public init(
+        id: String, quote: String, accounts: [String], targets: [String: ExactDecimal],
+        approvalCap: ExactDecimal = .zero,
+        venues: [String]? = nil, bands: BandSettings = BandSettings()
+    ) {
+        self.id = id
+        self.quote = quote
+        self.accounts = accounts
+        self.targets = targets
+        self.approvalCap = approvalCap
+        self.venues = venues
+        self.bands = bands
+    }
+
+    /// The venue symbols this portfolio trades: each non-quote target asset against the quote.
+    public var symbols: [String] {
+        targets.keys.filter { $0 != quote }.sorted().map { $0 + quote }
+    }
+}
+
+/// Band policy settings of a portfolio (interpreted by the proposal step).
+public struct BandSettings: Sendable, Decodable {
+    /// `volatility` (cube-root law) or `fixed`.
+    public var mode: String = "volatility"
+    public var minimum: ExactDecimal = ExactDecimal(significand: 1, scale: 2)
+    public var maximum: ExactDecimal = ExactDecimal(significand: 10, scale: 2)
+    public var fixed: ExactDecimal = ExactDecimal(significand: 5, scale: 2)
+    public var multiplier: Double = 1
+    public var windowHours: Double = 24
+    /// `target` or `band-edge`.
+    public var sizeTo: String = "target"
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case mode, minimum = "min", maximum = "max", fixed, multiplier, windowHours = "window_hours", sizeTo = "size_to"
+    }
+
+    public init() {}
+
+    public init(from decoder: any Decoder) throws {
+        try StrictKeys.check(
+            try decoder.container(keyedBy: AnyKey.self), known: CodingKeys.self, section: "[portfolios.bands]")
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        mode = try c.decodeIfPresent(String.self, forKey: .mode) ?? mode
+        minimum = try c.decodeIfPresent(ExactDecimal.self, forKey: .minimum) ?? minimum
+        maximum = try c.decodeIfPresent(ExactDecimal.self, forKey: .maximum) ?? maximum
+        fixed = try c.decodeIfPresent(ExactDecimal.self, forKey: .fixed) ?? fixed
+        multiplier = try c.decodeIfPresent(Double.self, forKey: .multiplier) ?? multiplier
+        windowHours = try c.decodeIfPresent(Double.self, forKey: .windowHours) ?? windowHours
+        sizeTo = try c.decodeIfPresent(String.self, forKey: .sizeTo) ?? sizeTo
+        guard ["volatility", "fixed"].contains(mode) else {
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: c.codingPath + [CodingKeys.mode], debugDescription: "must be volatility or fixed"))
+        }
+        guard ["target", "band-edge"].contains(sizeTo) else {
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: c.codingPath + [CodingKeys.sizeTo], debugDescription: "must be target or band-edge"))
+        }
+    }
+}

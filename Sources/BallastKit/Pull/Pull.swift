@@ -1,0 +1,164 @@
+import BallastCore
+public import Foundation
+public import Logging
+import Postgres
+import Venues
+
+/// `ballast pull`: for every configured venue, concurrently — symbol rules,
+/// balances, book tickers, depth, open orders, and fills since the stored
+/// cursor — into PostgreSQL. A second pull stores nothing that is already
+/// there; a pull killed at any moment resumes from its cursors.
+public struct Pull: Sendable {
+    /// What one venue's pull brought back.
+    public struct VenueSummary: Sendable {
+        public var venue: String
+        public var symbols = 0
+        public var tickers = 0
+        public var depthSnapshots = 0
+        public var balanceSnapshots = 0
+        public var orders = 0
+        public var fillsSeen = 0
+        public var fillsNew = 0
+        /// Why the venue's pull stopped early, if it did.
+        public var failure: String?
+
+        public init(venue: String) { self.venue = venue }
+    }
+
+    let config: JobConfig
+    let databaseURL: String
+    let wiring: VenueWiring
+    let runID: String?
+    let logger: Logger
+
+    public init(config: JobConfig, databaseURL: String, wiring: VenueWiring, runID: String?, logger: Logger) {
+        self.config = config
+        self.databaseURL = databaseURL
+        self.wiring = wiring
+        self.runID = runID
+        self.logger = logger
+    }
+
+    /// Pulls every venue concurrently; one venue failing does not stop the others.
+    public func run() async -> [VenueSummary] {
+        await withTaskGroup(of: VenueSummary.self) { group in
+            for venue in config.venues {
+                group.addTask {
+                    var summary = VenueSummary(venue: venue.id)
+                    do {
+                        try await pull(venue, into: &summary)
+                    } catch {
+                        summary.failure = "\(error)"
+                        logger.error("pull failed: \(error)", metadata: ["venue": "\(venue.id)"])
+                    }
+                    return summary
+                }
+            }
+            var summaries: [VenueSummary] = []
+            for await summary in group { summaries.append(summary) }
+            return summaries.sorted { $0.venue < $1.venue }
+        }
+    }
+
+    private func pull(_ venue: VenueSettings, into summary: inout VenueSummary) async throws {
+        var logger = self.logger
+        logger[metadataKey: "venue"] = "\(venue.id)"
+        let connection = try Connection(conninfo: databaseURL, logger: logger)
+        defer { connection.close() }
+        let store = MarketStore(connection: connection, runID: runID)
+        try store.saveVenue(venue)
+
+        let bootstrap = try wiring.client(venue, account: nil, limits: RateLimits())
+        let info = try await bootstrap.exchangeInfo()
+        summary.symbols = try store.saveSymbols(info.symbols, venue: venue.id)
+        let listed = Set(info.symbols.map(\.pair.symbol))
+        let accounts = config.accounts.filter { $0.venue == venue.id }
+        let wanted = symbols(for: venue, accounts: accounts)
+        for missing in wanted.subtracting(listed).sorted() {
+            logger.warning("symbol \(missing) is not listed at this venue; skipped")
+        }
+        let symbols = wanted.intersection(listed).sorted()
+        logger.info("venue has \(info.symbols.count) symbols; pulling \(symbols.joined(separator: ", "))")
+
+        let now = wiring.clock.now()
+        if !symbols.isEmpty {
+            summary.tickers = try store.saveBookTickers(
+                try await bootstrap.bookTickers(symbols), venue: venue.id, at: now)
+            for symbol in symbols {
+                summary.depthSnapshots += try store.saveDepth(
+                    try await bootstrap.depth(symbol, limit: venue.depthLimit), venue: venue.id, at: now)
+            }
+        }
+        for account in accounts {
+            let client = try wiring.client(venue, account: account, limits: info.limits)
+            try await client.synchroniseClock()
+            let snapshot = try await client.account()
+            try store.saveAccount(
+                id: account.id, venue: venue.id, fingerprint: try wiring.credentials.load(account).fingerprint,
+                makerFee: snapshot.makerRate, takerFee: snapshot.takerRate)
+            if try store.saveBalances(snapshot, account: account.id, at: wiring.clock.now()) != nil {
+                summary.balanceSnapshots += 1
+            }
+            for symbol in symbols {
+                summary.orders += try store.saveVenueOrders(
+                    try await client.openOrders(symbol), venue: venue.id, account: account.id)
+                let (seen, new) = try await pullFills(
+                    client, store: store, venue: venue.id, account: account.id, symbol: symbol, logger: logger)
+                summary.fillsSeen += seen
+                summary.fillsNew += new
+            }
+        }
+    }
+
+    /// The symbols to pull at `venue`: those configured, plus each portfolio
+    /// target asset against its quote for portfolios holding an account here.
+    func symbols(for venue: VenueSettings, accounts: [AccountSettings]) -> Set<String> {
+        let ids = Set(accounts.map(\.id))
+        var symbols = Set(venue.symbols)
+        for portfolio in config.portfolios where !ids.isDisjoint(with: portfolio.accounts) {
+            symbols.formUnion(portfolio.symbols)
+        }
+        return symbols
+    }
+
+    /// Pages through myTrades from the stored cursor until a short page,
+    /// fetching the next page while the current one is stored.
+    private func pullFills(
+        _ client: BinanceSpotClient, store: MarketStore, venue: String, account: String, symbol: String,
+        logger: Logger
+    ) async throws -> (seen: Int, new: Int) {
+        let pageSize = 1000
+        let start = try store.fillCursor(account: account, symbol: symbol)
+        var next: Task<[Fill], any Error>? = Task { try await client.myTrades(symbol, fromId: start, limit: pageSize) }
+        var seen = 0
+        var new = 0
+        var pages = 0
+        let clock = ContinuousClock()
+        let began = clock.now
+        while let pending = next {
+            let page = try await pending.value
+            next = nil
+            if page.count == pageSize, let last = page.map(\.tradeId).max() {
+                next = Task { try await client.myTrades(symbol, fromId: last + 1, limit: pageSize) }
+            }
+            do {
+                new += try store.saveFills(page, venue: venue, account: account, symbol: symbol)
+            } catch {
+                next?.cancel()
+                throw error
+            }
+            seen += page.count
+            pages += 1
+            if pages % 100 == 0 {
+                let rate = Double(seen) / max((clock.now - began).seconds, 0.001)
+                logger.info(
+                    "fills \(symbol): \(seen) pulled (\(pages) pages, \(Int(rate)) fills/s)",
+                    metadata: ["account": "\(account)"])
+            }
+        }
+        if seen > 0 {
+            logger.info("fills \(symbol): \(seen) seen, \(new) new", metadata: ["account": "\(account)"])
+        }
+        return (seen, new)
+    }
+}

@@ -1,0 +1,56 @@
+import CurlHTTP
+public import Foundation
+public import Logging
+public import Postgres
+public import Venues
+
+/// Runs a pull the way the command line does: checks the schema, records a
+/// job run, wires libcurl and the PostgreSQL-backed event sink and rate
+/// budgets, and pulls every venue.
+public enum PullJob {
+    /// Pulls everything `config` names into the database at `databaseURL`.
+    public static func run(
+        config: JobConfig, databaseURL: String, logger: Logger, clock: any VenueClock = SystemVenueClock(),
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) async throws -> [Pull.VenueSummary] {
+        let connection = try Connection(conninfo: databaseURL, logger: logger)
+        defer { connection.close() }
+        try Schema.requireCurrent(connection)
+        let run = try JobRun.start("pull", configHash: config.fingerprint, on: connection)
+        var logger = logger
+        logger[metadataKey: "run.id"] = "\(run.id)"
+        let eventsDB = LockedConnection(try Connection(conninfo: databaseURL, logger: logger))
+        let budgetsDB = LockedConnection(try Connection(conninfo: databaseURL, logger: logger))
+        let transport = CurlClient()
+        defer {
+            transport.close()
+            eventsDB.close()
+            budgetsDB.close()
+        }
+        let wiring = VenueWiring(
+            transport: transport, clock: clock, credentials: CredentialLoader(environment: environment),
+            events: PostgresEventSink(database: eventsDB, runID: run.id, logger: logger),
+            budgets: PostgresRateBudgetStore(database: budgetsDB), logger: logger)
+        let summaries = await Pull(
+            config: config, databaseURL: databaseURL, wiring: wiring, runID: run.id, logger: logger
+        )
+        .run()
+        let failures = summaries.compactMap { $0.failure.map { "\($0)" } }
+        try run.finish(
+            on: connection, error: failures.isEmpty ? nil : BallastError.venue(failures.joined(separator: "; ")))
+        return summaries
+    }
+}
+
+/// Checks on the schema every command that reads or writes data makes first.
+public enum Schema {
+    /// Throws when migrations are pending, telling the operator what to run.
+    public static func requireCurrent(_ connection: Connection) throws {
+        let pending = try Migrator(connection: connection, migrations: try Migration.bundled()).status()
+            .filter { $0.appliedAt == nil }
+        guard pending.isEmpty else {
+            throw BallastError.invalidInput(
+                "the database schema is not current (\(pending.count) migration(s) pending): run `ballast db migrate`")
+        }
+    }
+}

@@ -1,0 +1,55 @@
+public import Logging
+import Postgres
+public import Transport
+public import Venues
+
+/// What every venue client of one run shares: the HTTP transport, the clock,
+/// the credential loader, and where events and rate budgets are kept.
+public struct VenueWiring: Sendable {
+    public let transport: any HTTPTransport
+    public let clock: any VenueClock
+    public let credentials: CredentialLoader
+    public let events: any VenueEventSink
+    public let budgets: any RateBudgetStore
+    public let logger: Logger
+
+    public init(
+        transport: any HTTPTransport, clock: any VenueClock, credentials: CredentialLoader, events: any VenueEventSink,
+        budgets: any RateBudgetStore, logger: Logger
+    ) {
+        self.transport = transport
+        self.clock = clock
+        self.credentials = credentials
+        self.events = events
+        self.budgets = budgets
+        self.logger = logger
+    }
+
+    /// A client for `account` at `venue` (nil account: public data only) within `limits`.
+    public func client(_ venue: VenueSettings, account: AccountSettings?, limits: RateLimits) throws
+        -> BinanceSpotClient
+    {
+        let credentials = try account.map { try self.credentials.load($0) }
+        var limits = limits
+        limits.safetyMargin = venue.rateLimitMargin
+        let governor = RateGovernor(
+            venue: venue.id, keyFingerprint: credentials?.fingerprint ?? "public", limits: limits, store: budgets,
+            events: events, clock: clock)
+        return BinanceSpotClient(
+            venue: venue.id, account: account?.id, baseURL: venue.baseURL, credentials: credentials,
+            transport: TimeoutTransport(base: transport, timeout: .milliseconds(venue.timeoutMs)), governor: governor,
+            events: events, clock: clock, recvWindow: venue.recvWindowMs)
+    }
+}
+
+/// Applies a venue's configured time limit to requests that do not set one.
+struct TimeoutTransport: HTTPTransport {
+    let base: any HTTPTransport
+    let timeout: Duration
+
+    func send(_ request: HTTPRequest) async throws(TransportError) -> HTTPResponse {
+        var request = request
+        if request.timeout == nil { request.timeout = timeout }
+        return try await base.send(request)
+    }
+}

@@ -1,0 +1,88 @@
+import BallastCore
+import BallastKit
+import Foundation
+import Testing
+
+@Suite struct JobConfigTests {
+    static let valid = """
+        [[venues]]
+        id = "sim-a"
+        base_url = "http://127.0.0.1:9001"
+
+        [[accounts]]
+        id = "sim-a-main"
+        venue = "sim-a"
+        api_key_env = "SIM_A_KEY"
+        api_secret_env = "SIM_A_SECRET"
+
+        [[portfolios]]
+        id = "core"
+        quote = "USDT"
+        accounts = ["sim-a-main"]
+        approval_cap = "25000"
+        targets = { BTC = "0.5", ETH = "0.3", USDT = "0.2" }
+        """
+
+    func load(_ text: String) throws -> JobConfig {
+        try TOMLFile.decode(JobConfig.self, text: text, source: "job.toml")
+    }
+
+    @Test func validFileLoadsWithDefaults() throws {
+        let config = try load(Self.valid)
+        #expect(config.venues[0].dialect == "binance-spot")
+        #expect(config.venues[0].recvWindowMs == 5000)
+        #expect(config.portfolios[0].targets["BTC"] == (try ExactDecimal(parsing: "0.5")))
+        #expect(config.portfolios[0].approvalCap == 25000)
+        #expect(config.portfolios[0].symbols == ["BTCUSDT", "ETHUSDT"])
+        #expect(config.fingerprint.count == 64)
+    }
+
+    @Test(arguments: [
+        ("[[venues]\nid = 1", "job.toml:1"),
+        (valid.replacingOccurrences(of: "base_url", with: "baseurl"), "unknown setting 'baseurl'"),
+        (valid.replacingOccurrences(of: "http://127.0.0.1:9001", with: "ftp://x"), "not an http(s) URL"),
+        (valid.replacingOccurrences(of: "venue = \"sim-a\"", with: "venue = \"nowhere\""), "venue 'nowhere'"),
+        (
+            valid.replacingOccurrences(of: "accounts = [\"sim-a-main\"]", with: "accounts = [\"ghost\"]"),
+            "account 'ghost'"
+        ),
+        (valid.replacingOccurrences(of: "BTC = \"0.5\"", with: "BTC = 0.5"), "decimal number written as a string"),
+        (valid.replacingOccurrences(of: "id = \"core\"\n", with: ""), "missing field 'id'"),
+        (
+            valid.replacingOccurrences(of: "api_secret_env = \"SIM_A_SECRET\"", with: ""),
+            "either api_key_env and api_secret_env"
+        ),
+        ("[[accounts]]\nid = \"a\"\nvenue = \"v\"\ncredentials_file = \"x\"", "missing field 'venues'"),
+    ])
+    func badFilesNameTheProblem(_ text: String, _ expected: String) throws {
+        let error = #expect(throws: BallastError.self) { try load(text) }
+        let message = error?.description ?? ""
+        #expect(message.contains(expected), "\(message)")
+        #expect(message.hasPrefix("job.toml"), "\(message)")
+    }
+
+    @Test func credentialsComeFromTheEnvironmentOrAPrivateFile() throws {
+        let config = try load(Self.valid)
+        let loader = CredentialLoader(environment: ["SIM_A_KEY": "key-1", "SIM_A_SECRET": "super-secret-value"])
+        let credentials = try loader.load(config.accounts[0])
+        #expect(credentials.apiKey == "key-1")
+        #expect(!"\(credentials)".contains("super-secret-value"))
+        let missing = #expect(throws: BallastError.self) {
+            try CredentialLoader(environment: [:]).load(config.accounts[0])
+        }
+        #expect(missing?.description.contains("SIM_A_KEY is not set") == true)
+
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ballast-cred-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let path = dir.appendingPathComponent("cred.toml").path
+        try "api_key = \"file-key\"\napi_secret = \"file-secret-value\"\n".write(
+            toFile: path, atomically: true, encoding: .utf8)
+        let account = AccountSettings(id: "f", venue: "sim-a", credentialsFile: path)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
+        let open = #expect(throws: BallastError.self) { try CredentialLoader().load(account) }
+        #expect(open?.description.contains("chmod 600") == true)
+        #expect(open?.description.contains("file-secret-value") == false)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+        #expect(try CredentialLoader().load(account).apiKey == "file-key")
+    }
+}
