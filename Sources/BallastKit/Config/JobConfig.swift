@@ -142,7 +142,7 @@ public struct VenueSettings: Sendable, Decodable {
             baseURL: try c.decode(String.self, forKey: .baseURL),
             recvWindowMs: try c.decodeIfPresent(Int.self, forKey: .recvWindowMs) ?? 5000,
             timeoutMs: try c.decodeIfPresent(Int.self, forKey: .timeoutMs) ?? 10_000,
-            rateLimitMargin: try c.decodeIfPresent(Double.self, forKey: .rateLimitMargin) ?? 0.1,
+            rateLimitMargin: try c.decodeNumberIfPresent(forKey: .rateLimitMargin) ?? 0.1,
             symbols: try c.decodeIfPresent([String].self, forKey: .symbols) ?? [],
             depthLimit: try c.decodeIfPresent(Int.self, forKey: .depthLimit) ?? 20)
         func bad(_ key: CodingKeys, _ why: String) -> DecodingError {
@@ -282,8 +282,8 @@ public struct BandSettings: Sendable, Decodable {
         minimum = try c.decodeIfPresent(ExactDecimal.self, forKey: .minimum) ?? minimum
         maximum = try c.decodeIfPresent(ExactDecimal.self, forKey: .maximum) ?? maximum
         fixed = try c.decodeIfPresent(ExactDecimal.self, forKey: .fixed) ?? fixed
-        multiplier = try c.decodeIfPresent(Double.self, forKey: .multiplier) ?? multiplier
-        windowHours = try c.decodeIfPresent(Double.self, forKey: .windowHours) ?? windowHours
+        multiplier = try c.decodeNumberIfPresent(forKey: .multiplier) ?? multiplier
+        windowHours = try c.decodeNumberIfPresent(forKey: .windowHours) ?? windowHours
         sizeTo = try c.decodeIfPresent(String.self, forKey: .sizeTo) ?? sizeTo
         guard ["volatility", "fixed"].contains(mode) else {
             throw DecodingError.dataCorrupted(

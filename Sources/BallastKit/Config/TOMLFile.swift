@@ -48,6 +48,12 @@ public enum TOMLFile {
         }
         switch error {
         case .keyNotFound(let key, let context):
+            // TOMLKit also reports a value of the wrong type as "does not exist": say both.
+            if let typeName = context.debugDescription.split(separator: "\"").dropFirst().first,
+                context.debugDescription.contains("does not exist")
+            {
+                return "field \(path(context.codingPath)): missing, or not \(readable(String(typeName)))"
+            }
             let parent = path(context.codingPath)
             return "missing field '\(key.stringValue)'" + (context.codingPath.isEmpty ? "" : " in \(parent)")
         case .typeMismatch(let type, let context):
@@ -58,6 +64,16 @@ public enum TOMLFile {
             return "field \(path(context.codingPath)): \(context.debugDescription)"
         @unknown default:
             return "\(error)"
+        }
+    }
+
+    private static func readable(_ name: String) -> String {
+        switch name {
+        case "String": "a string"
+        case "Int", "Int64": "an integer"
+        case "Double": "a number"
+        case "Bool": "true or false"
+        default: "a \(name)"
         }
     }
 
@@ -98,5 +114,16 @@ struct AnyKey: CodingKey {
     init?(intValue: Int) {
         self.stringValue = String(intValue)
         self.intValue = intValue
+    }
+}
+
+extension KeyedDecodingContainer {
+    /// A number written as `0.5` or `1` (TOML keeps integers and floats apart).
+    func decodeNumberIfPresent(forKey key: Key) throws -> Double? {
+        guard contains(key) else { return nil }
+        if let value = try? decode(Double.self, forKey: key) { return value }
+        if let value = try? decode(Int.self, forKey: key) { return Double(value) }
+        throw DecodingError.typeMismatch(
+            Double.self, .init(codingPath: codingPath + [key], debugDescription: "expected a number"))
     }
 }

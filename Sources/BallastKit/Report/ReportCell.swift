@@ -1,0 +1,57 @@
+import Foundation
+import Postgres
+import Workbook
+
+/// Converts PostgreSQL's text for a value into a workbook cell and a CSV field.
+/// Amounts stay exact in the CSV; the workbook stores numbers as numbers.
+enum ReportCell {
+    static func convert(_ text: String?, _ type: ReportTemplate.ColumnType, source: String, field: String) throws
+        -> (CellValue, CSVField)
+    {
+        guard let text else { return (.blank, .empty) }
+        switch type {
+        case .text:
+            return (.string(text), .text(text))
+        case .integer, .decimal, .bps, .percent:
+            guard let number = Double(text), !text.isEmpty, !text.hasPrefix("N"), !text.hasPrefix("I") else {
+                throw BallastError.invalidInput(
+                    "\(source): column '\(field)' is typed \(type.rawValue) but the query returned '\(text.prefix(40))'"
+                )
+            }
+            return (.number(number), .number(text))
+        case .timestamp:
+            guard let date = Timestamp.parse(text) else {
+                throw BallastError.invalidInput(
+                    "\(source): column '\(field)' is typed timestamp but the query returned '\(text.prefix(40))'")
+            }
+            return (.date(date), .timestamp(date))
+        case .bool:
+            let flag = text == "t" || text == "true"
+            return (.bool(flag), .bool(flag))
+        }
+    }
+}
+
+/// The cell formats a report uses, created once.
+struct ReportFormats {
+    let header = CellFormat(bold: true, background: 0xDCE6F1, wrap: true, bottomBorder: true)
+    let title = CellFormat(bold: true, fontColor: 0x1F3864)
+    let label = CellFormat(bold: true)
+    let note = CellFormat(fontColor: 0x7F7F7F)
+    private var cache: [String: CellFormat] = [:]
+
+    func format(for column: ReportTemplate.Column) -> CellFormat? {
+        column.numberFormat.map { CellFormat(numberFormat: $0) }
+    }
+
+    static func defaultWidth(_ type: ReportTemplate.ColumnType) -> Double {
+        switch type {
+        case .timestamp: 20
+        case .decimal: 16
+        case .bps, .percent: 12
+        case .integer: 10
+        case .bool: 8
+        case .text: 18
+        }
+    }
+}

@@ -1,0 +1,86 @@
+public import Foundation
+public import Logging
+public import Postgres
+
+/// `ballast report`: picks the period and output folder, then writes the audit report.
+public enum ReportJob {
+    /// Which data to report on.
+    public enum Scope: Sendable {
+        /// Everything a recorded run covered, written into that run's folder.
+        case run(String)
+        /// A time range, written into a new run's folder.
+        case period(from: Date, to: Date)
+    }
+
+    /// Writes the report for `scope` with the templates in `templatesFolder`.
+    public static func run(
+        scope: Scope, connection: Connection, templatesFolder: URL, outputRoot: URL, logger: Logger
+    ) throws -> AuditReport.Result {
+        try Schema.requireCurrent(connection)
+        let templates = try ReportTemplates.load(from: templatesFolder)
+        let request: AuditReport.Request
+        var created: JobRun?
+        switch scope {
+        case .run(let id):
+            guard
+                let row = try connection.query(
+                    "SELECT started_at, finished_at, config_hash FROM job_runs WHERE id = \(id)"
+                ).first
+            else { throw BallastError.invalidInput("no run with id '\(id)' (see the job_runs table)") }
+            let started: Date = try row.decode("started_at")
+            let finished = try row.decode("finished_at", as: Date?.self) ?? Date()
+            request = AuditReport.Request(
+                runID: id, runDay: String(Timestamp.iso8601(started).prefix(10)), from: started,
+                to: finished.addingTimeInterval(0.000_001), configHash: try row.decode("config_hash", as: String?.self),
+                outputRoot: outputRoot)
+        case .period(let from, let to):
+            guard from < to else { throw BallastError.invalidInput("--from must be before --to") }
+            let run = try JobRun.start("report", on: connection)
+            request = AuditReport.Request(
+                runID: run.id, runDay: run.day, from: from, to: to, configHash: nil, outputRoot: outputRoot)
+            created = run
+        }
+        do {
+            let result = try AuditReport(connection: connection, templates: templates, logger: logger).write(request)
+            try created?.finish(on: connection)
+            return result
+        } catch {
+            try? created?.finish(on: connection, error: error)
+            throw error
+        }
+    }
+
+    /// The Templates folder: `explicit`, else `$BALLAST_TEMPLATES`, else `./Templates`, else
+    /// a `Templates` folder beside or above the executable.
+    public static func templatesFolder(explicit: String?) throws -> URL {
+        var candidates: [URL] = []
+        if let explicit { candidates.append(URL(fileURLWithPath: explicit)) }
+        if let env = ProcessInfo.processInfo.environment["BALLAST_TEMPLATES"] {
+            candidates.append(URL(fileURLWithPath: env))
+        }
+        candidates.append(
+            URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("Templates"))
+        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+            .deletingLastPathComponent()
+        for _ in 0..<5 {
+            candidates.append(directory.appendingPathComponent("Templates"))
+            directory.deleteLastPathComponent()
+        }
+        for candidate in candidates
+        where FileManager.default.fileExists(atPath: candidate.appendingPathComponent("audit").path) {
+            return candidate
+        }
+        throw BallastError.invalidInput(
+            "cannot find the report templates (looked in \(candidates.prefix(3).map(\.path).joined(separator: ", "))); "
+                + "pass --templates DIR")
+    }
+
+    /// Reads `2026-11-25`, `2026-11-25T06:00:00Z` or `2026-11-25 06:00:00+00`.
+    public static func parseTime(_ text: String) throws -> Date {
+        if text.count == 10, let date = Timestamp.parse(text + " 00:00:00Z") { return date }
+        guard let date = Timestamp.parse(text) else {
+            throw BallastError.invalidInput("'\(text)' is not a time (use 2026-11-25 or 2026-11-25T06:00:00Z)")
+        }
+        return date
+    }
+}

@@ -1,0 +1,67 @@
+import Foundation
+import Postgres
+
+/// The figures the Summary sheet and `summary.md` show: provenance, row
+/// counts, totals and the top routes, for the report's period.
+struct SummaryContext {
+    let request: AuditReport.Request
+    let tables: [(sheet: String, rows: Int, sheets: [String])]
+    let connection: Connection
+
+    /// A dictionary for Mustache (and the Summary sheet), every amount as exact text.
+    func values() throws -> [String: Any] {
+        let from = request.from
+        let to = request.to
+        let totals = try connection.query(
+            """
+            SELECT
+              (SELECT count(*) FROM fills WHERE executed_at >= \(from) AND executed_at < \(to)) AS fills,
+              (SELECT coalesce(sum(quote_qty), 0) FROM fills WHERE executed_at >= \(from) AND executed_at < \(to))
+                AS filled_notional,
+              (SELECT count(*) FROM orders WHERE created_at >= \(from) AND created_at < \(to)) AS orders,
+              (SELECT count(*) FROM batches WHERE created_at >= \(from) AND created_at < \(to)) AS batches,
+              (SELECT count(*) FROM decisions WHERE created_at >= \(from) AND created_at < \(to)) AS decisions,
+              (SELECT count(*) FROM reconciliation_breaks WHERE detected_at >= \(from) AND detected_at < \(to))
+                AS breaks,
+              (SELECT count(*) FROM http_attempts WHERE started_at >= \(from) AND started_at < \(to)) AS requests
+            """
+        ).first!
+        let routes = try connection.query(
+            """
+            SELECT venue_id, symbol, style, orders, filled_notional, slippage_bps_mean, fee_bps_mean
+            FROM route_measures WHERE run_id = \(request.runID)
+            ORDER BY filled_notional DESC, venue_id, symbol, style LIMIT 10
+            """
+        ).map { row -> [String: Any] in
+            [
+                "venue": try row.decode("venue_id", as: String.self),
+                "symbol": try row.decode("symbol", as: String.self),
+                "style": try row.decode("style", as: String.self), "orders": try row.decode("orders", as: Int.self),
+                "notional": try row.decode("filled_notional", as: String.self),
+                "slippage_bps": try row.decode("slippage_bps_mean", as: String?.self) ?? "—",
+                "fee_bps": try row.decode("fee_bps_mean", as: String?.self) ?? "—",
+            ]
+        }
+        let fills: Int = try totals.decode("fills")
+        let orders: Int = try totals.decode("orders")
+        return [
+            "run_id": request.runID,
+            "generated_at": Timestamp.iso8601(Date()),
+            "from": Timestamp.iso8601(from),
+            "to": Timestamp.iso8601(to),
+            "config_hash": request.configHash ?? "—",
+            "version": BallastVersion.current,
+            "tables": tables.map { ["sheet": $0.sheet, "rows": $0.rows, "sheets": $0.sheets.joined(separator: ", ")] },
+            "fills": fills,
+            "filled_notional": try totals.decode("filled_notional", as: String.self),
+            "orders": orders,
+            "batches": try totals.decode("batches", as: Int.self),
+            "decisions": try totals.decode("decisions", as: Int.self),
+            "breaks": try totals.decode("breaks", as: Int.self),
+            "requests": try totals.decode("requests", as: Int.self),
+            "routes": routes,
+            "has_routes": !routes.isEmpty,
+            "empty": fills == 0 && orders == 0,
+        ]
+    }
+}
