@@ -1,0 +1,151 @@
+import BallastKit
+import BallastTesting
+import Foundation
+import Logging
+import Postgres
+import Testing
+
+@Suite struct AuditReportTests {
+    static var templatesFolder: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+            .appendingPathComponent("Templates")
+    }
+
+    static func outputRoot() -> URL {
+        FileManager.default.temporaryDirectory.appendingPathComponent("ballast-report-\(UUID().uuidString)")
+    }
+
+    @Test func workbookAndCSVsMatchTheDatabaseAndContinuePastTheRowLimit() throws {
+        let connection = try TestDatabase.connect(try TestDatabase.migrated())
+        defer { connection.close() }
+        let data = try SyntheticTrading(connection: connection).generate(fills: 2_500, fillsPerOrder: 10)
+        let templates = try ReportTemplates.load(from: Self.templatesFolder)
+        let report = AuditReport(
+            connection: connection, templates: templates, logger: Logger(label: "t"), rowLimit: 1_000)
+        let result = try report.write(
+            .init(
+                runID: data.runID, runDay: "2026-01-01", from: data.from, to: data.to, configHash: "abc",
+                outputRoot: Self.outputRoot()))
+        let fills = try #require(result.tables.first { $0.sheet == "Fills" })
+        #expect(fills.rows == 2_500)
+        #expect(fills.sheets == ["Fills", "Fills (2)", "Fills (3)"])
+
+        let dump = try Openpyxl.inspect(result.folder.appendingPathComponent("audit.xlsx").path, rowLimit: 3)
+        #expect(
+            dump.sheets.map(\.name) == [
+                "Summary", "Routes", "Decisions", "Orders & Attempts", "Fills", "Fills (2)", "Fills (3)",
+                "Reconciliation",
+                "Venue health", "Drift",
+            ])
+        #expect(dump.sheet("Fills")?.maxRow == 1_001)
+        #expect(dump.sheet("Fills (2)")?.maxRow == 1_001)
+        #expect(dump.sheet("Fills (3)")?.maxRow == 501)
+        let sheet = try #require(dump.sheet("Fills"))
+        #expect(sheet.freezePanes == "A2")
+        #expect(sheet.autoFilter == "A1:N1001")
+        #expect(sheet.rows[0].map(\.value.string).first == "Executed at (UTC)")
+        #expect(sheet.rows[0].allSatisfy { $0.bold })
+        // Numbers are numbers with their formats; timestamps are dates.
+        let first = sheet.rows[1]
+        #expect(first[5].type == "n")
+        #expect(first[6].format == "#,##0.00000000")
+        #expect(first[0].value.string?.hasPrefix("2026-01-01") == true)
+        #expect(first[0].format == "yyyy-mm-dd hh:mm:ss.000")
+        #expect(dump.sheet("Orders & Attempts")?.maxRow == 251)
+
+        // The CSV carries the exact decimals the database holds, in the same order.
+        let csv = try String(contentsOf: result.folder.appendingPathComponent("fills.csv"), encoding: .utf8)
+        let lines = csv.split(separator: "\r\n", omittingEmptySubsequences: true)
+        #expect(lines.count == 2_501)
+        let firstFill = try connection.query(
+            "SELECT price::text AS p, qty::text AS q FROM fills ORDER BY executed_at, venue_id, trade_id LIMIT 1"
+        ).first!
+        let fields = lines[1].split(separator: ",", omittingEmptySubsequences: false)
+        #expect(String(fields[5]) == (try firstFill.decode("p", as: String.self)))
+        #expect(String(fields[6]) == (try firstFill.decode("q", as: String.self)))
+        #expect(String(fields[0]).hasSuffix("Z"))
+
+        let summary = try String(contentsOf: result.folder.appendingPathComponent("summary.md"), encoding: .utf8)
+        #expect(summary.contains("| Fills | 2500 |"))
+        #expect(summary.contains(data.runID))
+        #expect(!FileManager.default.fileExists(atPath: result.folder.path + ".partial"))
+    }
+
+    @Test func anEmptyPeriodGivesAValidReportThatSaysSo() throws {
+        let connection = try TestDatabase.connect(try TestDatabase.migrated())
+        defer { connection.close() }
+        let result = try ReportJob.run(
+            scope: .period(from: Date(timeIntervalSince1970: 0), to: Date(timeIntervalSince1970: 86_400)),
+            connection: connection, templatesFolder: Self.templatesFolder, outputRoot: Self.outputRoot(),
+            logger: Logger(label: "t"))
+        #expect(result.totalRows == 0)
+        let dump = try Openpyxl.inspect(result.folder.appendingPathComponent("audit.xlsx").path)
+        #expect(dump.sheet("Fills")?.rows[1].first?.value.string == "No rows in this period.")
+        let summary = try #require(dump.sheet("Summary"))
+        #expect(summary.rows.contains { $0.first?.value.string?.hasPrefix("No orders or fills") == true })
+        let markdown = try String(contentsOf: result.folder.appendingPathComponent("summary.md"), encoding: .utf8)
+        #expect(markdown.contains("Nothing traded in this period."))
+    }
+
+    @Test func anInvalidTemplateIsRejectedNamingFileAndField() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ballast-tpl-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(
+            at: folder.appendingPathComponent("audit"), withIntermediateDirectories: true)
+        try "x".write(to: folder.appendingPathComponent("summary.md.mustache"), atomically: true, encoding: .utf8)
+        let cases: [(String, String)] = [
+            (
+                "sheet = \"S\"\nquery = \"SELECT 1 AS a\"\n[[columns]]\nfield = \"a\"\ntype = \"money\"",
+                "unknown column type 'money'"
+            ),
+            (
+                "sheet = \"S\"\nquery = \"SELECT 1 AS a\"\n[[columns]]\nfield = \"a\"\nwidth = \"wide\"",
+                "columns[0].width"
+            ),
+            ("sheet = \"S/x\"\nquery = \"SELECT 1 AS a\"\n[[columns]]\nfield = \"a\"", "field sheet"),
+            ("sheet = \"S\"\nquery = \"SELECT :when AS a\"\n[[columns]]\nfield = \"a\"", "unknown parameter ':when'"),
+            ("sheet = \"S\"\nquery = \"SELECT 1 AS a\"\ncolumns = []", "at least one column"),
+            (
+                "sheet = \"S\"\nquery = \"SELECT 1 AS a\"\n[[columns]]\nfield = \"a\"\nwdith = 3",
+                "unknown setting 'wdith'"
+            ),
+        ]
+        for (text, expected) in cases {
+            let file = folder.appendingPathComponent("audit/bad.toml")
+            try text.write(to: file, atomically: true, encoding: .utf8)
+            let error = #expect(throws: BallastError.self) { try ReportTemplates.load(from: folder) }
+            #expect(error?.description.contains("bad.toml") == true, "\(error?.description ?? "")")
+            #expect(error?.description.contains(expected) == true, "\(error?.description ?? "") ≠ \(expected)")
+        }
+        // A field the query does not return is caught when the report runs, even with no rows.
+        try "sheet = \"S\"\nquery = \"SELECT 1 AS a WHERE false\"\n[[columns]]\nfield = \"b\"".write(
+            to: folder.appendingPathComponent("audit/bad.toml"), atomically: true, encoding: .utf8)
+        let connection = try TestDatabase.connect(try TestDatabase.migrated())
+        defer { connection.close() }
+        let error = #expect(throws: BallastError.self) {
+            try ReportJob.run(
+                scope: .period(from: Date(timeIntervalSince1970: 0), to: Date()), connection: connection,
+                templatesFolder: folder, outputRoot: Self.outputRoot(), logger: Logger(label: "t"))
+        }
+        #expect(error?.description.contains("column field 'b' is not returned by the query") == true)
+    }
+
+    @Test func outsideTextIsNeutralisedInCSVs() throws {
+        let connection = try TestDatabase.connect(try TestDatabase.migrated())
+        defer { connection.close() }
+        try connection.execute(
+            """
+            INSERT INTO reconciliation_breaks (kind, venue_id, asset, expected, actual, difference, evidence)
+            VALUES ('balance', '=cmd|calc', '@SUM(1)', 1.5, 1.25, -0.25, '{"note": "+1"}')
+            """)
+        let result = try ReportJob.run(
+            scope: .period(from: Date().addingTimeInterval(-60), to: Date().addingTimeInterval(60)),
+            connection: connection,
+            templatesFolder: Self.templatesFolder, outputRoot: Self.outputRoot(), logger: Logger(label: "t"))
+        let csv = try String(contentsOf: result.folder.appendingPathComponent("reconciliation.csv"), encoding: .utf8)
+        let row = csv.split(separator: "\r\n")[1]
+        #expect(row.contains(",'=cmd|calc,"))
+        #expect(row.contains(",'@SUM(1),"))
+        #expect(row.contains(",-0.25,"), "numbers are not neutralised: \(row)")
+    }
+}
