@@ -32,10 +32,15 @@ public final class Sheet {
 
     /// Writes `value` at zero-based (`row`, `column`).
     public func write(_ value: CellValue, row: Int, column: Int, format: CellFormat? = nil) throws(WorkbookError) {
+        try write(value, row: row, column: column, style: try workbook.style(format))
+    }
+
+    /// Writes `value` with a style resolved once by `Workbook.style(_:)` (the fast path for large sheets).
+    public func write(_ value: CellValue, row: Int, column: Int, style: CellStyle?) throws(WorkbookError) {
         guard row >= 0, row < Workbook.maxRows, column >= 0, column < Workbook.maxColumns else {
             throw WorkbookError(code: 0, message: "cell (\(row), \(column)) is outside a sheet on '\(name)'")
         }
-        let f = try workbook.lxwFormat(format)
+        let f = style?.pointer
         let r = UInt32(row)
         let c = UInt16(column)
         let result: lxw_error

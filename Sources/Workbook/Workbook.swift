@@ -137,6 +137,11 @@ public final class Workbook {
         return pointer
     }
 
+    /// A format resolved once, to pass to `Sheet.write(_:row:column:style:)` cell after cell.
+    public func style(_ format: CellFormat?) throws(WorkbookError) -> CellStyle? {
+        try lxwFormat(format).map(CellStyle.init)
+    }
+
     /// The libxlsxwriter format for `format`, created once and reused.
     func lxwFormat(_ format: CellFormat?) throws(WorkbookError) -> UnsafeMutablePointer<lxw_format>? {
         guard let format else { return nil }
@@ -148,6 +153,11 @@ public final class Workbook {
         formats[format] = f
         return f
     }
+}
+
+/// A cell format already registered with a workbook; valid until the workbook closes.
+public struct CellStyle {
+    let pointer: UnsafeMutablePointer<lxw_format>
 }
 
 /// Turns a libxlsxwriter return code into a thrown error.

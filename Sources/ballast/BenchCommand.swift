@@ -6,7 +6,7 @@ import Foundation
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Run a benchmark and print its figures.",
-        subcommands: [Copy.self])
+        subcommands: [Copy.self, Report.self])
 
     struct Copy: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -37,6 +37,52 @@ struct BenchCommand: AsyncParsableCommand {
                 print("  sum(qty): \(result.quantitySum) (expected \(result.expectedQuantitySum))")
                 print("  peak RSS: \(ProcessStats.mebibytes(result.peakResidentBytes))")
                 if result.quantitySum != result.expectedQuantitySum { throw ExitCode(1) }
+            }
+        }
+    }
+
+    struct Report: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Generate fills, measure them, write the audit report; compare with libxlsxwriter's own floor.")
+
+        @OptionGroup var global: GlobalOptions
+
+        @Option(help: "Number of fills.")
+        var fills: Int = 1_000_000
+
+        @Option(help: "The Templates folder.")
+        var templates: String?
+
+        func validate() throws {
+            guard fills > 0 else { throw ValidationError("--fills must be positive") }
+        }
+
+        func run() async throws {
+            try await global.run("bench") { logger in
+                let connection = try global.connect(logger)
+                defer { connection.close() }
+                let bench = ReportBenchmark(
+                    connection: connection, databaseURL: global.conninfo,
+                    templatesFolder: try ReportJob.templatesFolder(explicit: templates),
+                    logger: logger)
+                let r = try bench.run(fills: fills) { connection, runID, from, to in
+                    try Measure(connection: connection, logger: logger).run(runID: runID, from: from, to: to)
+                }
+                print("bench report: \(r.fills) fills, \(r.orders) orders, \(r.routes) routes")
+                print(String(format: "  generate (COPY)   : %8.2f s", r.generateSeconds))
+                print(String(format: "  measure (TCA)     : %8.2f s", r.measureSeconds))
+                print(
+                    String(
+                        format: "  report (xlsx+csv) : %8.2f s  %10.0f rows/s (%d rows in all sheets)",
+                        r.reportSeconds, Double(r.reportRows) / max(r.reportSeconds, 1e-9), r.reportRows))
+                print(String(format: "  end to end        : %8.2f s", r.endToEndSeconds))
+                print(
+                    String(
+                        format: "  floor (lxw alone) : %8.2f s  → end to end = %.2f × floor", r.floorSeconds,
+                        r.endToEndSeconds / max(r.floorSeconds, 1e-9)))
+                print(
+                    "  peak RSS          : \(ProcessStats.mebibytes(r.peakResidentBytesAfterReport)) after the report, "
+                        + "\(ProcessStats.mebibytes(r.peakResidentBytesAfterFloor)) after the floor")
             }
         }
     }

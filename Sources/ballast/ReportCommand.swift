@@ -48,7 +48,7 @@ struct ReportCommand: AsyncParsableCommand {
                 scope = .period(from: start, to: end)
             }
             let result = try ReportJob.run(
-                scope: scope, connection: connection,
+                scope: scope, connection: connection, databaseURL: global.conninfo,
                 templatesFolder: try ReportJob.templatesFolder(explicit: templates),
                 outputRoot: URL(fileURLWithPath: out, isDirectory: true), logger: logger)
             for table in result.tables { print("\(table.sheet): \(table.rows) rows") }

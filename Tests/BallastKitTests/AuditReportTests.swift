@@ -17,12 +17,13 @@ import Testing
     }
 
     @Test func workbookAndCSVsMatchTheDatabaseAndContinuePastTheRowLimit() throws {
-        let connection = try TestDatabase.connect(try TestDatabase.migrated())
+        let url = try TestDatabase.migrated()
+        let connection = try TestDatabase.connect(url)
         defer { connection.close() }
         let data = try SyntheticTrading(connection: connection).generate(fills: 2_500, fillsPerOrder: 10)
         let templates = try ReportTemplates.load(from: Self.templatesFolder)
         let report = AuditReport(
-            connection: connection, templates: templates, logger: Logger(label: "t"), rowLimit: 1_000)
+            connection: connection, databaseURL: url, templates: templates, logger: Logger(label: "t"), rowLimit: 1_000)
         let result = try report.write(
             .init(
                 runID: data.runID, runDay: "2026-01-01", from: data.from, to: data.to, configHash: "abc",
@@ -73,11 +74,13 @@ import Testing
     }
 
     @Test func anEmptyPeriodGivesAValidReportThatSaysSo() throws {
-        let connection = try TestDatabase.connect(try TestDatabase.migrated())
+        let url = try TestDatabase.migrated()
+        let connection = try TestDatabase.connect(url)
         defer { connection.close() }
         let result = try ReportJob.run(
             scope: .period(from: Date(timeIntervalSince1970: 0), to: Date(timeIntervalSince1970: 86_400)),
-            connection: connection, templatesFolder: Self.templatesFolder, outputRoot: Self.outputRoot(),
+            connection: connection, databaseURL: url, templatesFolder: Self.templatesFolder,
+            outputRoot: Self.outputRoot(),
             logger: Logger(label: "t"))
         #expect(result.totalRows == 0)
         let dump = try Openpyxl.inspect(result.folder.appendingPathComponent("audit.xlsx").path)
@@ -120,18 +123,20 @@ import Testing
         // A field the query does not return is caught when the report runs, even with no rows.
         try "sheet = \"S\"\nquery = \"SELECT 1 AS a WHERE false\"\n[[columns]]\nfield = \"b\"".write(
             to: folder.appendingPathComponent("audit/bad.toml"), atomically: true, encoding: .utf8)
-        let connection = try TestDatabase.connect(try TestDatabase.migrated())
+        let url = try TestDatabase.migrated()
+        let connection = try TestDatabase.connect(url)
         defer { connection.close() }
         let error = #expect(throws: BallastError.self) {
             try ReportJob.run(
                 scope: .period(from: Date(timeIntervalSince1970: 0), to: Date()), connection: connection,
-                templatesFolder: folder, outputRoot: Self.outputRoot(), logger: Logger(label: "t"))
+                databaseURL: url, templatesFolder: folder, outputRoot: Self.outputRoot(), logger: Logger(label: "t"))
         }
         #expect(error?.description.contains("column field 'b' is not returned by the query") == true)
     }
 
     @Test func outsideTextIsNeutralisedInCSVs() throws {
-        let connection = try TestDatabase.connect(try TestDatabase.migrated())
+        let url = try TestDatabase.migrated()
+        let connection = try TestDatabase.connect(url)
         defer { connection.close() }
         try connection.execute(
             """
@@ -140,7 +145,7 @@ import Testing
             """)
         let result = try ReportJob.run(
             scope: .period(from: Date().addingTimeInterval(-60), to: Date().addingTimeInterval(60)),
-            connection: connection,
+            connection: connection, databaseURL: url,
             templatesFolder: Self.templatesFolder, outputRoot: Self.outputRoot(), logger: Logger(label: "t"))
         let csv = try String(contentsOf: result.folder.appendingPathComponent("reconciliation.csv"), encoding: .utf8)
         let row = csv.split(separator: "\r\n")[1]

@@ -4,6 +4,12 @@ import Mustache
 public import Postgres
 import Workbook
 
+/// A value handed to one other thread while this one waits for it (see `pipeline`).
+final class Unshared<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}
+
 /// Writes a run's audit report — `audit.xlsx`, one CSV per table and
 /// `summary.md` — from PostgreSQL into `Output/<date>/<run-id>/`.
 ///
@@ -39,14 +45,21 @@ public struct AuditReport {
     }
 
     let connection: Connection
+    let databaseURL: String
     let templates: ReportTemplates
     let logger: Logger
     /// Data rows per sheet before continuing on the next ("Fills (2)"); Excel's limit less the header.
     let rowLimit: Int
 
-    /// A report over `connection`; `rowLimit` is lowered only by tests of sheet continuation.
-    public init(connection: Connection, templates: ReportTemplates, logger: Logger, rowLimit: Int = 1_048_575) {
+    /// A report over `connection`; CSVs are written over a second connection to
+    /// `databaseURL` that sees the same snapshot. `rowLimit` is lowered only by
+    /// tests of sheet continuation.
+    public init(
+        connection: Connection, databaseURL: String, templates: ReportTemplates, logger: Logger,
+        rowLimit: Int = 1_048_575
+    ) {
         self.connection = connection
+        self.databaseURL = databaseURL
         self.templates = templates
         self.logger = logger
         self.rowLimit = rowLimit
@@ -70,7 +83,38 @@ public struct AuditReport {
         }
     }
 
+    /// Writes the workbook on this thread and the CSVs on another, both from
+    /// one database snapshot, so they hold exactly the same rows.
     private func writeFiles(_ request: Request, into staging: URL) throws -> [(
+        sheet: String, rows: Int, sheets: [String]
+    )] {
+        try connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        defer { _ = try? connection.execute("COMMIT") }
+        let row = try connection.query(
+            "SELECT pg_export_snapshot() AS snapshot, current_setting('search_path') AS search_path"
+        ).first!
+        let parameters: [String: String?] = [
+            "from": Timestamp.format(request.from), "to": Timestamp.format(request.to), "run": request.runID,
+        ]
+        let csv = try CSVExport.start(
+            templates: templates.tables.filter { $0.csv != nil }, parameters: parameters, folder: staging,
+            databaseURL: databaseURL, snapshot: try row.decode("snapshot"), searchPath: try row.decode("search_path"),
+            logger: logger)
+        do {
+            let tables = try writeWorkbook(request, parameters: parameters, into: staging)
+            try csv.join()
+            let context = try SummaryContext(request: request, tables: tables, connection: connection).values()
+            let markdown = try MustacheTemplate(string: templates.summary).render(context)
+            try Data(markdown.utf8).write(to: staging.appendingPathComponent("summary.md"))
+            return tables
+        } catch {
+            csv.cancel()
+            _ = try? csv.join()
+            throw error
+        }
+    }
+
+    private func writeWorkbook(_ request: Request, parameters: [String: String?], into staging: URL) throws -> [(
         sheet: String, rows: Int, sheets: [String]
     )] {
         let tmp = staging.appendingPathComponent(".tmp", isDirectory: true)
@@ -83,27 +127,15 @@ public struct AuditReport {
         defer { if !closed { try? workbook.close() } }
         let formats = ReportFormats()
         let summary = try workbook.addSheet("Summary")
-        let parameters: [String: String?] = [
-            "from": Timestamp.format(request.from), "to": Timestamp.format(request.to), "run": request.runID,
-        ]
         var written: [(template: ReportTemplate, stream: SheetStream)] = []
         for template in templates.tables {
-            let stream = try SheetStream(
-                template: template, workbook: workbook,
-                csvPath: template.csv.map { staging.appendingPathComponent($0).path }, formats: formats,
-                rowLimit: rowLimit)
-            do {
-                try fill(stream, template: template, parameters: parameters)
-                try stream.finish()
-                if let spec = template.chart, spec.placement != "Summary", stream.rows > 0 {
-                    let chart = SummarySheet.chart(
-                        spec, template: template, sheet: stream.firstSheet.name, rows: stream.firstSheet.rows)
-                    try workbook.insertChart(
-                        chart, on: stream.firstSheetObject, row: 1, column: template.columns.count + 1)
-                }
-            } catch {
-                stream.discard()
-                throw error
+            let stream = try SheetStream(template: template, workbook: workbook, formats: formats, rowLimit: rowLimit)
+            try fill(stream, template: template, parameters: parameters)
+            try stream.finish()
+            if let spec = template.chart, spec.placement != "Summary", stream.rows > 0 {
+                let chart = SummarySheet.chart(
+                    spec, template: template, sheet: stream.firstSheet.name, rows: stream.firstSheet.rows)
+                try workbook.insertChart(chart, on: stream.firstSheetObject, row: 1, column: template.columns.count + 1)
             }
             logger.info("wrote \(template.sheet): \(stream.rows) rows", metadata: ["sheets": "\(stream.sheets.count)"])
             written.append((template, stream))
@@ -113,9 +145,9 @@ public struct AuditReport {
         try SummarySheet(sheet: summary, workbook: workbook, formats: formats).write(
             context: try context.values(), tables: written.map { ($0.template, $0.stream.firstSheet) })
         closed = true
+        let closing = ContinuousClock().now
         try workbook.close()
-        let markdown = try MustacheTemplate(string: templates.summary).render(try context.values())
-        try Data(markdown.utf8).write(to: staging.appendingPathComponent("summary.md"))
+        logger.debug("workbook closed in \(ContinuousClock().now - closing)")
         return tables
     }
 
@@ -127,10 +159,50 @@ public struct AuditReport {
             probe.append(query)
             probe.append(") AS template_rows LIMIT 0")
             let positions = try Self.positions(of: template, in: try connection.query(probe).columns)
-            try connection.forEachRow(query) { row in try stream.append(row, positions: positions) }
+            try pipeline(query, into: stream, template: template, positions: positions)
         } catch let error as PostgresError where error.sqlState != nil {
             throw BallastError.invalidInput("\(template.source): field query: \(error.message)")
         }
+    }
+
+    /// Streams the query's rows through two threads so that reading overlaps
+    /// the workbook: a reader converts rows (libpq single-row mode) while this
+    /// thread writes the cells.
+    private func pipeline(_ query: Query, into stream: SheetStream, template: ReportTemplate, positions: [Int]) throws {
+        let toSheet = BoundedQueue<[[CellValue]]>(capacity: 32)
+        let database = Unshared(connection)
+        let batchSize = 256
+        // The connection is used only by the reader until `reader.join()` returns.
+        let reader = Worker("report-reader") {
+            do {
+                var cells: [[CellValue]] = []
+                cells.reserveCapacity(batchSize)
+                try database.value.forEachRow(query) { row in
+                    cells.append(try SheetStream.convert(row, template: template, positions: positions).0)
+                    if cells.count == batchSize {
+                        try toSheet.put(cells)
+                        cells.removeAll(keepingCapacity: true)
+                    }
+                }
+                if !cells.isEmpty { try toSheet.put(cells) }
+                toSheet.close()
+            } catch {
+                toSheet.fail(error)
+                throw error
+            }
+        }
+        var failure: (any Error)?
+        do {
+            while let batch = try toSheet.take() {
+                for row in batch { try stream.append(cells: row) }
+            }
+        } catch {
+            failure = error
+            toSheet.fail(error)
+        }
+        // The reader's own error comes first: it is the cause.
+        try reader.join()
+        if let failure { throw failure }
     }
 
     /// Where each template column sits in the query's result; a missing one names the field.

@@ -14,7 +14,7 @@ public enum ReportJob {
 
     /// Writes the report for `scope` with the templates in `templatesFolder`.
     public static func run(
-        scope: Scope, connection: Connection, templatesFolder: URL, outputRoot: URL, logger: Logger
+        scope: Scope, connection: Connection, databaseURL: String, templatesFolder: URL, outputRoot: URL, logger: Logger
     ) throws -> AuditReport.Result {
         try Schema.requireCurrent(connection)
         let templates = try ReportTemplates.load(from: templatesFolder)
@@ -41,7 +41,9 @@ public enum ReportJob {
             created = run
         }
         do {
-            let result = try AuditReport(connection: connection, templates: templates, logger: logger).write(request)
+            let result = try AuditReport(
+                connection: connection, databaseURL: databaseURL, templates: templates, logger: logger
+            ).write(request)
             try created?.finish(on: connection)
             return result
         } catch {

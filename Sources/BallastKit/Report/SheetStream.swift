@@ -1,12 +1,11 @@
 import Postgres
 import Workbook
 
-/// Streams one template's rows into its worksheet (continuing on "Name (2)",
-/// "Name (3)" … past Excel's row limit) and its CSV.
+/// Writes one template's rows into its worksheet, continuing on "Name (2)",
+/// "Name (3)" … past Excel's row limit.
 final class SheetStream {
     let template: ReportTemplate
     private let workbook: Workbook
-    private let csv: CSVWriter?
     private let formats: ReportFormats
     private var sheet: Sheet
     /// Every sheet this table used, with its data row count.
@@ -17,17 +16,17 @@ final class SheetStream {
     /// Data rows written in all.
     private(set) var rows = 0
     private let rowLimit: Int
+    private let columnStyles: [CellStyle?]
 
     /// Starts the table's first sheet and CSV.
-    init(template: ReportTemplate, workbook: Workbook, csvPath: String?, formats: ReportFormats, rowLimit: Int) throws {
+    init(template: ReportTemplate, workbook: Workbook, formats: ReportFormats, rowLimit: Int) throws {
         self.template = template
         self.workbook = workbook
         self.formats = formats
         self.rowLimit = rowLimit
-        self.csv = try csvPath.map { try CSVWriter(path: $0) }
+        self.columnStyles = try template.columns.map { try workbook.style(formats.format(for: $0)) }
         self.sheet = try workbook.addSheet(template.sheet)
         self.firstSheetObject = sheet
-        try csv?.writeHeader(template.columns.map(\.header))
         try startSheet(sheet)
     }
 
@@ -42,8 +41,24 @@ final class SheetStream {
         sheet.freezePanes(row: 1)
     }
 
-    /// Appends one result row: typed cells in the sheet, exact text in the CSV.
-    func append(_ row: Row, positions: [Int]) throws {
+    /// Converts one result row: typed cells for the sheet, exact text for the CSV.
+    /// Pure, so it runs on the reader thread.
+    static func convert(_ row: Row, template: ReportTemplate, positions: [Int]) throws -> ([CellValue], [CSVField]) {
+        var cells: [CellValue] = []
+        var fields: [CSVField] = []
+        cells.reserveCapacity(template.columns.count)
+        fields.reserveCapacity(template.columns.count)
+        for (i, column) in template.columns.enumerated() {
+            let (cell, field) = try ReportCell.convert(
+                row.text(at: positions[i]), column.type, source: template.source, field: column.field)
+            cells.append(cell)
+            fields.append(field)
+        }
+        return (cells, fields)
+    }
+
+    /// Writes one row of cells, continuing on a new sheet at the row limit.
+    func append(cells: [CellValue]) throws {
         if rowInSheet == rowLimit {
             try finishSheet()
             try startSheet(try workbook.addSheet("\(template.sheet) (\(sheets.count + 1))"))
@@ -51,15 +66,9 @@ final class SheetStream {
         rowInSheet += 1
         rows += 1
         sheets[sheets.count - 1].rows = rowInSheet
-        var fields: [CSVField] = []
-        fields.reserveCapacity(template.columns.count)
-        for (i, column) in template.columns.enumerated() {
-            let text = row.text(at: positions[i])
-            let (cell, field) = try ReportCell.convert(text, column.type, source: template.source, field: column.field)
-            try sheet.write(cell, row: rowInSheet, column: i, format: formats.format(for: column))
-            fields.append(field)
+        for (i, cell) in cells.enumerated() {
+            try sheet.write(cell, row: rowInSheet, column: i, style: columnStyles[i])
         }
-        try csv?.writeRow(fields)
     }
 
     /// Adds the autofilter over the current sheet's rows.
@@ -74,11 +83,7 @@ final class SheetStream {
             try sheet.write(.string("No rows in this period."), row: 1, column: 0, format: formats.note)
         }
         try finishSheet()
-        try csv?.close()
     }
-
-    /// Drops the partial CSV after a failure.
-    func discard() { csv?.discard() }
 
     /// The worksheet a chart of this table should draw from (the first).
     var firstSheet: (name: String, rows: Int) { sheets[0] }

@@ -1,0 +1,124 @@
+public import Foundation
+public import Logging
+public import Postgres
+import Workbook
+
+/// `ballast bench report`: a large trading history through the whole report
+/// path, against the floor of libxlsxwriter writing the same sheet from memory.
+///
+/// Works in a scratch schema of its own (created, migrated and dropped here),
+/// so it never touches the data in the database it is pointed at.
+public struct ReportBenchmark {
+    public struct Result: Sendable {
+        public var fills: Int
+        public var orders: Int
+        public var routes: Int
+        public var generateSeconds: Double
+        public var measureSeconds: Double
+        public var reportSeconds: Double
+        public var floorSeconds: Double
+        public var reportRows: Int
+        public var peakResidentBytesAfterReport: Int?
+        public var peakResidentBytesAfterFloor: Int?
+        public var endToEndSeconds: Double { measureSeconds + reportSeconds }
+    }
+
+    let connection: Connection
+    let databaseURL: String
+    let templatesFolder: URL
+    let logger: Logger
+
+    public init(connection: Connection, databaseURL: String, templatesFolder: URL, logger: Logger) {
+        self.connection = connection
+        self.databaseURL = databaseURL
+        self.templatesFolder = templatesFolder
+        self.logger = logger
+    }
+
+    /// Runs the benchmark for `fills` fills, writing into a temporary folder.
+    public func run(fills: Int, measure: (Connection, String, Date, Date) throws -> Void) throws -> Result {
+        let schema = "ballast_bench_\(ProcessInfo.processInfo.processIdentifier)"
+        try connection.execute("DROP SCHEMA IF EXISTS \(identifier: schema) CASCADE")
+        try connection.execute("CREATE SCHEMA \(identifier: schema)")
+        try connection.execute("SET search_path TO \(identifier: schema)")
+        defer {
+            _ = try? connection.execute("SET search_path TO DEFAULT")
+            _ = try? connection.execute("DROP SCHEMA IF EXISTS \(identifier: schema) CASCADE")
+        }
+        _ = try Migrator(connection: connection, migrations: try Migration.bundled()).migrate()
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("ballast-bench-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let clock = ContinuousClock()
+
+        var t = clock.now
+        logger.info("generating \(fills) fills")
+        let data = try SyntheticTrading(connection: connection).generate(fills: fills)
+        let generateSeconds = (clock.now - t).seconds
+
+        t = clock.now
+        logger.info("measuring")
+        try measure(connection, data.runID, data.from, data.to)
+        let measureSeconds = (clock.now - t).seconds
+
+        let templates = try ReportTemplates.load(from: templatesFolder)
+        t = clock.now
+        logger.info("writing the report")
+        let result = try AuditReport(
+            connection: connection, databaseURL: databaseURL, templates: templates, logger: logger
+        ).write(
+            .init(runID: data.runID, runDay: "bench", from: data.from, to: data.to, configHash: nil, outputRoot: out))
+        let reportSeconds = (clock.now - t).seconds
+        let rssReport = ProcessStats.peakResidentBytes()
+
+        logger.info("loading the Fills rows into memory for the floor")
+        let fillsTemplate = try templates.tables.first { $0.sheet == "Fills" }
+            .orElse { BallastError.internalFailure("no Fills template in \(templatesFolder.path)") }
+        let rows = try Self.load(fillsTemplate, connection: connection, from: data.from, to: data.to)
+        logger.info(
+            "measuring the floor: libxlsxwriter alone, \(rows.count) rows × \(fillsTemplate.columns.count) columns")
+        t = clock.now
+        try Self.floor(rows, directory: out)
+        let floorSeconds = (clock.now - t).seconds
+        return Result(
+            fills: fills, orders: data.orders, routes: data.routes, generateSeconds: generateSeconds,
+            measureSeconds: measureSeconds, reportSeconds: reportSeconds, floorSeconds: floorSeconds,
+            reportRows: result.totalRows, peakResidentBytesAfterReport: rssReport,
+            peakResidentBytesAfterFloor: ProcessStats.peakResidentBytes())
+    }
+
+    /// The rows of `template` as cells, read before the floor's clock starts.
+    static func load(_ template: ReportTemplate, connection: Connection, from: Date, to: Date) throws -> [[CellValue]] {
+        let query = try ReportQuery.bind(
+            template.query, parameters: ["from": Timestamp.format(from), "to": Timestamp.format(to), "run": nil],
+            source: template.source)
+        var rows: [[CellValue]] = []
+        var positions: [Int]?
+        try connection.forEachRow(query) { row in
+            if positions == nil { positions = try AuditReport.positions(of: template, in: row.columns) }
+            rows.append(try SheetStream.convert(row, template: template, positions: positions!).0)
+        }
+        return rows
+    }
+
+    /// The floor: the same rows and columns written to one constant-memory sheet
+    /// by a plain loop through the Workbook adapter — no database, no formats.
+    static func floor(_ rows: [[CellValue]], directory: URL) throws {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let workbook = try Workbook(
+            path: directory.appendingPathComponent("floor.xlsx").path,
+            options: .init(constantMemory: true, zip64: true, temporaryDirectory: directory.path))
+        let sheet = try workbook.addSheet("Fills")
+        for (r, row) in rows.enumerated() {
+            for (c, cell) in row.enumerated() { try sheet.write(cell, row: r, column: c, style: nil) }
+        }
+        try workbook.close()
+    }
+}
+
+extension Optional {
+    /// The value, or the error `make` builds.
+    func orElse(_ make: () -> any Error) throws -> Wrapped {
+        guard let self else { throw make() }
+        return self
+    }
+}
