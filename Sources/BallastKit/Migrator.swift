@@ -68,19 +68,23 @@ public struct Migrator {
 
     /// Every known migration with its applied time, in version order.
     public func status() throws -> [Entry] {
-        try ensureLedger()
-        let applied = try appliedVersions()
-        try verifyChecksums(applied)
-        return migrations.map { Entry(migration: $0, appliedAt: applied[$0.version]?.appliedAt) }
+        try connection.withTransaction {
+            try connection.execute("SELECT pg_advisory_xact_lock(hashtext('ballast.migrate'))")
+            try ensureLedger()
+            let applied = try appliedVersions()
+            try verifyChecksums(applied)
+            return migrations.map { Entry(migration: $0, appliedAt: applied[$0.version]?.appliedAt) }
+        }
     }
 
     /// Applies every pending migration in one transaction (all or none) and
     /// returns those applied; an empty result means the schema was up to date.
     /// Concurrent migrators wait for each other on an advisory lock.
     public func migrate() throws -> [Migration] {
-        try ensureLedger()
-        return try connection.withTransaction {
+        try connection.withTransaction {
+            // The lock comes first: even creating the ledger table must not race.
             try connection.execute("SELECT pg_advisory_xact_lock(hashtext('ballast.migrate'))")
+            try ensureLedger()
             let applied = try appliedVersions()
             try verifyChecksums(applied)
             let pending = migrations.filter { applied[$0.version] == nil }

@@ -47,7 +47,7 @@ import Testing
             "account 'ghost'"
         ),
         (valid.replacingOccurrences(of: "BTC = \"0.5\"", with: "BTC = 0.5"), "decimal number written as a string"),
-        (valid.replacingOccurrences(of: "id = \"core\"\n", with: ""), "missing field 'id'"),
+        (valid.replacingOccurrences(of: "id = \"core\"\n", with: ""), "portfolios[0].id: missing"),
         (
             valid.replacingOccurrences(of: "api_secret_env = \"SIM_A_SECRET\"", with: ""),
             "either api_key_env and api_secret_env"
