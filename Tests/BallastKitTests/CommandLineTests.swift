@@ -42,7 +42,7 @@ enum BallastBinary {
     @Test func helpListsTheCommands() throws {
         let outcome = try BallastBinary.run(["--help"])
         #expect(outcome.status == 0)
-        for command in ["run", "db", "bench"] { #expect(outcome.stdout.contains(command)) }
+        for command in ["run", "pull", "report", "db", "bench"] { #expect(outcome.stdout.contains(command)) }
     }
 
     @Test func migrateTwiceSaysUpToDate() throws {
@@ -73,7 +73,8 @@ enum BallastBinary {
     @Test func jsonLogsAreOneObjectPerLine() throws {
         let url = try TestDatabase.empty()
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("ballast-out-\(UUID().uuidString)")
-        let outcome = try BallastBinary.run(["run", "--database", url, "--out", out.path, "--log-format", "json"])
+        _ = try BallastBinary.run(["db", "migrate", "--database", url])
+        let outcome = try BallastBinary.run(["report", "--database", url, "--out", out.path, "--log-format", "json"])
         #expect(outcome.status == 0, "\(outcome.stderr)")
         let lines = outcome.stderr.split(separator: "\n")
         #expect(!lines.isEmpty)
@@ -81,12 +82,13 @@ enum BallastBinary {
             let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
             #expect(object?["msg"] != nil && object?["level"] != nil)
         }
-        // The run wrote its folder (and no .partial one).
-        let folder = outcome.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        #expect(FileManager.default.fileExists(atPath: folder + "/schema.xlsx"))
-        #expect(FileManager.default.fileExists(atPath: folder + "/schema.csv"))
+        // The report wrote its folder (and no .partial one).
+        let folder = String(outcome.stdout.split(separator: "\n").last ?? "")
+        #expect(FileManager.default.fileExists(atPath: folder + "/audit.xlsx"))
+        #expect(FileManager.default.fileExists(atPath: folder + "/fills.csv"))
+        #expect(FileManager.default.fileExists(atPath: folder + "/summary.md"))
         #expect(!FileManager.default.fileExists(atPath: folder + ".partial"))
-        let dump = try Openpyxl.inspect(folder + "/schema.xlsx")
-        #expect(dump.sheets.map(\.name) == ["Schema", "Tables"])
+        let dump = try Openpyxl.inspect(folder + "/audit.xlsx")
+        #expect(dump.sheets.first?.name == "Summary")
     }
 }

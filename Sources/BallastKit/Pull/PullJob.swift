@@ -8,15 +8,17 @@ public import Venues
 /// job run, wires libcurl and the PostgreSQL-backed event sink and rate
 /// budgets, and pulls every venue.
 public enum PullJob {
-    /// Pulls everything `config` names into the database at `databaseURL`.
+    /// Pulls everything `config` names into the database at `databaseURL`,
+    /// as part of `run` (or as a run of its own when nil).
     public static func run(
-        config: JobConfig, databaseURL: String, logger: Logger, clock: any VenueClock = SystemVenueClock(),
+        config: JobConfig, databaseURL: String, logger: Logger, run existing: JobRun? = nil,
+        clock: any VenueClock = SystemVenueClock(),
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) async throws -> [Pull.VenueSummary] {
         let connection = try Connection(conninfo: databaseURL, logger: logger)
         defer { connection.close() }
         try Schema.requireCurrent(connection)
-        let run = try JobRun.start("pull", configHash: config.fingerprint, on: connection)
+        let run = try existing ?? JobRun.start("pull", configHash: config.fingerprint, on: connection)
         var logger = logger
         logger[metadataKey: "run.id"] = "\(run.id)"
         let eventsDB = LockedConnection(try Connection(conninfo: databaseURL, logger: logger))
@@ -35,9 +37,11 @@ public enum PullJob {
             config: config, databaseURL: databaseURL, wiring: wiring, runID: run.id, logger: logger
         )
         .run()
-        let failures = summaries.compactMap { $0.failure.map { "\($0)" } }
-        try run.finish(
-            on: connection, error: failures.isEmpty ? nil : BallastError.venue(failures.joined(separator: "; ")))
+        if existing == nil {
+            let failures = summaries.compactMap(\.failure)
+            try run.finish(
+                on: connection, error: failures.isEmpty ? nil : BallastError.venue(failures.joined(separator: "; ")))
+        }
         return summaries
     }
 }

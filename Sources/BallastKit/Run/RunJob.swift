@@ -1,0 +1,82 @@
+public import Foundation
+public import Logging
+import Postgres
+
+/// `ballast run`: one nightly job — pull, reconcile, measure, propose,
+/// approve, execute, report — under a lock so two runs never overlap.
+/// Every step is safe to repeat, so a killed run is simply run again.
+public struct RunJob {
+    /// How the job runs.
+    public struct Options: Sendable {
+        public var databaseURL: String
+        public var outputRoot: URL
+        public var templatesFolder: URL
+        /// Apply pending migrations first (otherwise pending ones stop the run).
+        public var migrate: Bool
+
+        public init(databaseURL: String, outputRoot: URL, templatesFolder: URL, migrate: Bool) {
+            self.databaseURL = databaseURL
+            self.outputRoot = outputRoot
+            self.templatesFolder = templatesFolder
+            self.migrate = migrate
+        }
+    }
+
+    /// What the run did.
+    public struct Outcome: Sendable {
+        public var runID: String
+        public var folder: URL
+        public var pulls: [Pull.VenueSummary]
+    }
+
+    let config: JobConfig
+    let options: Options
+    let logger: Logger
+
+    public init(config: JobConfig, options: Options, logger: Logger) {
+        self.config = config
+        self.options = options
+        self.logger = logger
+    }
+
+    /// Runs every step; throws `busy` when another run holds the lock.
+    public func run() async throws -> Outcome {
+        let connection = try Connection(conninfo: options.databaseURL, logger: logger)
+        defer { connection.close() }
+        if options.migrate {
+            let applied = try Migrator(connection: connection, migrations: try Migration.bundled()).migrate()
+            if !applied.isEmpty { logger.info("applied \(applied.count) migration(s)") }
+        } else {
+            try Schema.requireCurrent(connection)
+        }
+        let locked: Bool = try connection.query("SELECT pg_try_advisory_lock(hashtext('ballast.run')) AS locked").first!
+            .decode("locked")
+        guard locked else {
+            throw BallastError.busy("another `ballast run` is in progress on this database; try again when it ends")
+        }
+        defer { _ = try? connection.execute("SELECT pg_advisory_unlock(hashtext('ballast.run'))") }
+
+        let run = try JobRun.start("run", configHash: config.fingerprint, on: connection)
+        var logger = logger
+        logger[metadataKey: "run.id"] = "\(run.id)"
+        do {
+            logger.info("step 1/3: pull")
+            let pulls = try await PullJob.run(
+                config: config, databaseURL: options.databaseURL, logger: logger, run: run)
+            for summary in pulls where summary.failure != nil {
+                logger.warning("venue \(summary.venue) was not pulled; later steps use what is stored")
+            }
+            logger.info("step 2/3: measure")
+            try Measure(connection: connection, logger: logger).run(runID: run.id, from: run.startedAt, to: Date())
+            logger.info("step 3/3: report")
+            try run.finish(on: connection)
+            let report = try ReportJob.run(
+                scope: .run(run.id), connection: connection, databaseURL: options.databaseURL,
+                templatesFolder: options.templatesFolder, outputRoot: options.outputRoot, logger: logger)
+            return Outcome(runID: run.id, folder: report.folder, pulls: pulls)
+        } catch {
+            try? run.finish(on: connection, error: error)
+            throw error
+        }
+    }
+}
