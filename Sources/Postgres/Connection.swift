@@ -10,6 +10,7 @@ public import Logging
 public final class Connection {
     private var handle: OpaquePointer?
     private let notices: NoticeSink
+    private var cursorCount = 0
     /// The logger that receives server NOTICEs and WARNINGs.
     public let logger: Logger
 
@@ -132,6 +133,37 @@ public final class Connection {
         }
         if let failure { throw failure }
         return count
+    }
+
+    /// Streams rows through a server-side cursor, `fetchSize` rows per round
+    /// trip: memory stays flat and the per-row cost is far below single-row
+    /// mode. Runs inside the current transaction, or in one of its own when
+    /// none is open. Returns the number of rows seen.
+    @discardableResult
+    public func forEachRow(_ query: Query, fetchSize: Int, _ body: (Row) throws -> Void) throws -> Int {
+        let h = try live()
+        let ownTransaction = PQtransactionStatus(h) == PQTRANS_IDLE
+        if ownTransaction { try execute("BEGIN") }
+        do {
+            cursorCount += 1
+            let cursor = "ballast_cursor_\(cursorCount)"
+            var declare = Query(unsafeSQL: "DECLARE \(cursor) NO SCROLL CURSOR FOR ")
+            declare.append(query)
+            try execute(declare)
+            var count = 0
+            while true {
+                let rows = try self.query(Query(unsafeSQL: "FETCH FORWARD \(max(1, fetchSize)) FROM \(cursor)"))
+                for row in rows { try body(row) }
+                count += rows.count
+                if rows.count < fetchSize { break }
+            }
+            try execute(Query(unsafeSQL: "CLOSE \(cursor)"))
+            if ownTransaction { try execute("COMMIT") }
+            return count
+        } catch {
+            if ownTransaction, isOpen { _ = try? execute("ROLLBACK") }
+            throw error
+        }
     }
 
     // MARK: Internals shared with the COPY extension

@@ -195,7 +195,12 @@ public enum Timestamp {
 
     /// Parses `YYYY-MM-DD HH:MM:SS[.f…][+HH[:MM]]` (or with `T`); nil if malformed.
     public static func parse(_ text: String) -> Date? {
-        let b = Array(text.utf8)
+        var text = text
+        return text.withUTF8 { parse(bytes: $0) }
+    }
+
+    /// `parse(_:)` over raw UTF-8 bytes.
+    public static func parse(bytes b: UnsafeBufferPointer<UInt8>) -> Date? {
         func num(_ from: Int, _ count: Int) -> Int? {
             guard from + count <= b.count else { return nil }
             var v = 0

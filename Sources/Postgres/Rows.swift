@@ -43,6 +43,18 @@ public struct Row {
         handle.text(row: index, column: position)
     }
 
+    /// Calls `body` with the column's bytes (NUL-terminated in memory, the
+    /// terminator not counted), or nil for SQL NULL — no String is made.
+    public func withRawText<T>(at position: Int, _ body: (UnsafeBufferPointer<UInt8>?) throws -> T) rethrows -> T {
+        let r = Int32(index)
+        let c = Int32(position)
+        if PQgetisnull(handle.pointer, r, c) == 1 { return try body(nil) }
+        let length = Int(PQgetlength(handle.pointer, r, c))
+        return try PQgetvalue(handle.pointer, r, c).withMemoryRebound(to: UInt8.self, capacity: length + 1) {
+            try body(UnsafeBufferPointer(start: $0, count: length))
+        }
+    }
+
     /// The raw text of the named column, nil for SQL NULL.
     public func text(_ column: String) throws(PostgresError) -> String? {
         handle.text(row: index, column: try position(of: column))

@@ -177,8 +177,8 @@ public struct AuditReport {
             do {
                 var cells: [[CellValue]] = []
                 cells.reserveCapacity(batchSize)
-                try database.value.forEachRow(query) { row in
-                    cells.append(try SheetStream.convert(row, template: template, positions: positions).0)
+                try database.value.forEachRow(query, fetchSize: 4096) { row in
+                    cells.append(try SheetStream.cells(row, template: template, positions: positions))
                     if cells.count == batchSize {
                         try toSheet.put(cells)
                         cells.removeAll(keepingCapacity: true)
@@ -192,10 +192,18 @@ public struct AuditReport {
             }
         }
         var failure: (any Error)?
+        let clock = ContinuousClock()
+        var waited = Duration.zero
+        let started = clock.now
         do {
-            while let batch = try toSheet.take() {
+            while true {
+                let before = clock.now
+                guard let batch = try toSheet.take() else { break }
+                waited += clock.now - before
                 for row in batch { try stream.append(cells: row) }
             }
+            logger.debug(
+                "\(template.sheet): \(stream.rows) rows in \(clock.now - started), \(waited) of it waiting for rows")
         } catch {
             failure = error
             toSheet.fail(error)

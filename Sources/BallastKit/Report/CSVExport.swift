@@ -71,7 +71,7 @@ final class CSVExport: @unchecked Sendable {
         do {
             try writer.writeHeader(template.columns.map(\.header))
             var positions: [Int]?
-            try connection.forEachRow(query) { row in
+            try connection.forEachRow(query, fetchSize: 4096) { row in
                 if positions == nil { positions = try AuditReport.positions(of: template, in: row.columns) }
                 if writer.rows % 4096 == 0, isCancelled { throw Cancelled() }
                 try writer.writeRow(try SheetStream.convert(row, template: template, positions: positions!).1)

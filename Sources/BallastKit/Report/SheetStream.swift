@@ -57,6 +57,19 @@ final class SheetStream {
         return (cells, fields)
     }
 
+    /// The workbook cells of one result row (the reader thread's hot path).
+    static func cells(_ row: Row, template: ReportTemplate, positions: [Int]) throws -> [CellValue] {
+        var cells: [CellValue] = []
+        cells.reserveCapacity(template.columns.count)
+        for (i, column) in template.columns.enumerated() {
+            cells.append(
+                try row.withRawText(at: positions[i]) {
+                    try ReportCell.cell($0, column.type, source: template.source, field: column.field)
+                })
+        }
+        return cells
+    }
+
     /// Writes one row of cells, continuing on a new sheet at the row limit.
     func append(cells: [CellValue]) throws {
         if rowInSheet == rowLimit {
