@@ -61,6 +61,14 @@ import Testing
         #expect(message.hasPrefix("job.toml"), "\(message)")
     }
 
+    @Test func theExampleJobFileIsValid() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Jobs/example.toml").path
+        let config = try JobConfig.load(path: path)
+        #expect(config.portfolios.first?.bands.sizeTo == "target")
+        #expect(config.accounts.first?.apiKeyEnv == "BINANCE_API_KEY")
+    }
+
     @Test func credentialsComeFromTheEnvironmentOrAPrivateFile() throws {
         let config = try load(Self.valid)
         let loader = CredentialLoader(environment: ["SIM_A_KEY": "key-1", "SIM_A_SECRET": "super-secret-value"])
