@@ -23,6 +23,13 @@ extension ExactDecimal: LosslessStringConvertible, CustomStringConvertible {
     /// spaces, and values with more than 38 significant digits or more than
     /// `maxScale` non-zero fractional digits.
     public init(parsing text: String) throws(DecimalParseError) {
+        var text = text
+        let parsed = text.withUTF8 { bytes in Result { () throws(DecimalParseError) in try ExactDecimal(utf8: bytes) } }
+        self = try parsed.get()
+    }
+
+    /// Parses a decimal from UTF-8 bytes (the fast path for database and wire text).
+    public init(utf8 bytes: UnsafeBufferPointer<UInt8>) throws(DecimalParseError) {
         var digits: Int128 = 0
         var digitCount = 0
         var scale = 0
@@ -30,9 +37,10 @@ extension ExactDecimal: LosslessStringConvertible, CustomStringConvertible {
         var sawDigit = false
         var negative = false
         var exponent = 0
-        let bytes = Array(text.utf8)
         var index = 0
-        func fail(_ reason: String) -> DecimalParseError { DecimalParseError(text: text, reason: reason) }
+        func fail(_ reason: String) -> DecimalParseError {
+            DecimalParseError(text: String(decoding: bytes, as: UTF8.self), reason: reason)
+        }
 
         if index < bytes.count, bytes[index] == UInt8(ascii: "-") || bytes[index] == UInt8(ascii: "+") {
             negative = bytes[index] == UInt8(ascii: "-")
@@ -61,7 +69,7 @@ extension ExactDecimal: LosslessStringConvertible, CustomStringConvertible {
             }
             index += 1
         }
-        guard sawDigit else { throw fail(text.isEmpty ? "empty text" : "no digits") }
+        guard sawDigit else { throw fail(bytes.isEmpty ? "empty text" : "no digits") }
 
         scale -= exponent
         if scale < 0 {

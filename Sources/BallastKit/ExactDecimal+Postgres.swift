@@ -6,6 +6,14 @@ extension ExactDecimal: PostgresEncodable, PostgresDecodable {
     public var postgresText: String? { description }
 
     /// Reads `numeric` output text exactly; `NaN` and out-of-range values are decoding errors.
+    public init(postgresBytes: UnsafeBufferPointer<UInt8>) throws(PostgresError) {
+        do {
+            self = try ExactDecimal(utf8: postgresBytes)
+        } catch {
+            throw PostgresError(code: .decodingFailed, message: "numeric \(error)")
+        }
+    }
+
     public init(postgresText: String) throws(PostgresError) {
         do {
             self = try ExactDecimal(parsing: postgresText)

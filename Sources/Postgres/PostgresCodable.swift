@@ -10,6 +10,14 @@ public protocol PostgresEncodable: Sendable {
 public protocol PostgresDecodable {
     /// Decodes the column text; throws `decodingFailed` when it does not fit.
     init(postgresText: String) throws(PostgresError)
+    /// Decodes the column's raw UTF-8 bytes; types that can skip making a String do.
+    init(postgresBytes: UnsafeBufferPointer<UInt8>) throws(PostgresError)
+}
+
+extension PostgresDecodable {
+    public init(postgresBytes: UnsafeBufferPointer<UInt8>) throws(PostgresError) {
+        try self.init(postgresText: String(decoding: postgresBytes, as: UTF8.self))
+    }
 }
 
 /// A failure to decode `text` as `type`.
@@ -28,10 +36,44 @@ extension Int: PostgresEncodable, PostgresDecodable {
         guard let value = Int(postgresText) else { throw decodingError(postgresText, Int.self) }
         self = value
     }
+    public init(postgresBytes: UnsafeBufferPointer<UInt8>) throws(PostgresError) {
+        guard let value = parseInteger(postgresBytes) else {
+            throw decodingError(String(decoding: postgresBytes, as: UTF8.self), Int.self)
+        }
+        self = value
+    }
+}
+
+/// A decimal integer from ASCII bytes, nil when malformed or out of range.
+func parseInteger(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+    var index = 0
+    var negative = false
+    if bytes.first == UInt8(ascii: "-") {
+        negative = true
+        index = 1
+    }
+    guard index < bytes.count else { return nil }
+    var value = 0
+    while index < bytes.count {
+        let byte = bytes[index]
+        guard byte >= 48, byte <= 57 else { return nil }
+        let (times, o1) = value.multipliedReportingOverflow(by: 10)
+        let (sum, o2) = times.addingReportingOverflow(Int(byte - 48))
+        guard !o1, !o2 else { return nil }
+        value = sum
+        index += 1
+    }
+    return negative ? -value : value
 }
 
 extension Int64: PostgresEncodable, PostgresDecodable {
     public var postgresText: String? { String(self) }
+    public init(postgresBytes: UnsafeBufferPointer<UInt8>) throws(PostgresError) {
+        guard let value = parseInteger(postgresBytes) else {
+            throw decodingError(String(decoding: postgresBytes, as: UTF8.self), Int64.self)
+        }
+        self = Int64(value)
+    }
     public init(postgresText: String) throws(PostgresError) {
         guard let value = Int64(postgresText) else { throw decodingError(postgresText, Int64.self) }
         self = value
@@ -80,6 +122,13 @@ extension Date: PostgresEncodable, PostgresDecodable {
     /// Reads the session's ISO output (`YYYY-MM-DD HH:MM:SS[.ffffff]+00`).
     public init(postgresText: String) throws(PostgresError) {
         guard let date = Timestamp.parse(postgresText) else { throw decodingError(postgresText, Date.self) }
+        self = date
+    }
+
+    public init(postgresBytes: UnsafeBufferPointer<UInt8>) throws(PostgresError) {
+        guard let date = Timestamp.parse(bytes: postgresBytes) else {
+            throw decodingError(String(decoding: postgresBytes, as: UTF8.self), Date.self)
+        }
         self = date
     }
 }

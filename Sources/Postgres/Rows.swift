@@ -4,11 +4,15 @@ internal import CLibPQ
 final class ResultHandle {
     let pointer: OpaquePointer
     let columnNames: [String]
+    let positions: [String: Int]
 
     init(_ pointer: OpaquePointer) {
         self.pointer = pointer
         let count = Int(PQnfields(pointer))
         columnNames = (0..<count).map { PQfname(pointer, Int32($0)).map { String(cString: $0) } ?? "" }
+        var positions: [String: Int] = [:]
+        for (i, name) in columnNames.enumerated() where positions[name] == nil { positions[name] = i }
+        self.positions = positions
     }
 
     deinit { PQclear(pointer) }
@@ -62,18 +66,25 @@ public struct Row {
 
     /// Decodes the named column; throws `unexpectedNull` for NULL.
     public func decode<T: PostgresDecodable>(_ column: String, as type: T.Type = T.self) throws(PostgresError) -> T {
-        guard let text = try text(column) else {
+        guard let value = try decode(column, as: T?.self) else {
             throw PostgresError(code: .unexpectedNull, message: "column '\(column)' is NULL")
         }
-        return try T(postgresText: text)
+        return value
     }
 
     /// Decodes the named column, nil for NULL.
     public func decode<T: PostgresDecodable>(_ column: String, as type: T?.Type = T?.self) throws(PostgresError)
         -> T?
     {
-        guard let text = try text(column) else { return nil }
-        return try T(postgresText: text)
+        let position = try position(of: column)
+        let r = Int32(index)
+        let c = Int32(position)
+        if PQgetisnull(handle.pointer, r, c) == 1 { return nil }
+        let length = Int(PQgetlength(handle.pointer, r, c))
+        let value = PQgetvalue(handle.pointer, r, c)!
+        return try value.withMemoryRebound(to: UInt8.self, capacity: length + 1) { bytes throws(PostgresError) in
+            try T(postgresBytes: UnsafeBufferPointer(start: bytes, count: length))
+        }
     }
 
     /// Decodes column `position`; throws `unexpectedNull` for NULL.
@@ -85,7 +96,7 @@ public struct Row {
     }
 
     private func position(of column: String) throws(PostgresError) -> Int {
-        guard let position = handle.columnNames.firstIndex(of: column) else {
+        guard let position = handle.positions[column] else {
             throw PostgresError(
                 code: .noSuchColumn,
                 message: "no column '\(column)' in result (has: \(handle.columnNames.joined(separator: ", ")))")

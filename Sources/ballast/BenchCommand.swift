@@ -65,12 +65,14 @@ struct BenchCommand: AsyncParsableCommand {
                     connection: connection, databaseURL: global.conninfo,
                     templatesFolder: try ReportJob.templatesFolder(explicit: templates),
                     logger: logger)
+                let databaseURL = global.conninfo
                 let r = try bench.run(fills: fills) { connection, runID, from, to in
-                    try Measure(connection: connection, logger: logger).run(runID: runID, from: from, to: to)
+                    try Measure(connection: connection, databaseURL: databaseURL, logger: logger).run(
+                        runID: runID, from: from, to: to)
                 }
                 print("bench report: \(r.fills) fills, \(r.orders) orders, \(r.routes) routes")
                 print(String(format: "  generate (COPY)   : %8.2f s", r.generateSeconds))
-                print(String(format: "  measure (TCA)     : %8.2f s", r.measureSeconds))
+                print(String(format: "  measure (TCA)     : %8.2f s  (alongside the report)", r.measureSeconds))
                 print(
                     String(
                         format: "  report (xlsx+csv) : %8.2f s  %10.0f rows/s (%d rows in all sheets)",

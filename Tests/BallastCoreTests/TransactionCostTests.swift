@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 @Suite struct TransactionCostTests {
-    static func d(_ text: String) -> ExactDecimal { try! ExactDecimal(parsing: text) }
+    static func d(_ text: String) -> ExactDecimal { ExactDecimal(text)! }
     static let t0 = Date(timeIntervalSince1970: 1_767_225_600)
     static let btc = TradingPair(symbol: "BTCUSDT", base: "BTC", quote: "USDT")
     static let eth = TradingPair(symbol: "ETHUSDT", base: "ETH", quote: "USDT")
@@ -161,6 +161,35 @@ import Testing
         }
         #expect(throws: DriftReport.Problem.self) {
             try DriftReport.compute(holdings: [:], prices: [:], targets: ["USDT": 1], quote: "USDT")
+        }
+    }
+}
+
+@Suite struct TransactionCostTotalsTests {
+    /// Property: costing from sums (as the database computes them) equals costing fill by fill.
+    @Test func costFromTotalsEqualsCostFromExecutions() throws {
+        var rng = SplitMix64(seed: 42)
+        let pair = TradingPair(symbol: "BTCUSDT", base: "BTC", quote: "USDT")
+        let start = Date(timeIntervalSince1970: 1_767_225_600)
+        for _ in 0..<500 {
+            let count = Int(rng.next() % 6)
+            let executions = (0..<count).map { i in
+                TransactionCost.Execution(
+                    price: ExactDecimal(significand: Int128(4_300_000 + Int(rng.next() % 2000)), scale: 2),
+                    qty: ExactDecimal(significand: Int128(1 + rng.next() % 100_000), scale: 8),
+                    commission: ExactDecimal(significand: Int128(rng.next() % 1000), scale: 8),
+                    commissionAsset: rng.next() % 2 == 0 ? "BTC" : "USDT", time: start.addingTimeInterval(Double(i)))
+            }
+            let side: Side = rng.next() % 2 == 0 ? .buy : .sell
+            let child = TransactionCost.Child(
+                side: side, pair: pair, orderedQty: ExactDecimal(significand: 500_000, scale: 8),
+                arrivalMid: ExactDecimal(significand: 4_300_000, scale: 2), submittedAt: start, executions: executions)
+            let direct = try TransactionCost.cost(of: child)
+            let totals = try TransactionCost.totals(of: executions, pair: pair) { _, _, _ in nil }
+            let summed = TransactionCost.cost(
+                side: side, orderedQty: child.orderedQty, arrivalMid: child.arrivalMid, submittedAt: start,
+                totals: totals)
+            #expect(direct == summed)
         }
     }
 }

@@ -118,30 +118,72 @@ public enum TransactionCost {
         return execution.commission * rate
     }
 
+    /// Sums over a child's executions: all the cost formulas need.
+    public struct Totals: Sendable, Hashable {
+        /// Σ qty.
+        public var filledQty: ExactDecimal
+        /// Σ price · qty, in quote.
+        public var notional: ExactDecimal
+        /// Σ fees converted to quote.
+        public var feesQuote: ExactDecimal
+        public var firstFill: Date?
+        public var lastFill: Date?
+
+        public init(
+            filledQty: ExactDecimal, notional: ExactDecimal, feesQuote: ExactDecimal, firstFill: Date?, lastFill: Date?
+        ) {
+            self.filledQty = filledQty
+            self.notional = notional
+            self.feesQuote = feesQuote
+            self.firstFill = firstFill
+            self.lastFill = lastFill
+        }
+    }
+
+    /// The totals of `executions` of an order on `pair`.
+    public static func totals(of executions: [Execution], pair: TradingPair, price: PriceLookup) throws(MissingPrice)
+        -> Totals
+    {
+        var totals = Totals(filledQty: .zero, notional: .zero, feesQuote: .zero, firstFill: nil, lastFill: nil)
+        for execution in executions {
+            totals.filledQty += execution.qty
+            totals.notional += execution.price * execution.qty
+            totals.feesQuote += try feeInQuote(execution, pair: pair, price: price)
+            totals.firstFill = min(totals.firstFill ?? execution.time, execution.time)
+            totals.lastFill = max(totals.lastFill ?? execution.time, execution.time)
+        }
+        return totals
+    }
+
     /// The cost of one child order.
     public static func cost(of child: Child, price: PriceLookup = { _, _, _ in nil }) throws(MissingPrice) -> ChildCost
     {
-        var filled = ExactDecimal.zero
-        var notional = ExactDecimal.zero
-        var fees = ExactDecimal.zero
-        for execution in child.executions {
-            filled += execution.qty
-            notional += execution.price * execution.qty
-            fees += try feeInQuote(execution, pair: child.pair, price: price)
-        }
-        let times = child.executions.map(\.time)
-        let ratio = child.orderedQty.isZero ? .zero : filled.divided(by: child.orderedQty, scale: 8)!
-        guard filled.isPositive, let average = notional.divided(by: filled, scale: priceScale) else {
+        cost(
+            side: child.side, orderedQty: child.orderedQty, arrivalMid: child.arrivalMid,
+            submittedAt: child.submittedAt,
+            totals: try totals(of: child.executions, pair: child.pair, price: price))
+    }
+
+    /// The cost of a child order from its execution totals (summed elsewhere,
+    /// e.g. by the database): P̄ = notional / filled, then the definitions above.
+    public static func cost(
+        side: Side, orderedQty: ExactDecimal, arrivalMid: ExactDecimal, submittedAt: Date, totals: Totals
+    ) -> ChildCost {
+        let ratio = orderedQty.isZero ? .zero : totals.filledQty.divided(by: orderedQty, scale: 8)!
+        guard totals.filledQty.isPositive,
+            let average = totals.notional.divided(by: totals.filledQty, scale: priceScale)
+        else {
             return ChildCost(
-                filledQty: filled, averagePrice: nil, filledNotional: notional, feesQuote: fees, slippageBps: nil,
-                feeBps: nil, fillRatio: ratio, secondsToFirstFill: nil, secondsToLastFill: nil)
+                filledQty: totals.filledQty, averagePrice: nil, filledNotional: totals.notional,
+                feesQuote: totals.feesQuote, slippageBps: nil, feeBps: nil, fillRatio: ratio, secondsToFirstFill: nil,
+                secondsToLastFill: nil)
         }
         return ChildCost(
-            filledQty: filled, averagePrice: average, filledNotional: notional, feesQuote: fees,
-            slippageBps: slippageBps(side: child.side, average: average, arrivalMid: child.arrivalMid),
-            feeBps: bps(fees, of: notional), fillRatio: ratio,
-            secondsToFirstFill: times.min().map { $0.timeIntervalSince(child.submittedAt) },
-            secondsToLastFill: times.max().map { $0.timeIntervalSince(child.submittedAt) })
+            filledQty: totals.filledQty, averagePrice: average, filledNotional: totals.notional,
+            feesQuote: totals.feesQuote, slippageBps: slippageBps(side: side, average: average, arrivalMid: arrivalMid),
+            feeBps: bps(totals.feesQuote, of: totals.notional), fillRatio: ratio,
+            secondsToFirstFill: totals.firstFill.map { $0.timeIntervalSince(submittedAt) },
+            secondsToLastFill: totals.lastFill.map { $0.timeIntervalSince(submittedAt) })
     }
 
     /// Arrival slippage (bps) = s · (P̄ − m₀) / m₀ · 10⁴; nil when m₀ is not positive.

@@ -150,6 +150,8 @@ CREATE TABLE fills (
     PRIMARY KEY (venue_id, account_id, symbol, trade_id)
 );
 CREATE INDEX fills_account_time ON fills (account_id, executed_at);
+-- Reports stream fills in time order; this lets them start without sorting the period first.
+CREATE INDEX fills_time ON fills (executed_at, venue_id, trade_id);
 CREATE INDEX fills_order ON fills (venue_id, symbol, order_id);
 
 -- Where the next fills pull starts, per account and symbol (the fromId cursor).
@@ -198,10 +200,25 @@ CREATE TABLE batches (
     finished_at   timestamptz
 );
 
+-- The parent trades a batch decided (one per asset to trade); children route them.
+CREATE TABLE batch_parents (
+    batch_id      bigint NOT NULL REFERENCES batches (id),
+    parent        integer NOT NULL,
+    portfolio_id  text NOT NULL REFERENCES portfolios (id),
+    asset         text NOT NULL,
+    quote         text NOT NULL,
+    side          text NOT NULL CHECK (side IN ('buy', 'sell')),
+    decided_qty   numeric NOT NULL CHECK (decided_qty > 0),
+    decision_mid  numeric NOT NULL,
+    reason        text NOT NULL,
+    PRIMARY KEY (batch_id, parent)
+);
+
 -- Our child orders. A reprice is a new row (next generation, new intent key).
 CREATE TABLE orders (
     id               bigserial PRIMARY KEY,
     batch_id         bigint NOT NULL REFERENCES batches (id),
+    parent           integer NOT NULL DEFAULT 0,
     leg              integer NOT NULL,
     generation       integer NOT NULL DEFAULT 0,
     parent_order_id  bigint REFERENCES orders (id),

@@ -29,10 +29,10 @@ CREATE TABLE order_measures (
 );
 CREATE INDEX order_measures_route ON order_measures (venue_id, symbol, style);
 
--- Implementation shortfall (Perold) of each parent trade (batch leg).
+-- Implementation shortfall (Perold) of each parent trade of a batch.
 CREATE TABLE parent_measures (
     batch_id          bigint NOT NULL REFERENCES batches (id),
-    leg               integer NOT NULL,
+    parent            integer NOT NULL,
     portfolio_id      text NOT NULL,
     symbol            text NOT NULL,
     side              text NOT NULL,
@@ -44,7 +44,7 @@ CREATE TABLE parent_measures (
     shortfall_quote   numeric NOT NULL,
     shortfall_bps     numeric,
     measured_at       timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (batch_id, leg)
+    PRIMARY KEY (batch_id, parent)
 );
 
 -- Per-route aggregates over a period.

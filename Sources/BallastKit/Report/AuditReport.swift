@@ -65,15 +65,20 @@ public struct AuditReport {
         self.rowLimit = rowLimit
     }
 
-    /// Writes the report; nothing appears under the final folder name unless all of it was written.
-    public func write(_ request: Request) throws -> Result {
+    /// Work that runs alongside the report on a connection of its own (the
+    /// measure step); templates marked `after_measure` wait for it.
+    public typealias Concurrent = @Sendable (Connection) throws -> Void
+
+    /// Writes the report; nothing appears under the final folder name unless
+    /// all of it was written. `alongside` (the measure step) runs concurrently.
+    public func write(_ request: Request, alongside: Concurrent? = nil) throws -> Result {
         let day = request.outputRoot.appendingPathComponent(request.runDay, isDirectory: true)
         let folder = day.appendingPathComponent(request.runID, isDirectory: true)
         let staging = day.appendingPathComponent(request.runID + ".partial", isDirectory: true)
         try? FileManager.default.removeItem(at: staging)
         try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
         do {
-            let tables = try writeFiles(request, into: staging)
+            let tables = try writeFiles(request, alongside: alongside, into: staging)
             if FileManager.default.fileExists(atPath: folder.path) { try FileManager.default.removeItem(at: folder) }
             try FileManager.default.moveItem(at: staging, to: folder)
             return Result(folder: folder, tables: tables)
@@ -84,24 +89,37 @@ public struct AuditReport {
     }
 
     /// Writes the workbook on this thread and the CSVs on another, both from
-    /// one database snapshot, so they hold exactly the same rows.
-    private func writeFiles(_ request: Request, into staging: URL) throws -> [(
+    /// one database snapshot, so they hold exactly the same rows; runs
+    /// `alongside` on a third, and fills the tables that need it last.
+    private func writeFiles(_ request: Request, alongside: Concurrent?, into staging: URL) throws -> [(
         sheet: String, rows: Int, sheets: [String]
     )] {
+        let measured = try alongside.map { work in try startAlongside(work) }
+        defer { _ = try? measured?.worker.join() }
         try connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        defer { _ = try? connection.execute("COMMIT") }
+        // Sorting a million fills for a sheet should not spill to disk.
+        try connection.execute("SET LOCAL work_mem = '64MB'")
+        var inTransaction = true
+        defer { if inTransaction { _ = try? connection.execute("COMMIT") } }
         let row = try connection.query(
             "SELECT pg_export_snapshot() AS snapshot, current_setting('search_path') AS search_path"
         ).first!
         let parameters: [String: String?] = [
             "from": Timestamp.format(request.from), "to": Timestamp.format(request.to), "run": request.runID,
         ]
+        let deferred = measured == nil ? [] : templates.tables.filter(\.afterMeasure)
         let csv = try CSVExport.start(
-            templates: templates.tables.filter { $0.csv != nil }, parameters: parameters, folder: staging,
-            databaseURL: databaseURL, snapshot: try row.decode("snapshot"), searchPath: try row.decode("search_path"),
-            logger: logger)
+            templates: templates.tables.filter { $0.csv != nil && !deferred.map(\.sheet).contains($0.sheet) },
+            deferred: deferred.filter { $0.csv != nil }, measured: measured?.gate, parameters: parameters,
+            folder: staging, databaseURL: databaseURL, snapshot: try row.decode("snapshot"),
+            searchPath: try row.decode("search_path"), logger: logger)
         do {
-            let tables = try writeWorkbook(request, parameters: parameters, into: staging)
+            let tables = try writeWorkbook(request, parameters: parameters, into: staging, deferred: deferred) {
+                // Before the deferred tables: the measure step must be done, and visible.
+                try measured?.gate.wait()
+                try connection.execute("COMMIT")
+                inTransaction = false
+            }
             try csv.join()
             let context = try SummaryContext(request: request, tables: tables, connection: connection).values()
             let markdown = try MustacheTemplate(string: templates.summary).render(context)
@@ -114,9 +132,27 @@ public struct AuditReport {
         }
     }
 
-    private func writeWorkbook(_ request: Request, parameters: [String: String?], into staging: URL) throws -> [(
-        sheet: String, rows: Int, sheets: [String]
-    )] {
+    /// Starts `work` on its own thread and connection; the gate opens when it ends.
+    private func startAlongside(_ work: @escaping Concurrent) throws -> (worker: Worker, gate: Gate) {
+        let gate = Gate()
+        let own = Unshared(try connection.sibling(databaseURL: databaseURL, logger: logger))
+        let worker = Worker("report-alongside") {
+            defer { own.value.close() }
+            do {
+                try work(own.value)
+                gate.open(.success(()))
+            } catch {
+                gate.open(.failure(error))
+                throw error
+            }
+        }
+        return (worker, gate)
+    }
+
+    private func writeWorkbook(
+        _ request: Request, parameters: [String: String?], into staging: URL, deferred: [ReportTemplate],
+        beforeDeferred: () throws -> Void
+    ) throws -> [(sheet: String, rows: Int, sheets: [String])] {
         let tmp = staging.appendingPathComponent(".tmp", isDirectory: true)
         try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: tmp) }
@@ -128,17 +164,23 @@ public struct AuditReport {
         let formats = ReportFormats()
         let summary = try workbook.addSheet("Summary")
         var written: [(template: ReportTemplate, stream: SheetStream)] = []
+        var waiting: [(template: ReportTemplate, stream: SheetStream)] = []
+        // Every sheet is created in template order (that is the tab order);
+        // tables that read the measures are filled once the measure step is done.
         for template in templates.tables {
             let stream = try SheetStream(template: template, workbook: workbook, formats: formats, rowLimit: rowLimit)
-            try fill(stream, template: template, parameters: parameters)
-            try stream.finish()
-            if let spec = template.chart, spec.placement != "Summary", stream.rows > 0 {
-                let chart = SummarySheet.chart(
-                    spec, template: template, sheet: stream.firstSheet.name, rows: stream.firstSheet.rows)
-                try workbook.insertChart(chart, on: stream.firstSheetObject, row: 1, column: template.columns.count + 1)
-            }
-            logger.info("wrote \(template.sheet): \(stream.rows) rows", metadata: ["sheets": "\(stream.sheets.count)"])
             written.append((template, stream))
+            if deferred.contains(where: { $0.sheet == template.sheet }) {
+                waiting.append((template, stream))
+            } else {
+                try complete(stream, template: template, parameters: parameters, workbook: workbook)
+            }
+        }
+        if !waiting.isEmpty {
+            try beforeDeferred()
+            for (template, stream) in waiting {
+                try complete(stream, template: template, parameters: parameters, workbook: workbook)
+            }
         }
         let tables = written.map { ($0.template.sheet, $0.stream.rows, $0.stream.sheets.map(\.name)) }
         let context = SummaryContext(request: request, tables: tables, connection: connection)
@@ -149,6 +191,22 @@ public struct AuditReport {
         try workbook.close()
         logger.debug("workbook closed in \(ContinuousClock().now - closing)")
         return tables
+    }
+
+    /// Fills one table's sheet and adds its chart.
+    private func complete(
+        _ stream: SheetStream, template: ReportTemplate, parameters: [String: String?], workbook: Workbook
+    )
+        throws
+    {
+        try fill(stream, template: template, parameters: parameters)
+        try stream.finish()
+        if let spec = template.chart, spec.placement != "Summary", stream.rows > 0 {
+            let chart = SummarySheet.chart(
+                spec, template: template, sheet: stream.firstSheet.name, rows: stream.firstSheet.rows)
+            try workbook.insertChart(chart, on: stream.firstSheetObject, row: 1, column: template.columns.count + 1)
+        }
+        logger.info("wrote \(template.sheet): \(stream.rows) rows", metadata: ["sheets": "\(stream.sheets.count)"])
     }
 
     private func fill(_ stream: SheetStream, template: ReportTemplate, parameters: [String: String?]) throws {

@@ -17,15 +17,18 @@ final class CSVExport: @unchecked Sendable {
     private var cancelled = false
     private var worker: Worker?
 
-    /// Starts exporting `templates` (those with a `csv`) into `folder`.
+    /// Starts exporting `templates` (those with a `csv`) into `folder`: first
+    /// those read from the shared snapshot, then — once `measured` opens, in a
+    /// fresh transaction — those that read the measure step's results.
     static func start(
-        templates: [ReportTemplate], parameters: [String: String?], folder: URL, databaseURL: String, snapshot: String,
-        searchPath: String, logger: Logger
+        templates: [ReportTemplate], deferred: [ReportTemplate], measured: Gate?, parameters: [String: String?],
+        folder: URL, databaseURL: String, snapshot: String, searchPath: String, logger: Logger
     ) throws -> CSVExport {
         let export = CSVExport()
         let connection = try Connection(conninfo: databaseURL, logger: logger)
         do {
             try connection.execute("SELECT set_config('search_path', \(searchPath), false)")
+            try connection.execute("SET work_mem = '64MB'")
             try connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             try connection.execute(
                 Query(unsafeSQL: "SET TRANSACTION SNAPSHOT '\(snapshot.filter { $0.isHexDigit || $0 == "-" })'"))
@@ -37,11 +40,17 @@ final class CSVExport: @unchecked Sendable {
         export.worker = Worker("report-csv") {
             // On Linux the nice value is per thread: 0 means this thread alone.
             setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)
-            defer {
-                _ = try? owned.value.execute("COMMIT")
-                owned.value.close()
-            }
+            defer { owned.value.close() }
             for template in templates {
+                guard let name = template.csv else { continue }
+                try export.write(
+                    template, to: folder.appendingPathComponent(name).path, parameters: parameters,
+                    connection: owned.value)
+            }
+            try owned.value.execute("COMMIT")
+            guard !deferred.isEmpty else { return }
+            try measured?.wait()
+            for template in deferred {
                 guard let name = template.csv else { continue }
                 try export.write(
                     template, to: folder.appendingPathComponent(name).path, parameters: parameters,

@@ -73,3 +73,27 @@ final class Worker: @unchecked Sendable {
         if let error { throw error }
     }
 }
+
+/// Opens once, when a piece of work finishes; waiters get its failure, if any.
+final class Gate: @unchecked Sendable {
+    // Safe to share: `state` is guarded by `condition`.
+    private let condition = NSCondition()
+    private var state: Result<Void, any Error>?
+
+    /// Opens the gate with the work's outcome.
+    func open(_ outcome: Result<Void, any Error>) {
+        condition.lock()
+        if state == nil { state = outcome }
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Waits until open; rethrows the work's failure.
+    func wait() throws {
+        condition.lock()
+        while state == nil { condition.wait() }
+        let outcome = state!
+        condition.unlock()
+        try outcome.get()
+    }
+}

@@ -32,6 +32,9 @@ public struct ReportTemplate: Sendable, Decodable {
     public var columns: [Column]
     /// An optional chart drawn from this sheet's rows.
     public var chart: ChartSpec?
+    /// The query reads what the measure step writes: when the report runs the
+    /// measure step alongside, this table is filled after it finishes.
+    public var afterMeasure: Bool
 
     /// How one column is shown.
     public struct Column: Sendable, Decodable {
@@ -113,7 +116,9 @@ public struct ReportTemplate: Sendable, Decodable {
         }
     }
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case sheet, csv, position, query, columns, chart }
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case sheet, csv, position, query, columns, chart, afterMeasure = "after_measure"
+    }
 
     public init(from decoder: any Decoder) throws {
         try StrictKeys.check(
@@ -125,6 +130,7 @@ public struct ReportTemplate: Sendable, Decodable {
         query = try c.decode(String.self, forKey: .query)
         columns = try c.decode([Column].self, forKey: .columns)
         chart = try c.decodeIfPresent(ChartSpec.self, forKey: .chart)
+        afterMeasure = try c.decodeIfPresent(Bool.self, forKey: .afterMeasure) ?? false
         func bad(_ key: CodingKeys, _ why: String) -> DecodingError {
             .dataCorrupted(.init(codingPath: c.codingPath + [key], debugDescription: why))
         }

@@ -67,7 +67,8 @@ public struct RunJob {
                 logger.warning("venue \(summary.venue) was not pulled; later steps use what is stored")
             }
             logger.info("step 2/3: measure")
-            try Measure(connection: connection, logger: logger).run(runID: run.id, from: run.startedAt, to: Date())
+            try Measure(connection: connection, databaseURL: options.databaseURL, logger: logger).run(
+                runID: run.id, from: run.startedAt, to: Date())
             logger.info("step 3/3: report")
             try run.finish(on: connection)
             let report = try ReportJob.run(
