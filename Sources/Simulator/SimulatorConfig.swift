@@ -1,0 +1,289 @@
+// Simulated venues speaking the Binance Spot REST dialect on loopback: a price
+// process, a synthetic book, matching of our orders, balances, fees, latency,
+// rate limits and scriptable faults.
+//
+// Invariants:
+// - Deterministic for a seed, a clock and a sequence of requests: every random
+//   draw comes from seeded generators (market and network draw separately).
+// - Time comes from the injected `SimulatorClock`, never from `Date()`.
+// - A fault never leaves the venue inconsistent: an order accepted under a
+//   fault is really there, visible to order queries, open orders and trades.
+// - Amounts are exact decimals; only the price process uses `Double`.
+public import BallastCore
+public import Foundation
+
+/// Everything the simulator runs: venues and a seed.
+public struct SimulatorConfig: Codable, Sendable {
+    public var seed: UInt64
+    public var venues: [VenueConfig]
+
+    public init(seed: UInt64 = 1, venues: [VenueConfig]) {
+        self.seed = seed
+        self.venues = venues
+    }
+
+    /// `count` venues (sim-a, sim-b, …) with different latency profiles, the
+    /// symbols BTCUSDT, ETHUSDT, SOLUSDT and ETHBTC, and one funded demo account each.
+    public static func demo(venues count: Int = 3, seed: UInt64 = 1) -> SimulatorConfig {
+        let profiles: [LatencyProfile] = [
+            .init(baseMs: 2, jitterMs: 1, spikeProbability: 0.01, spikeMs: 40),
+            .init(baseMs: 8, jitterMs: 4, spikeProbability: 0.03, spikeMs: 120),
+            .init(baseMs: 20, jitterMs: 10, spikeProbability: 0.05, spikeMs: 300),
+        ]
+        let venues = (0..<max(1, count)).map { i -> VenueConfig in
+            let letter = String(UnicodeScalar(UInt8(ascii: "a") + UInt8(i % 26)))
+            var venue = VenueConfig(name: "sim-\(letter)")
+            venue.latency = profiles[i % profiles.count]
+            // Venues differ slightly in spread and depth, so routes differ in cost.
+            for j in venue.symbols.indices {
+                venue.symbols[j].spreadBps += Double(i) * 1.5
+                venue.symbols[j].levelQty = venue.symbols[j].levelQty * ExactDecimal(max(1, 3 - i))
+            }
+            venue.accounts = [AccountConfig.demo(venue: venue.name)]
+            return venue
+        }
+        return SimulatorConfig(seed: seed, venues: venues)
+    }
+
+    /// Checks every venue; the error names the venue and the field.
+    public func validate() throws(SimulatorError) {
+        guard !venues.isEmpty else { throw .invalidConfig("no venues configured") }
+        var names: Set<String> = []
+        for venue in venues {
+            guard names.insert(venue.name).inserted else {
+                throw .invalidConfig("venue '\(venue.name)' is configured twice")
+            }
+            try venue.validate()
+        }
+    }
+}
+
+/// One simulated venue.
+public struct VenueConfig: Codable, Sendable {
+    public var name: String
+    /// The port on 127.0.0.1 (0: a free one).
+    public var port: UInt16
+    public var symbols: [SymbolConfig]
+    public var accounts: [AccountConfig]
+    public var latency: LatencyProfile
+    public var limits: LimitConfig
+    public var faults: [FaultRule]
+    /// The venue's clock runs this far ahead of ours (negative: behind).
+    public var clockSkewMs: Int
+    /// Seconds of market time per price step.
+    public var stepSeconds: Double
+    /// How long a ban lasts after a client ignores 429s (HTTP 418).
+    public var banSeconds: Int
+
+    public init(name: String) {
+        self.name = name
+        self.port = 0
+        self.symbols = SymbolConfig.demo
+        self.accounts = []
+        self.latency = LatencyProfile()
+        self.limits = LimitConfig()
+        self.faults = []
+        self.clockSkewMs = 0
+        self.stepSeconds = 1
+        self.banSeconds = 120
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, port, symbols, accounts, latency, limits, faults, clockSkewMs, stepSeconds, banSeconds
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(name: try c.decode(String.self, forKey: .name))
+        port = try c.decodeIfPresent(UInt16.self, forKey: .port) ?? 0
+        symbols = try c.decodeIfPresent([SymbolConfig].self, forKey: .symbols) ?? SymbolConfig.demo
+        accounts = try c.decodeIfPresent([AccountConfig].self, forKey: .accounts) ?? [AccountConfig.demo(venue: name)]
+        latency = try c.decodeIfPresent(LatencyProfile.self, forKey: .latency) ?? LatencyProfile()
+        limits = try c.decodeIfPresent(LimitConfig.self, forKey: .limits) ?? LimitConfig()
+        faults = try c.decodeIfPresent([FaultRule].self, forKey: .faults) ?? []
+        clockSkewMs = try c.decodeIfPresent(Int.self, forKey: .clockSkewMs) ?? 0
+        stepSeconds = try c.decodeIfPresent(Double.self, forKey: .stepSeconds) ?? 1
+        banSeconds = try c.decodeIfPresent(Int.self, forKey: .banSeconds) ?? 120
+    }
+
+    func validate() throws(SimulatorError) {
+        func bad(_ field: String, _ why: String) -> SimulatorError {
+            .invalidConfig("venue '\(name)': \(field): \(why)")
+        }
+        guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
+            throw bad("name", "must be letters, digits, '-' or '_'")
+        }
+        guard !symbols.isEmpty else { throw bad("symbols", "at least one symbol is needed") }
+        var seen: Set<String> = []
+        for symbol in symbols {
+            guard seen.insert(symbol.symbol).inserted else { throw bad("symbols", "\(symbol.symbol) is listed twice") }
+            if let problem = symbol.problem { throw bad("symbols.\(symbol.symbol)", problem) }
+        }
+        var keys: Set<String> = []
+        for account in accounts {
+            guard !account.apiKey.isEmpty, !account.secret.isEmpty else {
+                throw bad("accounts", "apiKey and secret are required")
+            }
+            guard keys.insert(account.apiKey).inserted else { throw bad("accounts", "an API key is used twice") }
+        }
+        guard stepSeconds > 0 else { throw bad("stepSeconds", "must be positive") }
+        guard limits.requestWeightPerMinute > 0, limits.ordersPer10s > 0 else {
+            throw bad("limits", "must be positive")
+        }
+        guard latency.baseMs >= 0, latency.jitterMs >= 0, (0...1).contains(latency.spikeProbability) else {
+            throw bad("latency", "times must be ≥ 0 and spikeProbability in 0…1")
+        }
+    }
+}
+
+/// A symbol listed at a simulated venue, with its filters and market.
+public struct SymbolConfig: Codable, Sendable {
+    public var symbol: String
+    public var base: String
+    public var quote: String
+    public var tickSize: ExactDecimal
+    public var stepSize: ExactDecimal
+    public var minQty: ExactDecimal
+    public var maxQty: ExactDecimal
+    public var minNotional: ExactDecimal
+    public var startPrice: ExactDecimal
+    /// Quoted spread, in bps of the mid.
+    public var spreadBps: Double
+    /// Levels per side in the synthetic book.
+    public var depthLevels: Int
+    /// Quantity at the touch; deeper levels hold more.
+    public var levelQty: ExactDecimal
+    /// Volatility per √day of the random walk (e.g. 0.03 = 3 %).
+    public var volatility: Double
+    /// Optional OHLCV CSV (timestamp,open,high,low,close,volume) the price follows instead.
+    public var ohlcvPath: String?
+
+    static func make(
+        _ symbol: String, _ base: String, _ quote: String, tick: String, step: String, minQty: String,
+        minNotional: String,
+        price: String, qty: String, volatility: Double
+    ) -> SymbolConfig {
+        SymbolConfig(
+            symbol: symbol, base: base, quote: quote, tickSize: ExactDecimal(tick)!, stepSize: ExactDecimal(step)!,
+            minQty: ExactDecimal(minQty)!, maxQty: ExactDecimal("9000")!, minNotional: ExactDecimal(minNotional)!,
+            startPrice: ExactDecimal(price)!, spreadBps: 2, depthLevels: 20, levelQty: ExactDecimal(qty)!,
+            volatility: volatility, ohlcvPath: nil)
+    }
+
+    /// BTCUSDT, ETHUSDT, SOLUSDT and ETHBTC with realistic filters.
+    public static let demo: [SymbolConfig] = [
+        make(
+            "BTCUSDT", "BTC", "USDT", tick: "0.01", step: "0.00001", minQty: "0.00001", minNotional: "5",
+            price: "43000.00", qty: "0.5", volatility: 0.03),
+        make(
+            "ETHUSDT", "ETH", "USDT", tick: "0.01", step: "0.0001", minQty: "0.0001", minNotional: "5",
+            price: "2300.00", qty: "8", volatility: 0.04),
+        make(
+            "SOLUSDT", "SOL", "USDT", tick: "0.01", step: "0.001", minQty: "0.001", minNotional: "5", price: "140.00",
+            qty: "120", volatility: 0.06),
+        make(
+            "ETHBTC", "ETH", "BTC", tick: "0.00001", step: "0.0001", minQty: "0.0001", minNotional: "0.0001",
+            price: "0.05349", qty: "8", volatility: 0.02),
+    ]
+
+    /// What is wrong with this symbol's settings, if anything.
+    var problem: String? {
+        let positive: [(String, ExactDecimal)] = [
+            ("tickSize", tickSize), ("stepSize", stepSize), ("startPrice", startPrice), ("levelQty", levelQty),
+        ]
+        for (field, value) in positive where !value.isPositive { return "\(field) must be positive" }
+        guard startPrice.isMultiple(of: tickSize) else { return "startPrice must be a multiple of tickSize" }
+        guard depthLevels > 0, depthLevels <= 5000 else { return "depthLevels must be 1…5000" }
+        guard spreadBps >= 0, volatility >= 0 else { return "spreadBps and volatility must be ≥ 0" }
+        return nil
+    }
+
+    var rules: SymbolRules {
+        SymbolRules(
+            pair: TradingPair(symbol: symbol, base: base, quote: quote), tickSize: tickSize, minPrice: tickSize,
+            maxPrice: ExactDecimal(1_000_000_000), stepSize: stepSize, minQty: minQty, maxQty: maxQty,
+            minNotional: minNotional, maxNotional: nil)
+    }
+}
+
+/// A trading account at a simulated venue.
+public struct AccountConfig: Codable, Sendable {
+    public var apiKey: String
+    public var secret: String
+    /// Starting balances, asset → amount.
+    public var balances: [String: ExactDecimal]
+    public var makerFee: ExactDecimal
+    public var takerFee: ExactDecimal
+    /// Pay fees in this asset (e.g. BNB) when the account holds enough of it.
+    public var feeAsset: String?
+
+    public init(
+        apiKey: String, secret: String, balances: [String: ExactDecimal],
+        makerFee: ExactDecimal = ExactDecimal("0.001")!,
+        takerFee: ExactDecimal = ExactDecimal("0.001")!, feeAsset: String? = nil
+    ) {
+        self.apiKey = apiKey
+        self.secret = secret
+        self.balances = balances
+        self.makerFee = makerFee
+        self.takerFee = takerFee
+        self.feeAsset = feeAsset
+    }
+
+    /// A funded demo account with credentials derived from the venue name (demo only).
+    public static func demo(venue: String) -> AccountConfig {
+        AccountConfig(
+            apiKey: "demo-key-\(venue)", secret: "demo-secret-\(venue)-0123456789abcdef",
+            balances: [
+                "BTC": ExactDecimal("2")!, "ETH": ExactDecimal("20")!, "SOL": ExactDecimal("150")!,
+                "USDT": ExactDecimal("100000")!, "BNB": ExactDecimal("10")!,
+            ])
+    }
+}
+
+/// How long a venue takes to answer.
+public struct LatencyProfile: Codable, Sendable {
+    public var baseMs: Double
+    public var jitterMs: Double
+    public var spikeProbability: Double
+    public var spikeMs: Double
+
+    public init(baseMs: Double = 1, jitterMs: Double = 0.5, spikeProbability: Double = 0, spikeMs: Double = 0) {
+        self.baseMs = baseMs
+        self.jitterMs = jitterMs
+        self.spikeProbability = spikeProbability
+        self.spikeMs = spikeMs
+    }
+}
+
+/// Published request limits.
+public struct LimitConfig: Codable, Sendable {
+    public var requestWeightPerMinute: Int
+    public var ordersPer10s: Int
+    public var ordersPerDay: Int
+    /// Requests a client may send during a 429 back-off before it is banned (HTTP 418).
+    public var violationsBeforeBan: Int
+
+    public init(
+        requestWeightPerMinute: Int = 6000, ordersPer10s: Int = 100, ordersPerDay: Int = 200_000,
+        violationsBeforeBan: Int = 3
+    ) {
+        self.requestWeightPerMinute = requestWeightPerMinute
+        self.ordersPer10s = ordersPer10s
+        self.ordersPerDay = ordersPerDay
+        self.violationsBeforeBan = violationsBeforeBan
+    }
+}
+
+/// Why the simulator could not do something.
+public enum SimulatorError: Error, Sendable, CustomStringConvertible {
+    case invalidConfig(String)
+    case startFailed(String)
+
+    public var description: String {
+        switch self {
+        case .invalidConfig(let why): "simulator configuration: \(why)"
+        case .startFailed(let why): "simulator: \(why)"
+        }
+    }
+}
