@@ -33,7 +33,7 @@ public struct FaultRule: Codable, Sendable, Equatable {
     public var path: String?
     /// Matching requests to let through first.
     public var after: Int
-    /// Matching requests to hit after that (nil: every one).
+    /// Matching requests to hit after that (nil, or 0 in a file: every one).
     public var count: Int?
     /// Hit a matching request with this probability instead (drawn from the venue's seeded generator).
     public var probability: Double?
@@ -58,7 +58,8 @@ public struct FaultRule: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case kind, method, path, after, count, probability, placed, retryAfterSeconds, delayMs
+        case kind, method, path, after, count, probability, placed
+        case retryAfterSeconds = "retry_after_seconds", delayMs = "delay_ms"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -67,11 +68,12 @@ public struct FaultRule: Codable, Sendable, Equatable {
             kind: try c.decode(Kind.self, forKey: .kind), method: try c.decodeIfPresent(String.self, forKey: .method),
             path: try c.decodeIfPresent(String.self, forKey: .path),
             after: try c.decodeIfPresent(Int.self, forKey: .after) ?? 0,
-            count: c.contains(.count) ? try c.decodeIfPresent(Int.self, forKey: .count) : 1,
-            probability: try c.decodeIfPresent(Double.self, forKey: .probability),
+            count: c.contains(.count)
+                ? try c.decodeIfPresent(Int.self, forKey: .count).flatMap { $0 > 0 ? $0 : nil } : 1,
+            probability: try c.number(.probability),
             placed: try c.decodeIfPresent(Bool.self, forKey: .placed) ?? false,
             retryAfterSeconds: try c.decodeIfPresent(Int.self, forKey: .retryAfterSeconds) ?? 2,
-            delayMs: try c.decodeIfPresent(Double.self, forKey: .delayMs) ?? 0)
+            delayMs: try c.number(.delayMs) ?? 0)
     }
 
     func matches(method: String, path: String) -> Bool {

@@ -10,7 +10,7 @@
 //   fault is really there, visible to order queries, open orders and trades.
 // - Amounts are exact decimals; only the price process uses `Double`.
 public import BallastCore
-public import Foundation
+import Foundation
 
 /// Everything the simulator runs: venues and a seed.
 public struct SimulatorConfig: Codable, Sendable {
@@ -20,6 +20,14 @@ public struct SimulatorConfig: Codable, Sendable {
     public init(seed: UInt64 = 1, venues: [VenueConfig]) {
         self.seed = seed
         self.venues = venues
+    }
+
+    enum CodingKeys: String, CodingKey { case seed, venues }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        seed = UInt64(try c.decodeIfPresent(Int.self, forKey: .seed) ?? 1)
+        venues = try c.decode([VenueConfig].self, forKey: .venues)
     }
 
     /// `count` venues (sim-a, sim-b, …) with different latency profiles, the
@@ -89,7 +97,8 @@ public struct VenueConfig: Codable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, port, symbols, accounts, latency, limits, faults, clockSkewMs, stepSeconds, banSeconds
+        case name, port, symbols, accounts, latency, limits, faults
+        case clockSkewMs = "clock_skew_ms", stepSeconds = "step_seconds", banSeconds = "ban_seconds"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -102,7 +111,7 @@ public struct VenueConfig: Codable, Sendable {
         limits = try c.decodeIfPresent(LimitConfig.self, forKey: .limits) ?? LimitConfig()
         faults = try c.decodeIfPresent([FaultRule].self, forKey: .faults) ?? []
         clockSkewMs = try c.decodeIfPresent(Int.self, forKey: .clockSkewMs) ?? 0
-        stepSeconds = try c.decodeIfPresent(Double.self, forKey: .stepSeconds) ?? 1
+        stepSeconds = try c.number(.stepSeconds) ?? 1
         banSeconds = try c.decodeIfPresent(Int.self, forKey: .banSeconds) ?? 120
     }
 
@@ -157,6 +166,52 @@ public struct SymbolConfig: Codable, Sendable {
     public var volatility: Double
     /// Optional OHLCV CSV (timestamp,open,high,low,close,volume) the price follows instead.
     public var ohlcvPath: String?
+
+    enum CodingKeys: String, CodingKey {
+        case symbol, base, quote, tickSize = "tick_size", stepSize = "step_size", minQty = "min_qty"
+        case maxQty = "max_qty", minNotional = "min_notional", startPrice = "start_price", spreadBps = "spread_bps"
+        case depthLevels = "depth_levels", levelQty = "level_qty", volatility, ohlcvPath = "ohlcv_path"
+    }
+
+    /// Only `symbol`, `base`, `quote`, `tick_size`, `step_size`, `start_price` and `level_qty` are required.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        symbol = try c.decode(String.self, forKey: .symbol)
+        base = try c.decode(String.self, forKey: .base)
+        quote = try c.decode(String.self, forKey: .quote)
+        tickSize = try c.decode(ExactDecimal.self, forKey: .tickSize)
+        stepSize = try c.decode(ExactDecimal.self, forKey: .stepSize)
+        minQty = try c.decodeIfPresent(ExactDecimal.self, forKey: .minQty) ?? stepSize
+        maxQty = try c.decodeIfPresent(ExactDecimal.self, forKey: .maxQty) ?? ExactDecimal(9000)
+        minNotional = try c.decodeIfPresent(ExactDecimal.self, forKey: .minNotional) ?? ExactDecimal(5)
+        startPrice = try c.decode(ExactDecimal.self, forKey: .startPrice)
+        spreadBps = try c.number(.spreadBps) ?? 2
+        depthLevels = try c.decodeIfPresent(Int.self, forKey: .depthLevels) ?? 20
+        levelQty = try c.decode(ExactDecimal.self, forKey: .levelQty)
+        volatility = try c.number(.volatility) ?? 0.03
+        ohlcvPath = try c.decodeIfPresent(String.self, forKey: .ohlcvPath)
+    }
+
+    init(
+        symbol: String, base: String, quote: String, tickSize: ExactDecimal, stepSize: ExactDecimal,
+        minQty: ExactDecimal, maxQty: ExactDecimal, minNotional: ExactDecimal, startPrice: ExactDecimal,
+        spreadBps: Double, depthLevels: Int, levelQty: ExactDecimal, volatility: Double, ohlcvPath: String?
+    ) {
+        self.symbol = symbol
+        self.base = base
+        self.quote = quote
+        self.tickSize = tickSize
+        self.stepSize = stepSize
+        self.minQty = minQty
+        self.maxQty = maxQty
+        self.minNotional = minNotional
+        self.startPrice = startPrice
+        self.spreadBps = spreadBps
+        self.depthLevels = depthLevels
+        self.levelQty = levelQty
+        self.volatility = volatility
+        self.ohlcvPath = ohlcvPath
+    }
 
     static func make(
         _ symbol: String, _ base: String, _ quote: String, tick: String, step: String, minQty: String,
@@ -217,6 +272,21 @@ public struct AccountConfig: Codable, Sendable {
     /// Pay fees in this asset (e.g. BNB) when the account holds enough of it.
     public var feeAsset: String?
 
+    enum CodingKeys: String, CodingKey {
+        case apiKey = "api_key", secret, balances, makerFee = "maker_fee", takerFee = "taker_fee"
+        case feeAsset = "fee_asset"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            apiKey: try c.decode(String.self, forKey: .apiKey), secret: try c.decode(String.self, forKey: .secret),
+            balances: try c.decodeIfPresent([String: ExactDecimal].self, forKey: .balances) ?? [:],
+            makerFee: try c.decodeIfPresent(ExactDecimal.self, forKey: .makerFee) ?? ExactDecimal("0.001")!,
+            takerFee: try c.decodeIfPresent(ExactDecimal.self, forKey: .takerFee) ?? ExactDecimal("0.001")!,
+            feeAsset: try c.decodeIfPresent(String.self, forKey: .feeAsset))
+    }
+
     public init(
         apiKey: String, secret: String, balances: [String: ExactDecimal],
         makerFee: ExactDecimal = ExactDecimal("0.001")!,
@@ -254,6 +324,17 @@ public struct LatencyProfile: Codable, Sendable {
         self.spikeProbability = spikeProbability
         self.spikeMs = spikeMs
     }
+
+    enum CodingKeys: String, CodingKey {
+        case baseMs = "base_ms", jitterMs = "jitter_ms", spikeProbability = "spike_probability", spikeMs = "spike_ms"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            baseMs: try c.number(.baseMs) ?? 1, jitterMs: try c.number(.jitterMs) ?? 0.5,
+            spikeProbability: try c.number(.spikeProbability) ?? 0, spikeMs: try c.number(.spikeMs) ?? 0)
+    }
 }
 
 /// Published request limits.
@@ -272,6 +353,29 @@ public struct LimitConfig: Codable, Sendable {
         self.ordersPer10s = ordersPer10s
         self.ordersPerDay = ordersPerDay
         self.violationsBeforeBan = violationsBeforeBan
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case requestWeightPerMinute = "request_weight_per_minute", ordersPer10s = "orders_per_10s"
+        case ordersPerDay = "orders_per_day", violationsBeforeBan = "violations_before_ban"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            requestWeightPerMinute: try c.decodeIfPresent(Int.self, forKey: .requestWeightPerMinute) ?? 6000,
+            ordersPer10s: try c.decodeIfPresent(Int.self, forKey: .ordersPer10s) ?? 100,
+            ordersPerDay: try c.decodeIfPresent(Int.self, forKey: .ordersPerDay) ?? 200_000,
+            violationsBeforeBan: try c.decodeIfPresent(Int.self, forKey: .violationsBeforeBan) ?? 3)
+    }
+}
+
+extension KeyedDecodingContainer {
+    /// A number written as `0.5` or `1` (TOML keeps integers and floats apart).
+    func number(_ key: Key) throws -> Double? {
+        guard contains(key) else { return nil }
+        if let value = try? decode(Double.self, forKey: key) { return value }
+        return Double(try decode(Int.self, forKey: key))
     }
 }
 

@@ -15,5 +15,7 @@ struct Ballast: AsyncParsableCommand {
             75 another run holds the lock (try again later).
             """,
         version: BallastVersion.current,
-        subcommands: [RunCommand.self, PullCommand.self, ReportCommand.self, DBCommand.self, BenchCommand.self])
+        subcommands: [
+            RunCommand.self, PullCommand.self, ReportCommand.self, DBCommand.self, SimCommand.self, BenchCommand.self,
+        ])
 }
