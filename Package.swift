@@ -101,6 +101,10 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(name: "DigestTests", dependencies: ["Digest"], swiftSettings: swiftSettings),
         .testTarget(
+            name: "SimulatorTests",
+            dependencies: ["Simulator", "Venues", "CurlHTTP", "Transport", "BallastCore", "BallastTesting"],
+            swiftSettings: swiftSettings),
+        .testTarget(
             name: "PostgresTests", dependencies: ["Postgres", "BallastTesting", logging],
             swiftSettings: swiftSettings),
         .testTarget(

@@ -3,7 +3,7 @@
 # against a private PostgreSQL cluster that is started and removed here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-Jobs/lib/install-deps.sh --with-openpyxl
+Jobs/lib/install-deps.sh --with-test-python
 swift format lint --strict --recursive Package.swift Sources Tests
 swift build --build-tests
 Jobs/with-private-postgres.sh swift test --skip-build --disable-xctest "$@"

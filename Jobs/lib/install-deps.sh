@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what Ballast needs and this machine lacks: Debian's C libraries and
-# PostgreSQL server (apt-get), and openpyxl for reading workbooks back in tests.
+# PostgreSQL server (apt-get), and (for tests) openpyxl and binance-connector.
 # Safe to run again: it installs nothing that is already present.
 set -euo pipefail
 
@@ -17,10 +17,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-if [ "${1:-}" = "--with-openpyxl" ]; then
-  python3 -c 'import openpyxl' 2>/dev/null || {
-    echo "ballast: installing openpyxl" >&2
-    python3 -m pip install -q --disable-pip-version-check openpyxl 2>&1 | grep -v "Running pip as the 'root' user" || true
+if [ "${1:-}" = "--with-test-python" ]; then
+  # openpyxl reads workbooks back; binance-connector is the unmodified
+  # third-party client the simulator is checked against.
+  python3 -c 'import openpyxl, binance.spot' 2>/dev/null || {
+    echo "ballast: installing openpyxl and binance-connector (test readers)" >&2
+    python3 -m pip install -q --disable-pip-version-check openpyxl binance-connector 2>&1 \
+      | grep -v "Running pip as the 'root' user" || true
   }
 fi
 

@@ -59,6 +59,10 @@ final class EasyHandle: @unchecked Sendable {
         case .get:
             set(ccurl_setopt_long(h, CURLOPT_HTTPGET, 1))
         case .post, .put, .delete:
+            // A new connection for every request that changes state: when a
+            // reused connection dies before any response byte, libcurl silently
+            // sends the request again on a new one — for an order, a second order.
+            set(ccurl_setopt_long(h, CURLOPT_FRESH_CONNECT, 1))
             if request.method == .post {
                 set(ccurl_setopt_long(h, CURLOPT_POST, 1))
             } else {

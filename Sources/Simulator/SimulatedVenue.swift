@@ -276,7 +276,8 @@ public final class SimulatedVenue: @unchecked Sendable {
         // A fault after the work, or instead of it.
         var extra = Duration.zero
         if let rule = hit {
-            let perform = rule.placed || rule.kind == .dropResponse || rule.kind == .delay
+            // Reads are carried out anyway; an order only when the rule says it was placed.
+            let perform = rule.placed || rule.kind == .dropResponse || rule.kind == .delay || !placesOrder
             var reply: Reply?
             if perform {
                 exchange.advance(to: now)

@@ -135,6 +135,29 @@ import Transport
         #expect(try await client.send(HTTPRequest(method: .get, url: server.baseURL + "/hello")).status == 200)
     }
 
+    @Test func aStateChangingRequestIsNeverResentByLibcurl() async throws {
+        // libcurl resends a request by itself when a reused connection dies
+        // before any response byte; for POST and DELETE that must not happen.
+        let hits = Counter()
+        let server = try HTTPServer { request in
+            if request.method == "GET" { return .respond(.json(200, "{}")) }
+            hits.add()
+            return .reset
+        }
+        defer { server.stop() }
+        let client = CurlClient()
+        defer { client.close() }
+        for method in [HTTPRequest.Method.post, .delete] {
+            _ = try await client.send(HTTPRequest(method: .get, url: server.baseURL + "/warm"))  // a reusable connection
+            let error = await #expect(throws: TransportError.self) {
+                _ = try await client.send(
+                    HTTPRequest(method: method, url: server.baseURL + "/order", body: Array("a=1".utf8)))
+            }
+            #expect(error?.reach == .maybe)
+        }
+        #expect(hits.value == 2)
+    }
+
     @Test func refusedConnectionWasNeverSent() async throws {
         let server = try Self.server()
         let url = server.baseURL + "/x"
@@ -179,4 +202,12 @@ import Transport
         }
         #expect(statuses == Array(repeating: 200, count: 40))
     }
+}
+
+/// A thread-safe counter.
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    func add() { lock.withLock { count += 1 } }
+    var value: Int { lock.withLock { count } }
 }
