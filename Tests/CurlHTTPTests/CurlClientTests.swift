@@ -148,7 +148,8 @@ import Transport
         let client = CurlClient()
         defer { client.close() }
         for method in [HTTPRequest.Method.post, .delete] {
-            _ = try await client.send(HTTPRequest(method: .get, url: server.baseURL + "/warm"))  // a reusable connection
+            // A reusable connection first.
+            _ = try await client.send(HTTPRequest(method: .get, url: server.baseURL + "/warm"))
             let error = await #expect(throws: TransportError.self) {
                 _ = try await client.send(
                     HTTPRequest(method: method, url: server.baseURL + "/order", body: Array("a=1".utf8)))
