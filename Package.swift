@@ -114,7 +114,7 @@ let package = Package(
             name: "WorkbookTests", dependencies: ["Workbook", "BallastTesting"], swiftSettings: swiftSettings),
         .testTarget(
             name: "BallastKitTests",
-            dependencies: ["BallastKit", "BallastCore", "Postgres", "BallastTesting", logging],
+            dependencies: ["BallastKit", "BallastCore", "Postgres", "Simulator", "BallastTesting", logging],
             swiftSettings: swiftSettings),
     ]
 )

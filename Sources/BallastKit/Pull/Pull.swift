@@ -70,6 +70,8 @@ public struct Pull: Sendable {
 
         let bootstrap = try wiring.client(venue, account: nil, limits: RateLimits())
         let info = try await bootstrap.exchangeInfo()
+        // From here on, within the limits the venue publishes.
+        let market = try wiring.client(venue, account: nil, limits: info.limits)
         summary.symbols = try store.saveSymbols(info.symbols, venue: venue.id)
         let listed = Set(info.symbols.map(\.pair.symbol))
         let accounts = config.accounts.filter { $0.venue == venue.id }
@@ -83,10 +85,10 @@ public struct Pull: Sendable {
         let now = wiring.clock.now()
         if !symbols.isEmpty {
             summary.tickers = try store.saveBookTickers(
-                try await bootstrap.bookTickers(symbols), venue: venue.id, at: now)
+                try await market.bookTickers(symbols), venue: venue.id, at: now)
             for symbol in symbols {
                 summary.depthSnapshots += try store.saveDepth(
-                    try await bootstrap.depth(symbol, limit: venue.depthLimit), venue: venue.id, at: now)
+                    try await market.depth(symbol, limit: venue.depthLimit), venue: venue.id, at: now)
             }
         }
         for account in accounts {

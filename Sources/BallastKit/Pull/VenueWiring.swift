@@ -25,6 +25,9 @@ public struct VenueWiring: Sendable {
         self.logger = logger
     }
 
+    /// The rate budget every client of a venue shares (see `client`).
+    public static let budgetKey = "host"
+
     /// A client for `account` at `venue` (nil account: public data only) within `limits`.
     public func client(_ venue: VenueSettings, account: AccountSettings?, limits: RateLimits) throws
         -> BinanceSpotClient
@@ -32,8 +35,11 @@ public struct VenueWiring: Sendable {
         let credentials = try account.map { try self.credentials.load($0) }
         var limits = limits
         limits.safetyMargin = venue.rateLimitMargin
+        // One budget per venue, whatever the key: Binance counts request weight
+        // per IP, so public and signed calls of every key from this host draw on
+        // the same minute. Orders are counted there too (stricter than per account).
         let governor = RateGovernor(
-            venue: venue.id, keyFingerprint: credentials?.fingerprint ?? "public", limits: limits, store: budgets,
+            venue: venue.id, keyFingerprint: Self.budgetKey, limits: limits, store: budgets,
             events: events, clock: clock)
         return BinanceSpotClient(
             venue: venue.id, account: account?.id, baseURL: venue.baseURL, credentials: credentials,

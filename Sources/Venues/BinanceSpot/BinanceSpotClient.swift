@@ -93,7 +93,10 @@ public final class BinanceSpotClient: Sendable {
                 do {
                     return try JSONDecoder().decode(T.self, from: Data(response.body))
                 } catch {
-                    await record(endpoint, params, started, response, outcome: .malformed, error: "\(error)")
+                    // The payload itself goes into the attempt record (first 4 KiB) for the audit trail.
+                    await record(
+                        endpoint, params, started, response, outcome: .malformed,
+                        error: "\(Self.reason(error)); body: \(response.text.prefix(4096))")
                     throw .malformed(
                         venue: venue, endpoint: endpoint.path, reason: Self.reason(error), raw: response.text)
                 }

@@ -1,0 +1,180 @@
+import BallastTesting
+import Foundation
+import Postgres
+import Simulator
+import Testing
+
+/// `ballast pull` run as an operator runs it, against simulated venues over
+/// loopback HTTP and a real PostgreSQL.
+struct PullScenario {
+    let simulator: Simulator
+    let databaseURL: String
+    let jobPath: String
+    let environment: [String: String]
+
+    /// One venue `sim-p` holding `trades` historical BTCUSDT trades for its account.
+    init(
+        trades: Int, latency: LatencyProfile = LatencyProfile(baseMs: 0, jitterMs: 0), limits: LimitConfig = .init(),
+        clock: any SimulatorClock = SystemSimulatorClock(), margin: String = "0.1"
+    ) throws {
+        var venue = VenueConfig(name: "sim-p")
+        venue.latency = latency
+        venue.limits = limits
+        venue.accounts = [AccountConfig.demo(venue: "sim-p")]
+        simulator = try Simulator(config: SimulatorConfig(seed: 3, venues: [venue]), clock: clock)
+        if trades > 0 {
+            try simulator.venues[0].seedTrades(apiKey: venue.accounts[0].apiKey, symbol: "BTCUSDT", count: trades)
+        }
+        databaseURL = try TestDatabase.migrated()
+        jobPath = FileManager.default.temporaryDirectory.appendingPathComponent("pull-\(UUID()).toml").path
+        let job = """
+            [[venues]]
+            id = "sim-p"
+            dialect = "binance-spot"
+            base_url = "\(simulator.venues[0].baseURL)"
+            symbols = ["BTCUSDT", "ETHUSDT"]
+            rate_limit_margin = \(margin)
+
+            [[accounts]]
+            id = "sim-p-main"
+            venue = "sim-p"
+            api_key_env = "SIM_P_KEY"
+            api_secret_env = "SIM_P_SECRET"
+            """
+        try job.write(toFile: jobPath, atomically: true, encoding: .utf8)
+        environment = [
+            "BALLAST_DATABASE_URL": databaseURL, "SIM_P_KEY": venue.accounts[0].apiKey,
+            "SIM_P_SECRET": venue.accounts[0].secret,
+        ]
+    }
+
+    var venue: SimulatedVenue { simulator.venues[0] }
+
+    func pull() throws -> BallastBinary.Outcome {
+        try BallastBinary.run(["pull", "--job", jobPath], environment: environment)
+    }
+
+    /// A `ballast pull` process, not waited for.
+    func startPull() throws -> Process {
+        let process = Process()
+        process.executableURL = BallastBinary.url
+        process.arguments = ["pull", "--job", jobPath, "--log-level", "warning"]
+        var env = ProcessInfo.processInfo.environment
+        env.merge(environment) { $1 }
+        process.environment = env
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    func count(_ sql: String) throws -> Int {
+        let connection = try TestDatabase.connect(databaseURL)
+        defer { connection.close() }
+        return try connection.query(Query(unsafeSQL: sql)).first!.decode("n", as: Int.self)
+    }
+
+    /// Row counts of what a pull stores.
+    func tableCounts() throws -> [String: Int] {
+        var out: [String: Int] = [:]
+        for table in [
+            "fills", "balance_snapshots", "balances", "book_tickers", "depth_snapshots", "venue_orders", "symbols",
+        ] {
+            out[table] = try count("SELECT count(*) AS n FROM \(table)")
+        }
+        return out
+    }
+
+    func stop() {
+        simulator.stop()
+        try? FileManager.default.removeItem(atPath: jobPath)
+    }
+}
+
+@Suite(.serialized) struct PullSimulatorTests {
+    @Test func pullingTwiceStoresTheSameRows() throws {
+        // The venue's clock stands still: a second pull sees exactly what the first saw.
+        let scenario = try PullScenario(trades: 2_500, clock: ManualSimulatorClock(Date()))
+        defer { scenario.stop() }
+        let first = try scenario.pull()
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stdout.contains("2500/2500"))
+        let counts = try scenario.tableCounts()
+        #expect(counts["fills"] == 2_500)
+        #expect(counts["book_tickers"] == 2 && counts["depth_snapshots"] == 2 && counts["balance_snapshots"] == 1)
+        let second = try scenario.pull()
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(second.stdout.contains("0/0"))
+        #expect(try scenario.tableCounts() == counts)
+        // Every attempt is stored with its timings; the secret is nowhere.
+        #expect(try scenario.count("SELECT count(*) AS n FROM http_attempts WHERE total_ms IS NULL") == 0)
+        #expect(!first.stderr.contains("demo-secret") && !first.stdout.contains("demo-secret"))
+    }
+
+    @Test func aPullKilledHalfwayResumesFromItsCursor() async throws {
+        let total = 60_000
+        let scenario = try PullScenario(trades: total, latency: LatencyProfile(baseMs: 25, jitterMs: 5))
+        defer { scenario.stop() }
+        let process = try scenario.startPull()
+        var stored = 0
+        let deadline = Date().addingTimeInterval(20)
+        while stored < 5_000 && Date() < deadline && process.isRunning {
+            try await Task.sleep(for: .milliseconds(20))
+            stored = try scenario.count("SELECT count(*) AS n FROM fills")
+        }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        let afterKill = try scenario.count("SELECT count(*) AS n FROM fills")
+        #expect(afterKill >= 5_000 && afterKill < total, "killed with \(afterKill) fills stored")
+        let pagesBefore = scenario.venue.statistics.byEndpoint["GET /api/v3/myTrades"] ?? 0
+
+        let rerun = try scenario.pull()
+        #expect(rerun.status == 0, "\(rerun.stderr)")
+        #expect(try scenario.count("SELECT count(*) AS n FROM fills") == total)
+        #expect(try scenario.count("SELECT count(DISTINCT trade_id) AS n FROM fills") == total)
+        #expect(try scenario.count("SELECT max(trade_id) - min(trade_id) + 1 AS n FROM fills") == total)
+        // The rerun started from the stored cursor, not from the beginning.
+        let pagesAfter = scenario.venue.statistics.byEndpoint["GET /api/v3/myTrades"] ?? 0
+        #expect(pagesAfter - pagesBefore <= (total - afterKill) / 1000 + 3)
+    }
+
+    @Test func twoProcessesSharingAKeyStayUnderTheWeightLimit() async throws {
+        // 600 weight a minute at the venue, 10 % kept free: 540 for Ballast.
+        // Each pull needs about 300 (12 pages of trades at 20, plus the rest), so
+        // together they must wait for the next minute rather than exceed it.
+        let scenario = try PullScenario(trades: 12_000, limits: LimitConfig(requestWeightPerMinute: 600))
+        defer { scenario.stop() }
+        let a = try scenario.startPull()
+        let b = try scenario.startPull()
+        a.waitUntilExit()
+        b.waitUntilExit()
+        #expect(a.terminationStatus == 0 && b.terminationStatus == 0)
+        let stats = scenario.venue.statistics
+        #expect(stats.rateLimited == 0)
+        #expect(stats.maxWeightPerMinute <= 540, "venue saw \(stats.maxWeightPerMinute) weight in one minute")
+        #expect(try scenario.count("SELECT count(*) AS n FROM fills") == 12_000)
+        #expect(try scenario.count("SELECT count(*) AS n FROM throttle_events WHERE decision = 'waited'") >= 1)
+    }
+
+    @Test func aGarbageResponseFailsTheVenueAndWritesNoPartialPage() throws {
+        let scenario = try PullScenario(trades: 3_500)
+        defer { scenario.stop() }
+        // The third page of trades comes back as truncated JSON.
+        scenario.venue.addFault(FaultRule(kind: .malformed, path: "/api/v3/myTrades", after: 2, count: 1))
+        let outcome = try scenario.pull()
+        #expect(outcome.status == 69)
+        #expect(outcome.stdout.contains("FAILED"))
+        #expect(outcome.stderr.contains("unexpected response"))
+        // Whole pages only: the two good pages, nothing of the bad one.
+        #expect(try scenario.count("SELECT count(*) AS n FROM fills") == 2_000)
+        // The raw payload is kept for the audit trail.
+        #expect(
+            try scenario.count(
+                "SELECT count(*) AS n FROM http_attempts WHERE outcome = 'malformed' AND error LIKE '%body: [{\"symbol\"%'"
+            )
+                == 1)
+        let rerun = try scenario.pull()
+        #expect(rerun.status == 0)
+        #expect(try scenario.count("SELECT count(*) AS n FROM fills") == 3_500)
+    }
+}
