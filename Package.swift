@@ -42,7 +42,7 @@ let package = Package(
         .target(
             name: "BallastKit",
             dependencies: [
-                "BallastCore", "Venues", "Postgres", "CurlHTTP", "Workbook", "Transport", "Digest",
+                "BallastCore", "Venues", "Postgres", "CurlHTTP", "Workbook", "Transport", "Digest", "Simulator",
                 logging, mustache, toml,
             ],
             resources: [.copy("Migrations")],

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Ballast's main job on its embedded default: a private PostgreSQL cluster
-# (started here, removed on exit), then the job writing its reports under
-# Output/. No accounts or keys are needed.
+# (started here, removed on exit) and three simulated venues on loopback
+# (started by `ballast run --simulate`, stopped when it ends). The job pulls,
+# measures and writes its reports under Output/<date>/<run-id>/. No accounts
+# or keys are needed. Extra arguments go to `ballast run`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 Jobs/lib/install-deps.sh
-swift build -c release --product ballast
-Jobs/with-private-postgres.sh bash -c '.build/release/ballast db migrate && .build/release/ballast report --out Output "$@"' demo "$@"
+swift build -c release --product ballast --scratch-path .build-rel
+Jobs/with-private-postgres.sh .build-rel/release/ballast run --simulate --migrate --out Output "$@"

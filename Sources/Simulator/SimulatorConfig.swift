@@ -31,7 +31,7 @@ public struct SimulatorConfig: Codable, Sendable {
     }
 
     /// `count` venues (sim-a, sim-b, …) with different latency profiles, the
-    /// symbols BTCUSDT, ETHUSDT, SOLUSDT and ETHBTC, and one funded demo account each.
+    /// symbols BTCUSDT, ETHUSDT, SOLUSDT, BNBUSDT and ETHBTC, and one funded demo account each.
     public static func demo(venues count: Int = 3, seed: UInt64 = 1) -> SimulatorConfig {
         let profiles: [LatencyProfile] = [
             .init(baseMs: 2, jitterMs: 1, spikeProbability: 0.01, spikeMs: 40),
@@ -225,7 +225,7 @@ public struct SymbolConfig: Codable, Sendable {
             volatility: volatility, ohlcvPath: nil)
     }
 
-    /// BTCUSDT, ETHUSDT, SOLUSDT and ETHBTC with realistic filters.
+    /// BTCUSDT, ETHUSDT, SOLUSDT, BNBUSDT and ETHBTC with realistic filters.
     public static let demo: [SymbolConfig] = [
         make(
             "BTCUSDT", "BTC", "USDT", tick: "0.01", step: "0.00001", minQty: "0.00001", minNotional: "5",
@@ -236,6 +236,9 @@ public struct SymbolConfig: Codable, Sendable {
         make(
             "SOLUSDT", "SOL", "USDT", tick: "0.01", step: "0.001", minQty: "0.001", minNotional: "5", price: "140.00",
             qty: "120", volatility: 0.06),
+        make(
+            "BNBUSDT", "BNB", "USDT", tick: "0.01", step: "0.001", minQty: "0.001", minNotional: "5", price: "310.00",
+            qty: "40", volatility: 0.04),
         make(
             "ETHBTC", "ETH", "BTC", tick: "0.00001", step: "0.0001", minQty: "0.0001", minNotional: "0.0001",
             price: "0.05349", qty: "8", volatility: 0.02),

@@ -6,7 +6,7 @@ import Foundation
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Run a benchmark and print its figures.",
-        subcommands: [Copy.self, Report.self])
+        subcommands: [Copy.self, Report.self, Pull.self])
 
     struct Copy: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -85,6 +85,37 @@ struct BenchCommand: AsyncParsableCommand {
                 print(
                     "  peak RSS          : \(ProcessStats.mebibytes(r.peakResidentBytesAfterReport)) after the report, "
                         + "\(ProcessStats.mebibytes(r.peakResidentBytesAfterFloor)) after the floor")
+            }
+        }
+    }
+
+    struct Pull: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Pull N historical fills from a simulated venue into PostgreSQL with `ballast pull`'s code.")
+
+        @OptionGroup var global: GlobalOptions
+
+        @Option(help: "Number of fills the venue holds.")
+        var fills: Int = 1_000_000
+
+        func validate() throws {
+            guard fills > 0 else { throw ValidationError("--fills must be positive") }
+        }
+
+        func run() async throws {
+            try await global.run("bench") { logger in
+                let r = try await PullBenchmark(databaseURL: global.conninfo, logger: logger).run(fills: fills)
+                print("bench pull: \(r.fills) fills held by one simulated venue account")
+                print(
+                    String(
+                        format: "  pulled  : %8.3f s  %12.0f fills/s  (%d stored)", r.seconds, r.fillsPerSecond,
+                        r.stored))
+                print(
+                    String(
+                        format: "  requests: %8d     %12.0f requests/s  (%d pages of myTrades)", r.requests,
+                        r.requestsPerSecond, r.tradePages))
+                print("  peak RSS: \(ProcessStats.mebibytes(r.peakResidentBytes))")
+                if r.stored != r.fills { throw ExitCode(1) }
             }
         }
     }

@@ -15,7 +15,20 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     @Option(name: .long, help: ArgumentHelp("The job file (TOML).", valueName: "file"))
-    var job: String
+    var job: String?
+
+    @Flag(
+        help: """
+            Run against simulated venues started here on 127.0.0.1 (demo accounts, no keys needed) \
+            instead of a job file.
+            """)
+    var simulate = false
+
+    @Option(help: "With --simulate: how many venues.")
+    var venues: Int = 3
+
+    @Option(help: "With --simulate: historical BTCUSDT fills each demo account starts with.")
+    var history: Int = 20_000
 
     @Option(help: "Where reports go: <out>/<date>/<run-id>/.")
     var out: String = "Output"
@@ -26,13 +39,39 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Apply pending schema migrations first.")
     var migrate = false
 
+    func validate() throws {
+        guard (job != nil) != simulate else { throw ValidationError("give either --job FILE or --simulate") }
+        guard (1...26).contains(venues) else { throw ValidationError("--venues must be 1…26") }
+        guard history >= 0 else { throw ValidationError("--history must be ≥ 0") }
+    }
+
     func run() async throws {
         try await global.run("run") { logger in
-            let config = try JobConfig.load(path: job)
+            var simulated: SimulatedVenues?
+            defer { simulated?.stop() }
+            let config: JobConfig
+            var environment = ProcessInfo.processInfo.environment
+            if let job {
+                config = try JobConfig.load(path: job)
+            } else {
+                let venues = try SimulatedVenues(venues: venues, history: history)
+                simulated = venues
+                for venue in venues.simulator.venues {
+                    logger.info("simulated venue \(venue.name) at \(venue.baseURL)")
+                }
+                config = venues.config
+                environment.merge(venues.environment) { $1 }
+            }
             let options = RunJob.Options(
                 databaseURL: global.conninfo, outputRoot: URL(fileURLWithPath: out, isDirectory: true),
-                templatesFolder: try ReportJob.templatesFolder(explicit: templates), migrate: migrate)
+                templatesFolder: try ReportJob.templatesFolder(explicit: templates), migrate: migrate,
+                environment: environment)
             let outcome = try await RunJob(config: config, options: options, logger: logger).run()
+            if let simulated {
+                // The job file the simulated run used, beside its reports.
+                try? simulated.jobTOML.write(
+                    to: outcome.folder.appendingPathComponent("job.toml"), atomically: true, encoding: .utf8)
+            }
             logger.info("run finished", metadata: ["output": "\(outcome.folder.path)"])
             print(outcome.folder.path)
         }

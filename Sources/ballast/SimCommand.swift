@@ -11,7 +11,7 @@ struct SimCommand: AsyncParsableCommand {
         discussion: """
             Prints one JSON line per venue: {"venue", "baseURL", "accounts": [{"apiKey", "secret"}]} — demo \
             credentials, not secrets. Without --config, runs --venues demo venues (sim-a, sim-b, …) with \
-            BTCUSDT, ETHUSDT, SOLUSDT and ETHBTC and one funded account each.
+            BTCUSDT, ETHUSDT, SOLUSDT, BNBUSDT and ETHBTC and one funded account each.
 
             Control endpoints on every venue (no auth, no limits): GET /sim/stats, /sim/orders, /sim/balances, \
             /sim/trades; POST /sim/faults (JSON array of rules), DELETE /sim/faults; \

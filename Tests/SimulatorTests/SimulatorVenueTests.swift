@@ -55,7 +55,7 @@ final class VenueHarness: @unchecked Sendable {
         #expect(abs(time.timeIntervalSinceNow) < 5)
 
         let info = try await client.exchangeInfo()
-        #expect(info.symbols.map(\.pair.symbol).sorted() == ["BTCUSDT", "ETHBTC", "ETHUSDT", "SOLUSDT"])
+        #expect(info.symbols.map(\.pair.symbol).sorted() == ["BNBUSDT", "BTCUSDT", "ETHBTC", "ETHUSDT", "SOLUSDT"])
         let eth = try #require(info.symbols.first { $0.pair.symbol == "ETHUSDT" })
         #expect(eth.tickSize == ExactDecimal("0.01")!)
         #expect(eth.stepSize == ExactDecimal("0.0001")!)

@@ -37,6 +37,7 @@ public enum PullJob {
             config: config, databaseURL: databaseURL, wiring: wiring, runID: run.id, logger: logger
         )
         .run()
+        try PortfolioStore(connection: connection).save(config.portfolios)
         if existing == nil {
             let failures = summaries.compactMap(\.failure)
             try run.finish(

@@ -8,7 +8,8 @@ struct DriftMeasure {
     let connection: Connection
     let writer: Connection
 
-    func measure(runID: String) throws -> Int {
+    /// Measures every portfolio; what could not be measured is said in `problems`.
+    func measure(runID: String, problems: inout [String]) throws -> Int {
         let portfolios = try connection.query("SELECT id, quote_asset FROM portfolios ORDER BY id")
         var measured = 0
         for portfolio in portfolios {
@@ -19,14 +20,28 @@ struct DriftMeasure {
                     "SELECT asset, weight FROM portfolio_targets WHERE portfolio_id = \(id)"
                 ).map { (try $0.decode("asset", as: String.self), try $0.decode("weight", as: ExactDecimal.self)) })
             guard !targets.isEmpty else { continue }
-            let holdings = try PortfolioState.holdings(of: id, connection: connection)
-            guard !holdings.isEmpty else { continue }
+            var holdings = try PortfolioState.holdings(of: id, connection: connection)
+            guard !holdings.isEmpty else {
+                problems.append("portfolio \(id): no balances stored yet; drift not measured")
+                continue
+            }
             let prices = try PortfolioState.mids(
                 of: Array(targets.keys) + Array(holdings.keys), quote: quote, connection: connection)
-            guard
-                let report = try? DriftReport.compute(
-                    holdings: holdings, prices: prices, targets: targets, quote: quote)
-            else { continue }
+            // Holdings outside the targets with no price in the quote cannot be valued: left out, and said so.
+            let unpriced = holdings.keys.filter { targets[$0] == nil && $0 != quote && prices[$0] == nil }.sorted()
+            if !unpriced.isEmpty {
+                problems.append(
+                    "portfolio \(id): \(unpriced.joined(separator: ", ")) held but not targeted and not priced in \(quote); left out of its value"
+                )
+                for asset in unpriced { holdings[asset] = nil }
+            }
+            let report: DriftReport
+            do {
+                report = try DriftReport.compute(holdings: holdings, prices: prices, targets: targets, quote: quote)
+            } catch {
+                problems.append("portfolio \(id): drift not measured: \(error)")
+                continue
+            }
             try writer.execute(
                 "DELETE FROM drift_measures WHERE run_id = \(runID) AND portfolio_id = \(id) AND phase = 'after'")
             for line in report.lines {

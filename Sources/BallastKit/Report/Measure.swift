@@ -67,7 +67,10 @@ public struct Measure {
         }
         summary.parents = try ParentShortfall(connection: connection, writer: writer, prices: prices)
             .measure(from: from, to: to)
-        summary.portfolios = try DriftMeasure(connection: connection, writer: writer).measure(runID: runID)
+        var problems: [String] = []
+        summary.portfolios = try DriftMeasure(connection: connection, writer: writer).measure(
+            runID: runID, problems: &problems)
+        for problem in problems { logger.warning("\(problem)") }
         let line =
             "measured \(summary.orders) orders (\(summary.fills) fills) on \(summary.routes) routes, "
             + "\(summary.parents) parent trades, drift of \(summary.portfolios) portfolios"

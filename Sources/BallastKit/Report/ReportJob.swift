@@ -12,6 +12,39 @@ public enum ReportJob {
         case period(from: Date, to: Date)
     }
 
+    /// The period a run covers: from the end of the previous successful `run`
+    /// (the first run: from the oldest fill it pulled, so its history is
+    /// reported once) to the end of this one.
+    public struct RunPeriod: Sendable {
+        public var started: Date
+        public var from: Date
+        public var to: Date
+        public var configHash: String?
+    }
+
+    public static func period(ofRun id: String, connection: Connection) throws -> RunPeriod {
+        guard
+            let row = try connection.query(
+                """
+                SELECT r.started_at, r.finished_at, r.config_hash,
+                       (SELECT max(p.finished_at) FROM job_runs p
+                        WHERE p.command = 'run' AND p.status = 'succeeded' AND p.id <> r.id
+                          AND p.finished_at <= r.started_at) AS previous_end,
+                       (SELECT min(f.executed_at) FROM fills f WHERE f.run_id = r.id) AS oldest_pulled
+                FROM job_runs r WHERE r.id = \(id)
+                """
+            ).first
+        else { throw BallastError.invalidInput("no run with id '\(id)' (see the job_runs table)") }
+        let started: Date = try row.decode("started_at")
+        let finished = try row.decode("finished_at", as: Date?.self) ?? Date()
+        let from =
+            try row.decode("previous_end", as: Date?.self)
+            ?? min(try row.decode("oldest_pulled", as: Date?.self) ?? started, started)
+        return RunPeriod(
+            started: started, from: from, to: finished.addingTimeInterval(0.000_001),
+            configHash: try row.decode("config_hash", as: String?.self))
+    }
+
     /// Writes the report for `scope` with the templates in `templatesFolder`.
     public static func run(
         scope: Scope, connection: Connection, databaseURL: String, templatesFolder: URL, outputRoot: URL, logger: Logger
@@ -22,17 +55,10 @@ public enum ReportJob {
         var created: JobRun?
         switch scope {
         case .run(let id):
-            guard
-                let row = try connection.query(
-                    "SELECT started_at, finished_at, config_hash FROM job_runs WHERE id = \(id)"
-                ).first
-            else { throw BallastError.invalidInput("no run with id '\(id)' (see the job_runs table)") }
-            let started: Date = try row.decode("started_at")
-            let finished = try row.decode("finished_at", as: Date?.self) ?? Date()
+            let period = try Self.period(ofRun: id, connection: connection)
             request = AuditReport.Request(
-                runID: id, runDay: String(Timestamp.iso8601(started).prefix(10)), from: started,
-                to: finished.addingTimeInterval(0.000_001), configHash: try row.decode("config_hash", as: String?.self),
-                outputRoot: outputRoot)
+                runID: id, runDay: String(Timestamp.iso8601(period.started).prefix(10)), from: period.from,
+                to: period.to, configHash: period.configHash, outputRoot: outputRoot)
         case .period(let from, let to):
             guard from < to else { throw BallastError.invalidInput("--from must be before --to") }
             let run = try JobRun.start("report", on: connection)

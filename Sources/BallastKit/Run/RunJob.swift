@@ -13,12 +13,18 @@ public struct RunJob {
         public var templatesFolder: URL
         /// Apply pending migrations first (otherwise pending ones stop the run).
         public var migrate: Bool
+        /// Where credential variables named by the job are looked up.
+        public var environment: [String: String]
 
-        public init(databaseURL: String, outputRoot: URL, templatesFolder: URL, migrate: Bool) {
+        public init(
+            databaseURL: String, outputRoot: URL, templatesFolder: URL, migrate: Bool,
+            environment: [String: String] = ProcessInfo.processInfo.environment
+        ) {
             self.databaseURL = databaseURL
             self.outputRoot = outputRoot
             self.templatesFolder = templatesFolder
             self.migrate = migrate
+            self.environment = environment
         }
     }
 
@@ -62,13 +68,15 @@ public struct RunJob {
         do {
             logger.info("step 1/3: pull")
             let pulls = try await PullJob.run(
-                config: config, databaseURL: options.databaseURL, logger: logger, run: run)
+                config: config, databaseURL: options.databaseURL, logger: logger, run: run,
+                environment: options.environment)
             for summary in pulls where summary.failure != nil {
                 logger.warning("venue \(summary.venue) was not pulled; later steps use what is stored")
             }
             logger.info("step 2/3: measure")
+            let period = try ReportJob.period(ofRun: run.id, connection: connection)
             try Measure(connection: connection, databaseURL: options.databaseURL, logger: logger).run(
-                runID: run.id, from: run.startedAt, to: Date())
+                runID: run.id, from: period.from, to: period.to)
             logger.info("step 3/3: report")
             try run.finish(on: connection)
             let report = try ReportJob.run(

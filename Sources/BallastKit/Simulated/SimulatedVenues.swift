@@ -1,0 +1,85 @@
+public import Foundation
+public import Simulator
+
+/// Ballast's embedded default: simulated venues on loopback and a job
+/// configuration pointing at them, so the whole job runs with no accounts or keys.
+public final class SimulatedVenues: Sendable {
+    public let simulator: Simulator
+    /// The job configuration (TOML) for these venues.
+    public let jobTOML: String
+    public let config: JobConfig
+    /// Where the job's credential variables are set (demo credentials only).
+    public let environment: [String: String]
+
+    /// Starts `count` demo venues; each account gets `history` historical BTCUSDT trades.
+    public init(
+        venues count: Int = 3, seed: UInt64 = 1, history: Int = 0, limits: LimitConfig? = nil,
+        latency: LatencyProfile? = nil
+    ) throws {
+        var settings = SimulatorConfig.demo(venues: count, seed: seed)
+        for i in settings.venues.indices {
+            if let limits { settings.venues[i].limits = limits }
+            if let latency { settings.venues[i].latency = latency }
+        }
+        do {
+            simulator = try Simulator(config: settings)
+        } catch {
+            throw BallastError.venue("cannot start the simulated venues: \(error.description)")
+        }
+        var toml = "# Generated for the simulated venues of this run (demo credentials, loopback only).\n"
+        var environment: [String: String] = [:]
+        var accounts: [String] = []
+        for venue in simulator.venues {
+            let variable = venue.name.uppercased().replacingOccurrences(of: "-", with: "_")
+            let account = venue.config.accounts[0]
+            environment["\(variable)_KEY"] = account.apiKey
+            environment["\(variable)_SECRET"] = account.secret
+            accounts.append("\(venue.name)-main")
+            if history > 0 {
+                do {
+                    try venue.seedTrades(apiKey: account.apiKey, symbol: "BTCUSDT", count: history)
+                } catch {
+                    simulator.stop()
+                    throw BallastError.venue(error.description)
+                }
+            }
+            toml += """
+
+                [[venues]]
+                id = "\(venue.name)"
+                dialect = "binance-spot"
+                base_url = "\(venue.baseURL)"
+                symbols = ["BTCUSDT", "ETHUSDT", "SOLUSDT", "BNBUSDT", "ETHBTC"]
+                rate_limit_margin = 0.1
+
+                [[accounts]]
+                id = "\(venue.name)-main"
+                venue = "\(venue.name)"
+                api_key_env = "\(variable)_KEY"
+                api_secret_env = "\(variable)_SECRET"
+
+                """
+        }
+        toml += """
+
+            [[portfolios]]
+            id = "demo"
+            quote = "USDT"
+            accounts = [\(accounts.map { "\"\($0)\"" }.joined(separator: ", "))]
+            approval_cap = "25000"
+            targets = { BTC = "0.40", ETH = "0.30", SOL = "0.10", USDT = "0.20" }
+
+            """
+        jobTOML = toml
+        self.environment = environment
+        do {
+            config = try TOMLFile.decode(JobConfig.self, text: toml, source: "simulated job")
+        } catch {
+            simulator.stop()
+            throw error
+        }
+    }
+
+    /// Stops every venue.
+    public func stop() { simulator.stop() }
+}
