@@ -378,7 +378,9 @@ extension KeyedDecodingContainer {
     func number(_ key: Key) throws -> Double? {
         guard contains(key) else { return nil }
         if let value = try? decode(Double.self, forKey: key) { return value }
-        return Double(try decode(Int.self, forKey: key))
+        if let value = try? decode(Int.self, forKey: key) { return Double(value) }
+        throw DecodingError.typeMismatch(
+            Double.self, .init(codingPath: codingPath + [key], debugDescription: "expected a number"))
     }
 }
 

@@ -1,6 +1,7 @@
 import BallastCore
 import BallastKit
 import Foundation
+import Simulator
 import Testing
 
 @Suite struct JobConfigTests {
@@ -67,6 +68,32 @@ import Testing
         let config = try JobConfig.load(path: path)
         #expect(config.portfolios.first?.bands.sizeTo == "target")
         #expect(config.accounts.first?.apiKeyEnv == "BINANCE_API_KEY")
+    }
+
+    @Test func theExampleSimulatorFileIsValidAndMistakesAreNamed() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Jobs/sim-example.toml").path
+        let config = try TOMLFile.decode(SimulatorConfig.self, path: path)
+        try config.validate()
+        #expect(config.seed == 7)
+        #expect(config.venues.map(\.name) == ["fast", "flaky"])
+        #expect(config.venues[0].symbols[1].minQty == ExactDecimal("0.0001")!)  // defaults to the step
+        #expect(config.venues[0].latency.baseMs == 2)
+        #expect(config.venues[1].limits.requestWeightPerMinute == 1200)
+        #expect(config.venues[1].faults.map(\.kind) == [.serverError, .rateLimit])
+        #expect(config.venues[1].faults[0].placed && config.venues[1].faults[0].probability == 0.2)
+        #expect(config.venues[1].accounts.first?.apiKey == "demo-key-flaky")
+
+        let wrongType = "[[venues]]\nname = \"x\"\n[venues.latency]\nbase_ms = \"fast\"\n"
+        #expect {
+            _ = try TOMLFile.decode(SimulatorConfig.self, text: wrongType, source: "sim.toml")
+        } throws: { error in
+            "\(error)".contains("sim.toml") && "\(error)".contains("venues[0].latency.base_ms")
+        }
+        let badFault = "[[venues]]\nname = \"x\"\n[[venues.faults]]\nkind = \"gremlins\"\n"
+        #expect {
+            _ = try TOMLFile.decode(SimulatorConfig.self, text: badFault, source: "sim.toml")
+        } throws: { error in "\(error)".contains("venues[0].faults[0].kind") }
     }
 
     @Test func credentialsComeFromTheEnvironmentOrAPrivateFile() throws {
