@@ -111,6 +111,29 @@ public final class SimulatedVenue: @unchecked Sendable {
         } catch { throw .invalidConfig("cannot seed trades: \(error.message)") }
     }
 
+    /// A market order placed for `apiKey` by someone other than Ballast (a person
+    /// at the venue's website, another system): it trades and moves balances
+    /// like any order. Returns its trades.
+    @discardableResult
+    public func tradeElsewhere(apiKey: String, symbol: String, side: Side, quantity: ExactDecimal)
+        throws(SimulatorError)
+        -> [TradeView]
+    {
+        let now = clock.now().addingTimeInterval(Double(lock.withLock { skewMs }) / 1000)
+        lock.lock()
+        defer { lock.unlock() }
+        exchange.advance(to: now)
+        let request = Exchange.NewOrder(
+            symbol: symbol, side: side, type: .market, timeInForce: nil, quantity: quantity, quoteOrderQty: nil,
+            price: nil, clientOrderId: "web_" + generatedClientID())
+        do throws(APIError) {
+            let (_, trades) = try exchange.place(request, apiKey: apiKey, at: now)
+            return trades.map { TradeView(symbol: symbol, trade: $0) }
+        } catch {
+            throw .invalidConfig("order refused: \(error.message)")
+        }
+    }
+
     /// Every order of `apiKey`, oldest first, as the venue holds them.
     public func orders(apiKey: String) -> [OrderView] {
         lock.withLock {

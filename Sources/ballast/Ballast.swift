@@ -16,6 +16,7 @@ struct Ballast: AsyncParsableCommand {
             """,
         version: BallastVersion.current,
         subcommands: [
-            RunCommand.self, PullCommand.self, ReportCommand.self, DBCommand.self, SimCommand.self, BenchCommand.self,
+            RunCommand.self, PullCommand.self, ReconcileCommand.self, ReportCommand.self, DBCommand.self,
+            SimCommand.self, BenchCommand.self,
         ])
 }

@@ -66,18 +66,20 @@ public struct RunJob {
         var logger = logger
         logger[metadataKey: "run.id"] = "\(run.id)"
         do {
-            logger.info("step 1/3: pull")
+            logger.info("step 1/4: pull")
             let pulls = try await PullJob.run(
                 config: config, databaseURL: options.databaseURL, logger: logger, run: run,
                 environment: options.environment)
             for summary in pulls where summary.failure != nil {
                 logger.warning("venue \(summary.venue) was not pulled; later steps use what is stored")
             }
-            logger.info("step 2/3: measure")
+            logger.info("step 2/4: reconcile")
+            _ = try Reconcile(connection: connection, logger: logger).run(runID: run.id)
+            logger.info("step 3/4: measure")
             let period = try ReportJob.period(ofRun: run.id, connection: connection)
             try Measure(connection: connection, databaseURL: options.databaseURL, logger: logger).run(
                 runID: run.id, from: period.from, to: period.to)
-            logger.info("step 3/3: report")
+            logger.info("step 4/4: report")
             try run.finish(on: connection)
             let report = try ReportJob.run(
                 scope: .run(run.id), connection: connection, databaseURL: options.databaseURL,
