@@ -26,6 +26,16 @@ public struct MarketStore {
             """)
     }
 
+    /// Records the limits the venue publishes.
+    public func saveVenueLimits(_ venue: String, weightPerMinute: Int, ordersPer10s: Int) throws {
+        try connection.execute(
+            """
+            UPDATE venues SET request_weight_per_minute = \(weightPerMinute), orders_per_10s = \(ordersPer10s)
+            WHERE id = \(venue) AND (request_weight_per_minute IS DISTINCT FROM \(weightPerMinute)
+                                   OR orders_per_10s IS DISTINCT FROM \(ordersPer10s))
+            """)
+    }
+
     /// Upserts an account with its key fingerprint and fee rates (never the key).
     public func saveAccount(
         id: String, venue: String, fingerprint: String, makerFee: ExactDecimal?, takerFee: ExactDecimal?
