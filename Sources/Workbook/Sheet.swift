@@ -90,6 +90,18 @@ public final class Sheet {
         worksheet_freeze_panes(pointer, UInt32(row), UInt16(column))
     }
 
+    /// Printing and PDF export: landscape, every column on one page width
+    /// (as many pages tall as needed), the first `headerRows` rows repeated on each page.
+    public func printAcross(headerRows: Int = 1) throws(WorkbookError) {
+        worksheet_set_landscape(pointer)
+        worksheet_set_paper(pointer, 9)  // A4
+        worksheet_fit_to_pages(pointer, 1, 0)
+        if headerRows > 0 {
+            try check(
+                worksheet_repeat_rows(pointer, 0, UInt32(headerRows - 1)), "setting print titles on '\(name)'")
+        }
+    }
+
     /// Adds filter buttons over the given range (header row first).
     public func autofilter(firstRow: Int, firstColumn: Int, lastRow: Int, lastColumn: Int) throws(WorkbookError) {
         try check(

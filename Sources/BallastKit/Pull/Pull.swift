@@ -74,7 +74,8 @@ public struct Pull: Sendable {
         let market = try wiring.client(venue, account: nil, limits: info.limits)
         summary.symbols = try store.saveSymbols(info.symbols, venue: venue.id)
         try store.saveVenueLimits(
-            venue.id, weightPerMinute: info.limits.requestWeightPerMinute, ordersPer10s: info.limits.ordersPerTenSeconds)
+            venue.id, weightPerMinute: info.limits.requestWeightPerMinute, ordersPer10s: info.limits.ordersPerTenSeconds
+        )
         let listed = Set(info.symbols.map(\.pair.symbol))
         let accounts = config.accounts.filter { $0.venue == venue.id }
         let wanted = symbols(for: venue, accounts: accounts)

@@ -163,6 +163,7 @@ public struct AuditReport {
         defer { if !closed { try? workbook.close() } }
         let formats = ReportFormats()
         let summary = try workbook.addSheet("Summary")
+        try summary.printAcross(headerRows: 0)
         var written: [(template: ReportTemplate, stream: SheetStream)] = []
         var waiting: [(template: ReportTemplate, stream: SheetStream)] = []
         // Every sheet is created in template order (that is the tab order);

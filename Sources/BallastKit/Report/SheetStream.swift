@@ -39,6 +39,7 @@ final class SheetStream {
             try sheet.setColumns(i, i, width: column.width ?? ReportFormats.defaultWidth(column.type))
         }
         sheet.freezePanes(row: 1)
+        try sheet.printAcross(headerRows: 1)
     }
 
     /// Converts one result row: typed cells for the sheet, exact text for the CSV.
