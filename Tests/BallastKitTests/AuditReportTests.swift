@@ -21,6 +21,8 @@ import Testing
         let connection = try TestDatabase.connect(url)
         defer { connection.close() }
         let data = try SyntheticTrading(connection: connection).generate(fills: 2_500, fillsPerOrder: 10)
+        try Measure(connection: connection, databaseURL: url, logger: Logger(label: "t")).run(
+            runID: data.runID, from: data.from, to: data.to)
         let templates = try ReportTemplates.load(from: Self.templatesFolder)
         let report = AuditReport(
             connection: connection, databaseURL: url, templates: templates, logger: Logger(label: "t"), rowLimit: 1_000)
@@ -66,6 +68,14 @@ import Testing
         #expect(String(fields[5]) == (try firstFill.decode("p", as: String.self)))
         #expect(String(fields[6]) == (try firstFill.decode("q", as: String.self)))
         #expect(String(fields[0]).hasSuffix("Z"))
+
+        // Charts sit on the Summary: slippage by route (drift and latency need data this test does not make).
+        let charts = dump.sheet("Summary")?.charts ?? []
+        #expect(
+            charts.contains {
+                $0.title == "Arrival slippage by route (bps)" && $0.type == "BarChart" && $0.series >= 1
+            },
+            "\(charts.map { "\($0.type) \($0.title ?? "-") \($0.series)" })")
 
         let summary = try String(contentsOf: result.folder.appendingPathComponent("summary.md"), encoding: .utf8)
         #expect(summary.contains("| Fills | 2500 |"))
