@@ -126,40 +126,40 @@ extension SimulatedVenue {
     }
 
     private func bookTicker(_ params: RequestParams) throws(APIError) -> Reply {
-        let names = try selectedSymbols(params)
-        var json = JSONText()
-        let single = params["symbol"] != nil
-        if !single { json.raw("[") }
-        for (i, name) in names.enumerated() {
-            if i > 0 { json.raw(",") }
+        try perSymbol(params) { name, json in
             let market = exchange.markets[name]!
             let bid = market.levels(.buy).first
             let ask = market.levels(.sell).first
-            json.raw("{")
-            json.field("symbol", name)
             json.field("bidPrice", bid?.price ?? .zero)
             json.field("bidQty", bid?.qty ?? .zero)
             json.field("askPrice", ask?.price ?? .zero)
             json.field("askQty", ask?.qty ?? .zero, comma: false)
-            json.raw("}")
         }
-        if !single { json.raw("]") }
-        return Reply(body: json.text)
     }
 
     private func tickerPrice(_ params: RequestParams) throws(APIError) -> Reply {
+        try perSymbol(params) { name, json in
+            let market = exchange.markets[name]!
+            let (bid, ask) = market.touch
+            let mid = (bid + ask).divided(by: 2, scale: 8)!.rounded(toMultipleOf: market.config.tickSize, .down)
+            json.field("price", mid, comma: false)
+        }
+    }
+
+    /// One object per selected symbol (`{"symbol":…, fields}`): a bare object when
+    /// `symbol` was given, an array otherwise, as the venue answers.
+    private func perSymbol(_ params: RequestParams, _ fields: (String, inout JSONText) -> Void) throws(APIError)
+        -> Reply
+    {
         let names = try selectedSymbols(params)
         var json = JSONText()
         let single = params["symbol"] != nil
         if !single { json.raw("[") }
         for (i, name) in names.enumerated() {
             if i > 0 { json.raw(",") }
-            let (bid, ask) = exchange.markets[name]!.touch
-            let mid = (bid + ask).divided(by: 2, scale: 8)!.rounded(
-                toMultipleOf: exchange.markets[name]!.config.tickSize, .down)
             json.raw("{")
             json.field("symbol", name)
-            json.field("price", mid, comma: false)
+            fields(name, &json)
             json.raw("}")
         }
         if !single { json.raw("]") }

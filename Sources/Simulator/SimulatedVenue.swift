@@ -119,9 +119,9 @@ public final class SimulatedVenue: @unchecked Sendable {
         throws(SimulatorError)
         -> [TradeView]
     {
-        let now = clock.now().addingTimeInterval(Double(lock.withLock { skewMs }) / 1000)
         lock.lock()
         defer { lock.unlock() }
+        let now = clock.now().addingTimeInterval(Double(skewMs) / 1000)
         exchange.advance(to: now)
         let request = Exchange.NewOrder(
             symbol: symbol, side: side, type: .market, timeInForce: nil, quantity: quantity, quoteOrderQty: nil,
@@ -188,13 +188,7 @@ public final class SimulatedVenue: @unchecked Sendable {
 
         if now < bannedUntil {
             stats.refusedWhileBanned += 1
-            let until = bannedUntil.milliseconds
-            return (
-                refuse(
-                    418, -1003, "Way too much request weight used; IP banned until \(until).", retryAfter: bannedUntil,
-                    now),
-                delay
-            )
+            return (banned(now), delay)
         }
         // Scripted faults that refuse before any work.
         var hit: FaultRule?
@@ -211,15 +205,7 @@ public final class SimulatedVenue: @unchecked Sendable {
                 backoffUntil = now.addingTimeInterval(Double(rule.retryAfterSeconds))
                 return (refuse(429, -1003, weightMessage, retryAfter: backoffUntil, now), delay)
             case .ban:
-                stats.banned += 1
-                bannedUntil = now.addingTimeInterval(Double(rule.retryAfterSeconds))
-                let until = bannedUntil.milliseconds
-                return (
-                    refuse(
-                        418, -1003, "Way too much request weight used; IP banned until \(until).",
-                        retryAfter: bannedUntil,
-                        now), delay
-                )
+                return (ban(for: rule.retryAfterSeconds, now), delay)
             default: break
             }
         }
@@ -235,14 +221,7 @@ public final class SimulatedVenue: @unchecked Sendable {
                 violations += 1
                 if violations >= config.limits.violationsBeforeBan {
                     violations = 0
-                    stats.banned += 1
-                    bannedUntil = now.addingTimeInterval(Double(config.banSeconds))
-                    let until = bannedUntil.milliseconds
-                    return (
-                        refuse(
-                            418, -1003, "Way too much request weight used; IP banned until \(until).",
-                            retryAfter: bannedUntil, now), delay
-                    )
+                    return (ban(for: config.banSeconds, now), delay)
                 }
             } else {
                 backoffUntil = minute.addingTimeInterval(60)
@@ -358,6 +337,20 @@ public final class SimulatedVenue: @unchecked Sendable {
         "Too much request weight used; current limit is \(config.limits.requestWeightPerMinute) request weight per 1 MINUTE. Please use WebSocket Streams for live updates to avoid polling the API."
     }
 
+    /// Starts a ban of `seconds` and answers 418.
+    private func ban(for seconds: Int, _ now: Date) -> ServerAction {
+        stats.banned += 1
+        bannedUntil = now.addingTimeInterval(Double(seconds))
+        return banned(now)
+    }
+
+    /// The 418 answer while a ban is in force.
+    private func banned(_ now: Date) -> ServerAction {
+        refuse(
+            418, -1003, "Way too much request weight used; IP banned until \(bannedUntil.milliseconds).",
+            retryAfter: bannedUntil, now)
+    }
+
     private func refuse(_ status: Int, _ code: Int, _ message: String, retryAfter until: Date, _ now: Date)
         -> ServerAction
     {
@@ -415,7 +408,9 @@ public final class SimulatedVenue: @unchecked Sendable {
         }
     }
 
-    /// The venue's published request weights.
+    /// The venue's published request weights. Written here again on purpose, not
+    /// shared with the client's table in Venues: the simulator is the venue's side,
+    /// so a wrong weight in the client shows up as a 429 in tests instead of agreeing with itself.
     static func weight(method: String, path: String, _ params: RequestParams) -> Int {
         switch path {
         case "/api/v3/exchangeInfo", "/api/v3/account", "/api/v3/allOrders": return 20

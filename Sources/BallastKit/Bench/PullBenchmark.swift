@@ -33,23 +33,16 @@ public struct PullBenchmark {
     public func run(fills: Int) async throws -> Result {
         let connection = try Connection(conninfo: databaseURL, logger: logger)
         defer { connection.close() }
-        let schema = "ballast_bench_pull_\(ProcessInfo.processInfo.processIdentifier)"
-        try connection.execute("DROP SCHEMA IF EXISTS \(identifier: schema) CASCADE")
-        try connection.execute("CREATE SCHEMA \(identifier: schema)")
-        defer {
-            if ProcessInfo.processInfo.environment["BALLAST_BENCH_KEEP"] == nil {
-                _ = try? connection.execute("DROP SCHEMA IF EXISTS \(identifier: schema) CASCADE")
-            }
-        }
-        try connection.execute("SET search_path TO \(identifier: schema)")
-        _ = try Migrator(connection: connection, migrations: try Migration.bundled()).migrate()
+        let schema = try ScratchSchema(
+            "ballast_bench_pull_\(ProcessInfo.processInfo.processIdentifier)", on: connection)
+        defer { schema.drop() }
 
         logger.info("starting a simulated venue with \(fills) historical fills")
         let venues = try SimulatedVenues(
             venues: 1, history: fills, limits: LimitConfig(requestWeightPerMinute: 100_000_000),
             latency: LatencyProfile(baseMs: 0, jitterMs: 0))
         defer { venues.stop() }
-        let scoped = Self.conninfo(databaseURL, searchPath: schema)
+        let scoped = Self.conninfo(databaseURL, searchPath: schema.name)
         let clock = ContinuousClock()
         let started = clock.now
         let summaries = try await PullJob.run(

@@ -41,17 +41,8 @@ public struct ReportBenchmark {
     public func run(fills: Int, measure: @escaping @Sendable (Connection, String, Date, Date) throws -> Void) throws
         -> Result
     {
-        let schema = "ballast_bench_\(ProcessInfo.processInfo.processIdentifier)"
-        try connection.execute("DROP SCHEMA IF EXISTS \(identifier: schema) CASCADE")
-        try connection.execute("CREATE SCHEMA \(identifier: schema)")
-        try connection.execute("SET search_path TO \(identifier: schema)")
-        defer {
-            _ = try? connection.execute("SET search_path TO DEFAULT")
-            if ProcessInfo.processInfo.environment["BALLAST_BENCH_KEEP"] == nil {
-                _ = try? connection.execute("DROP SCHEMA IF EXISTS \(identifier: schema) CASCADE")
-            }
-        }
-        _ = try Migrator(connection: connection, migrations: try Migration.bundled()).migrate()
+        let schema = try ScratchSchema("ballast_bench_\(ProcessInfo.processInfo.processIdentifier)", on: connection)
+        defer { schema.drop() }
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("ballast-bench-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: out) }
         let clock = ContinuousClock()
