@@ -1,3 +1,4 @@
+import BallastCore
 import Foundation
 
 /// A scripted failure: which requests it hits and what goes wrong.
@@ -70,10 +71,10 @@ public struct FaultRule: Codable, Sendable, Equatable {
             after: try c.decodeIfPresent(Int.self, forKey: .after) ?? 0,
             count: c.contains(.count)
                 ? try c.decodeIfPresent(Int.self, forKey: .count).flatMap { $0 > 0 ? $0 : nil } : 1,
-            probability: try c.number(.probability),
+            probability: try c.decodeNumberIfPresent(forKey: .probability),
             placed: try c.decodeIfPresent(Bool.self, forKey: .placed) ?? false,
             retryAfterSeconds: try c.decodeIfPresent(Int.self, forKey: .retryAfterSeconds) ?? 2,
-            delayMs: try c.number(.delayMs) ?? 0)
+            delayMs: try c.decodeNumberIfPresent(forKey: .delayMs) ?? 0)
     }
 
     func matches(method: String, path: String) -> Bool {

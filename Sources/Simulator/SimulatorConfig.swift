@@ -111,7 +111,7 @@ public struct VenueConfig: Codable, Sendable {
         limits = try c.decodeIfPresent(LimitConfig.self, forKey: .limits) ?? LimitConfig()
         faults = try c.decodeIfPresent([FaultRule].self, forKey: .faults) ?? []
         clockSkewMs = try c.decodeIfPresent(Int.self, forKey: .clockSkewMs) ?? 0
-        stepSeconds = try c.number(.stepSeconds) ?? 1
+        stepSeconds = try c.decodeNumberIfPresent(forKey: .stepSeconds) ?? 1
         banSeconds = try c.decodeIfPresent(Int.self, forKey: .banSeconds) ?? 120
     }
 
@@ -185,10 +185,10 @@ public struct SymbolConfig: Codable, Sendable {
         maxQty = try c.decodeIfPresent(ExactDecimal.self, forKey: .maxQty) ?? ExactDecimal(9000)
         minNotional = try c.decodeIfPresent(ExactDecimal.self, forKey: .minNotional) ?? ExactDecimal(5)
         startPrice = try c.decode(ExactDecimal.self, forKey: .startPrice)
-        spreadBps = try c.number(.spreadBps) ?? 2
+        spreadBps = try c.decodeNumberIfPresent(forKey: .spreadBps) ?? 2
         depthLevels = try c.decodeIfPresent(Int.self, forKey: .depthLevels) ?? 20
         levelQty = try c.decode(ExactDecimal.self, forKey: .levelQty)
-        volatility = try c.number(.volatility) ?? 0.03
+        volatility = try c.decodeNumberIfPresent(forKey: .volatility) ?? 0.03
         ohlcvPath = try c.decodeIfPresent(String.self, forKey: .ohlcvPath)
     }
 
@@ -335,8 +335,10 @@ public struct LatencyProfile: Codable, Sendable {
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(
-            baseMs: try c.number(.baseMs) ?? 1, jitterMs: try c.number(.jitterMs) ?? 0.5,
-            spikeProbability: try c.number(.spikeProbability) ?? 0, spikeMs: try c.number(.spikeMs) ?? 0)
+            baseMs: try c.decodeNumberIfPresent(forKey: .baseMs) ?? 1,
+            jitterMs: try c.decodeNumberIfPresent(forKey: .jitterMs) ?? 0.5,
+            spikeProbability: try c.decodeNumberIfPresent(forKey: .spikeProbability) ?? 0,
+            spikeMs: try c.decodeNumberIfPresent(forKey: .spikeMs) ?? 0)
     }
 }
 
@@ -370,17 +372,6 @@ public struct LimitConfig: Codable, Sendable {
             ordersPer10s: try c.decodeIfPresent(Int.self, forKey: .ordersPer10s) ?? 100,
             ordersPerDay: try c.decodeIfPresent(Int.self, forKey: .ordersPerDay) ?? 200_000,
             violationsBeforeBan: try c.decodeIfPresent(Int.self, forKey: .violationsBeforeBan) ?? 3)
-    }
-}
-
-extension KeyedDecodingContainer {
-    /// A number written as `0.5` or `1` (TOML keeps integers and floats apart).
-    func number(_ key: Key) throws -> Double? {
-        guard contains(key) else { return nil }
-        if let value = try? decode(Double.self, forKey: key) { return value }
-        if let value = try? decode(Int.self, forKey: key) { return Double(value) }
-        throw DecodingError.typeMismatch(
-            Double.self, .init(codingPath: codingPath + [key], debugDescription: "expected a number"))
     }
 }
 

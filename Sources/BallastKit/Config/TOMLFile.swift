@@ -116,14 +116,3 @@ struct AnyKey: CodingKey {
         self.intValue = intValue
     }
 }
-
-extension KeyedDecodingContainer {
-    /// A number written as `0.5` or `1` (TOML keeps integers and floats apart).
-    func decodeNumberIfPresent(forKey key: Key) throws -> Double? {
-        guard contains(key) else { return nil }
-        if let value = try? decode(Double.self, forKey: key) { return value }
-        if let value = try? decode(Int.self, forKey: key) { return Double(value) }
-        throw DecodingError.typeMismatch(
-            Double.self, .init(codingPath: codingPath + [key], debugDescription: "expected a number"))
-    }
-}
