@@ -156,6 +156,14 @@ import Testing
         #expect(report.lines.map(\.drift) == [0, Self.d("-0.05"), Self.d("0.05")])
         #expect(report.portfolioDrift == Self.d("0.05"))
         #expect(report.turnover == Self.d("0.05"))
+        // A held asset outside the targets with no price is left out, and named.
+        let partial = try DriftReport.compute(
+            holdings: ["USDT": 100, "DOGE": 5], prices: [:], targets: ["USDT": 1], quote: "USDT")
+        #expect(partial.unpriced == ["DOGE"] && partial.totalValue == 100 && partial.portfolioDrift == 0)
+        // A target held but unpriced cannot be weighed at all.
+        #expect(throws: DriftReport.Problem.noPrice(asset: "BTC")) {
+            try DriftReport.compute(holdings: ["BTC": 1, "USDT": 5], prices: [:], targets: ["BTC": 1], quote: "USDT")
+        }
         #expect(throws: DriftReport.Problem.self) {
             try DriftReport.compute(holdings: ["DOGE": 5], prices: [:], targets: ["USDT": 1], quote: "USDT")
         }

@@ -21,6 +21,9 @@ public struct DriftReport: Sendable, Hashable {
     public var portfolioDrift: ExactDecimal
     /// ½ Σ |dᵢ|.
     public var turnover: ExactDecimal
+    /// Held assets outside the targets with no price in the quote: left out of
+    /// the valuation (they cannot be weighed), named here so callers can say so.
+    public var unpriced: [String] = []
 
     /// Decimal places kept in weights and drift.
     public static let weightScale = 12
@@ -45,6 +48,7 @@ public struct DriftReport: Sendable, Hashable {
     ) throws(Problem) -> DriftReport {
         let assets = Set(holdings.keys).union(targets.keys).sorted()
         var valued: [(String, ExactDecimal, ExactDecimal, ExactDecimal)] = []
+        var unpriced: [String] = []
         var total = ExactDecimal.zero
         for asset in assets {
             let quantity = holdings[asset] ?? .zero
@@ -57,6 +61,9 @@ public struct DriftReport: Sendable, Hashable {
                 price = known
             } else if quantity.isZero {
                 price = .zero  // a target not held yet: weight 0 whatever its price
+            } else if target.isZero {
+                unpriced.append(asset)  // held, not targeted, not priceable: left out
+                continue
             } else {
                 throw .noPrice(asset: asset)
             }
@@ -81,6 +88,6 @@ public struct DriftReport: Sendable, Hashable {
         }
         return DriftReport(
             quote: quote, lines: lines, totalValue: total, portfolioDrift: maximum,
-            turnover: absolute.divided(by: 2, scale: weightScale)!)
+            turnover: absolute.divided(by: 2, scale: weightScale)!, unpriced: unpriced)
     }
 }

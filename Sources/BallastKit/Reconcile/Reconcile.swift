@@ -52,8 +52,10 @@ public struct Reconcile {
         let accounts = try connection.query("SELECT id, venue_id FROM accounts ORDER BY id").map {
             (try $0.decode("id", as: String.self), try $0.decode("venue_id", as: String.self))
         }
+        var rulesByVenue: [String: [SymbolRules]] = [:]
         for (account, venue) in accounts {
-            let rules = try symbolRules(venue: venue)
+            let rules = try rulesByVenue[venue] ?? symbolRules(venue: venue)
+            rulesByVenue[venue] = rules
             let pairs = Dictionary(rules.map { ($0.pair.symbol, $0.pair) }, uniquingKeysWith: { a, _ in a })
             let snapshots = try connection.query(
                 """

@@ -20,27 +20,24 @@ struct DriftMeasure {
                     "SELECT asset, weight FROM portfolio_targets WHERE portfolio_id = \(id)"
                 ).map { (try $0.decode("asset", as: String.self), try $0.decode("weight", as: ExactDecimal.self)) })
             guard !targets.isEmpty else { continue }
-            var holdings = try PortfolioState.holdings(of: id, connection: connection)
+            let holdings = try PortfolioState.holdings(of: id, connection: connection)
             guard !holdings.isEmpty else {
                 problems.append("portfolio \(id): no balances stored yet; drift not measured")
                 continue
             }
             let prices = try PortfolioState.mids(
                 of: Array(targets.keys) + Array(holdings.keys), quote: quote, connection: connection)
-            // Holdings outside the targets with no price in the quote cannot be valued: left out, and said so.
-            let unpriced = holdings.keys.filter { targets[$0] == nil && $0 != quote && prices[$0] == nil }.sorted()
-            if !unpriced.isEmpty {
-                problems.append(
-                    "portfolio \(id): \(unpriced.joined(separator: ", ")) held but not targeted and not priced in \(quote); left out of its value"
-                )
-                for asset in unpriced { holdings[asset] = nil }
-            }
             let report: DriftReport
             do {
                 report = try DriftReport.compute(holdings: holdings, prices: prices, targets: targets, quote: quote)
             } catch {
                 problems.append("portfolio \(id): drift not measured: \(error)")
                 continue
+            }
+            if !report.unpriced.isEmpty {
+                problems.append(
+                    "portfolio \(id): \(report.unpriced.joined(separator: ", ")) held but not targeted and not priced in \(quote); left out of its value"
+                )
             }
             try writer.execute(
                 "DELETE FROM drift_measures WHERE run_id = \(runID) AND portfolio_id = \(id) AND phase = 'after'")
