@@ -1,5 +1,5 @@
 import Digest
-public import Foundation
+import Foundation
 
 /// An API key and secret. Neither is ever printed: `description` redacts them,
 /// and the secret is only readable by the signer in this module.

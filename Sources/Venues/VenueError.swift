@@ -13,7 +13,7 @@ public import Foundation
 //   payload; nothing is half-applied from it.
 // - An outcome that may have happened at the venue (timeout after sending,
 //   5xx, −1006/−1007) is reported as `outcomeUnknown`, never as a failure.
-public import Transport
+import Transport
 
 /// What a venue call can end in besides success.
 public enum VenueError: Error, Sendable, CustomStringConvertible {

@@ -1,6 +1,6 @@
 public import BallastCore
 import Digest
-public import Foundation
+import Foundation
 
 /// A job file: the venues, the accounts held there, and the portfolios to keep on target.
 ///

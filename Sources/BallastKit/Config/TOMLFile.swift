@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 import TOMLKit
 
 /// Reads TOML files into `Decodable` values with errors that name the file,

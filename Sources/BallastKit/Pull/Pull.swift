@@ -1,5 +1,5 @@
 import BallastCore
-public import Foundation
+import Foundation
 public import Logging
 import Postgres
 import Venues

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 public import Simulator
 
 /// Ballast's embedded default: simulated venues on loopback and a job

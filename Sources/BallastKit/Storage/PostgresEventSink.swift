@@ -48,7 +48,7 @@ public final class PostgresEventSink: VenueEventSink {
 
     public func record(_ event: ThrottleEvent) async {
         do {
-            try database.with { connection in
+            _ = try database.with { connection in
                 try connection.execute(
                     """
                     INSERT INTO throttle_events (run_id, venue_id, key_fingerprint, decided_at, decision, wait_ms, reason)

@@ -1,5 +1,5 @@
-public import BallastCore
-public import Foundation
+import BallastCore
+import Foundation
 import Synchronization
 public import Transport
 
