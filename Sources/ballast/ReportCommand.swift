@@ -8,7 +8,8 @@ struct ReportCommand: AsyncParsableCommand {
         commandName: "report",
         abstract: "Write the audit workbook, one CSV per table and summary.md into <out>/<date>/<run-id>/.",
         discussion: """
-            Choose a recorded run with --run, or a period with --from/--to (default: the last 24 hours). \
+            Choose a recorded run with --run (its stored measures are used), or a period with --from/--to \
+            (default: the last 24 hours; the period is measured — TCA, routes, drift — alongside the writing). \
             Report definitions are read at run time from the Templates folder (--templates, \
             $BALLAST_TEMPLATES, or ./Templates).
             """)
@@ -50,7 +51,8 @@ struct ReportCommand: AsyncParsableCommand {
             let result = try ReportJob.run(
                 scope: scope, connection: connection, databaseURL: global.conninfo,
                 templatesFolder: try ReportJob.templatesFolder(explicit: templates),
-                outputRoot: URL(fileURLWithPath: out, isDirectory: true), logger: logger)
+                outputRoot: URL(fileURLWithPath: out, isDirectory: true), logger: logger,
+                measure: { if case .period = scope { true } else { false } }())
             for table in result.tables { print("\(table.sheet): \(table.rows) rows") }
             print(result.folder.path)
         }

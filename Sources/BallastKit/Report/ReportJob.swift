@@ -45,9 +45,13 @@ public enum ReportJob {
             configHash: try row.decode("config_hash", as: String?.self))
     }
 
-    /// Writes the report for `scope` with the templates in `templatesFolder`.
+    /// Writes the report for `scope` with the templates in `templatesFolder`;
+    /// with `measure`, measures the period alongside (as `ballast run` and
+    /// `ballast report --from/--to` do; a report of an earlier run reuses what that run measured).
     public static func run(
-        scope: Scope, connection: Connection, databaseURL: String, templatesFolder: URL, outputRoot: URL, logger: Logger
+        scope: Scope, connection: Connection, databaseURL: String, templatesFolder: URL, outputRoot: URL,
+        logger: Logger,
+        measure: Bool = false
     ) throws -> AuditReport.Result {
         try Schema.requireCurrent(connection)
         let templates = try ReportTemplates.load(from: templatesFolder)
@@ -67,9 +71,19 @@ public enum ReportJob {
             created = run
         }
         do {
+            // The measure step (TCA, routes, drift) runs alongside the report on a
+            // connection of its own; the sheets that read its results are filled last.
+            var alongside: AuditReport.Concurrent?
+            if measure {
+                let (runID, from, to) = (request.runID, request.from, request.to)
+                alongside = { @Sendable connection in
+                    _ = try Measure(connection: connection, databaseURL: databaseURL, logger: logger).run(
+                        runID: runID, from: from, to: to)
+                }
+            }
             let result = try AuditReport(
                 connection: connection, databaseURL: databaseURL, templates: templates, logger: logger
-            ).write(request)
+            ).write(request, alongside: alongside)
             try created?.finish(on: connection)
             return result
         } catch {

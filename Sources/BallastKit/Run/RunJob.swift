@@ -66,24 +66,20 @@ public struct RunJob {
         var logger = logger
         logger[metadataKey: "run.id"] = "\(run.id)"
         do {
-            logger.info("step 1/4: pull")
+            logger.info("step 1/3: pull")
             let pulls = try await PullJob.run(
                 config: config, databaseURL: options.databaseURL, logger: logger, run: run,
                 environment: options.environment)
             for summary in pulls where summary.failure != nil {
                 logger.warning("venue \(summary.venue) was not pulled; later steps use what is stored")
             }
-            logger.info("step 2/4: reconcile")
+            logger.info("step 2/3: reconcile")
             _ = try Reconcile(connection: connection, logger: logger).run(runID: run.id)
-            logger.info("step 3/4: measure")
-            let period = try ReportJob.period(ofRun: run.id, connection: connection)
-            try Measure(connection: connection, databaseURL: options.databaseURL, logger: logger).run(
-                runID: run.id, from: period.from, to: period.to)
-            logger.info("step 4/4: report")
+            logger.info("step 3/3: measure and report")
             try run.finish(on: connection)
             let report = try ReportJob.run(
                 scope: .run(run.id), connection: connection, databaseURL: options.databaseURL,
-                templatesFolder: options.templatesFolder, outputRoot: options.outputRoot, logger: logger)
+                templatesFolder: options.templatesFolder, outputRoot: options.outputRoot, logger: logger, measure: true)
             return Outcome(runID: run.id, folder: report.folder, pulls: pulls)
         } catch {
             try? run.finish(on: connection, error: error)
