@@ -205,7 +205,9 @@ public struct AuditReport {
         if let spec = template.chart, spec.placement != "Summary", stream.rows > 0 {
             let chart = SummarySheet.chart(
                 spec, template: template, sheet: stream.firstSheet.name, rows: stream.firstSheet.rows)
-            try workbook.insertChart(chart, on: stream.firstSheetObject, row: 1, column: template.columns.count + 1)
+            // Below the table, not beside it: the sheet prints one page wide, and a
+            // chart to the right would widen that page and shrink the table.
+            try workbook.insertChart(chart, on: stream.firstSheetObject, row: stream.firstSheet.rows + 3, column: 0)
         }
         logger.info("wrote \(template.sheet): \(stream.rows) rows", metadata: ["sheets": "\(stream.sheets.count)"])
     }

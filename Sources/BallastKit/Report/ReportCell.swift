@@ -76,7 +76,8 @@ struct ReportFormats {
     private var cache: [String: CellFormat] = [:]
 
     func format(for column: ReportTemplate.Column) -> CellFormat? {
-        column.numberFormat.map { CellFormat(numberFormat: $0) }
+        if column.wrap { return CellFormat(numberFormat: column.numberFormat, wrap: true) }
+        return column.numberFormat.map { CellFormat(numberFormat: $0) }
     }
 
     static func defaultWidth(_ type: ReportTemplate.ColumnType) -> Double {

@@ -43,8 +43,11 @@ public struct ReportTemplate: Sendable, Decodable {
         public var type: ColumnType
         public var format: String?
         public var width: Double?
+        /// Wrap long text inside the column's width (evidence, reasons, JSON) so it
+        /// neither spills across the sheet nor shrinks the printed page.
+        public var wrap: Bool
 
-        enum CodingKeys: String, CodingKey, CaseIterable { case field, header, type, format, width }
+        enum CodingKeys: String, CodingKey, CaseIterable { case field, header, type, format, width, wrap }
 
         public init(from decoder: any Decoder) throws {
             try StrictKeys.check(
@@ -64,6 +67,7 @@ public struct ReportTemplate: Sendable, Decodable {
             self.type = type
             format = try c.decodeIfPresent(String.self, forKey: .format)
             width = try c.decodeNumberIfPresent(forKey: .width)
+            wrap = try c.decodeIfPresent(Bool.self, forKey: .wrap) ?? false
         }
 
         /// The Excel number format: the column's own or its type's default.

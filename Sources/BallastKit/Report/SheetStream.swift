@@ -17,6 +17,8 @@ final class SheetStream {
     private(set) var rows = 0
     private let rowLimit: Int
     private let columnStyles: [CellStyle?]
+    /// Columns that wrap their text, with their widths (in characters).
+    private let wrapped: [(index: Int, width: Double)]
 
     /// Starts the table's first sheet and CSV.
     init(template: ReportTemplate, workbook: Workbook, formats: ReportFormats, rowLimit: Int) throws {
@@ -25,6 +27,9 @@ final class SheetStream {
         self.formats = formats
         self.rowLimit = rowLimit
         self.columnStyles = try template.columns.map { try workbook.style(formats.format(for: $0)) }
+        self.wrapped = template.columns.enumerated().filter(\.element.wrap).map {
+            ($0.offset, $0.element.width ?? ReportFormats.defaultWidth($0.element.type))
+        }
         self.sheet = try workbook.addSheet(template.sheet)
         self.firstSheetObject = sheet
         try startSheet(sheet)
@@ -80,9 +85,21 @@ final class SheetStream {
         rowInSheet += 1
         rows += 1
         sheets[sheets.count - 1].rows = rowInSheet
+        if !wrapped.isEmpty { try fitHeight(cells) }
         for (i, cell) in cells.enumerated() {
             try sheet.write(cell, row: rowInSheet, column: i, style: columnStyles[i])
         }
+    }
+
+    /// Makes the row tall enough for its wrapped text (readers do not resize
+    /// rows written in streaming mode): one line per column width of characters, at most 20.
+    private func fitHeight(_ cells: [CellValue]) throws {
+        var lines = 1.0
+        for (index, width) in wrapped where index < cells.count {
+            guard case .string(let text) = cells[index] else { continue }
+            lines = max(lines, (Double(text.count) * 1.1 / max(width, 1)).rounded(.up))
+        }
+        if lines > 1 { try sheet.setRow(rowInSheet, height: 15 * min(lines, 20), format: nil) }
     }
 
     /// Adds the autofilter over the current sheet's rows.
