@@ -6,7 +6,7 @@ import Foundation
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Run the job: pull, measure and report (into <out>/<date>/<run-id>/).",
+        abstract: "Run the job: pull, reconcile, measure and report (into <out>/<date>/<run-id>/).",
         discussion: """
             Two runs never overlap: a second one exits 75 while the first holds the lock. Every step is \
             safe to repeat, so a run that was killed is simply run again.
