@@ -17,6 +17,7 @@ struct Ballast: AsyncParsableCommand {
         version: BallastVersion.current,
         subcommands: [
             RunCommand.self, PullCommand.self, ReconcileCommand.self, ReportCommand.self, DBCommand.self,
-            SimCommand.self, BenchCommand.self,
+            ProposeCommand.self, ApproveCommand.self, ExecuteCommand.self, AuditCommand.self, SimCommand.self,
+            BenchCommand.self,
         ])
 }

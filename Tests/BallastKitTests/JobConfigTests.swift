@@ -54,12 +54,37 @@ import Testing
             "either api_key_env and api_secret_env"
         ),
         ("[[accounts]]\nid = \"a\"\nvenue = \"v\"\ncredentials_file = \"x\"", "missing field 'venues'"),
+        (valid.replacingOccurrences(of: "BTC = \"0.5\"", with: "BTC = \"0.6\""), "targets add up to 1.1, not 1"),
+        (valid.replacingOccurrences(of: "BTC = \"0.5\"", with: "BTC = \"-0.5\""), "target BTC = -0.5 is negative"),
+        (valid.replacingOccurrences(of: "BTC = \"0.5\"", with: "btc = \"0.5\""), "target 'btc' is not an asset code"),
+        (valid.replacingOccurrences(of: "BTC = \"0.5\"", with: "BTC = \"\""), "targets.BTC"),
+        (
+            valid.replacingOccurrences(
+                of: "targets = { BTC = \"0.5\", ETH = \"0.3\", USDT = \"0.2\" }", with: "targets = {}"),
+            "targets is empty"
+        ),
+        (valid + "\n[portfolios.router]\nurgency = \"asap\"\n", "must be low, normal or high"),
+        (valid + "\n[portfolios.router]\nbudget_bps = 0\n", "router.budget_bps: must be positive"),
+        (valid + "\n[portfolios.bands]\nmin = \"0.2\"\nmax = \"0.1\"\n", "need 0 < min ≤ max < 1"),
     ])
     func badFilesNameTheProblem(_ text: String, _ expected: String) throws {
         let error = #expect(throws: BallastError.self) { try load(text) }
         let message = error?.description ?? ""
         #expect(message.contains(expected), "\(message)")
         #expect(message.hasPrefix("job.toml"), "\(message)")
+    }
+
+    @Test func routerSettingsAreRead() throws {
+        let config = try load(
+            Self.valid
+                + "\n[portfolios.router]\nurgency = \"low\"\nbudget_bps = 80\nmax_chases = 3\npassive_timeout_s = 0.5\n"
+        )
+        let policy = config.portfolios[0].router
+        #expect(policy.urgency == .low)
+        #expect(policy.urgencyBudgetBps == 80)
+        #expect(policy.maxChases == 3)
+        #expect(policy.passiveTimeoutSeconds == 0.5)
+        #expect(policy.priceCapBps == RouterPolicy().priceCapBps)
     }
 
     @Test func theExampleJobFileIsValid() throws {

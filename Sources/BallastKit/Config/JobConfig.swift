@@ -1,4 +1,4 @@
-public import BallastCore
+import BallastCore
 import Digest
 import Foundation
 
@@ -82,6 +82,10 @@ public struct JobConfig: Sendable, Decodable {
             for account in portfolio.accounts where !accountIDs.contains(account) {
                 throw BallastError.invalidInput(
                     "portfolio '\(portfolio.id)' names account '\(account)', which is not configured")
+            }
+            for venue in portfolio.venues ?? [] where !venueIDs.contains(venue) {
+                throw BallastError.invalidInput(
+                    "portfolio '\(portfolio.id)' allows venue '\(venue)', which is not configured")
             }
         }
     }
@@ -201,97 +205,6 @@ public struct AccountSettings: Sendable, Decodable {
                     codingPath: c.codingPath,
                     debugDescription:
                         "account '\(id)': give either api_key_env and api_secret_env, or credentials_file"))
-        }
-    }
-}
-
-/// One portfolio of a job file.
-public struct PortfolioSettings: Sendable, Decodable {
-    public var id: String
-    public var quote: String
-    public var accounts: [String]
-    /// Target weights by asset, as decimal strings.
-    public var targets: [String: ExactDecimal]
-    /// Notional (in quote) under which batches are approved automatically.
-    public var approvalCap: ExactDecimal
-    /// Venues the router may use (default: those of the portfolio's accounts).
-    public var venues: [String]?
-    /// Band settings, kept as given for the proposal step.
-    public var bands: BandSettings
-
-    enum CodingKeys: String, CodingKey, CaseIterable {
-        case id, quote, accounts, targets, approvalCap = "approval_cap", venues, bands
-    }
-
-    public init(from decoder: any Decoder) throws {
-        try StrictKeys.check(
-            try decoder.container(keyedBy: AnyKey.self), known: CodingKeys.self, section: "[[portfolios]]")
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        id = try c.decode(String.self, forKey: .id)
-        quote = try c.decode(String.self, forKey: .quote)
-        accounts = try c.decode([String].self, forKey: .accounts)
-        targets = try c.decode([String: ExactDecimal].self, forKey: .targets)
-        approvalCap = try c.decodeIfPresent(ExactDecimal.self, forKey: .approvalCap) ?? .zero
-        venues = try c.decodeIfPresent([String].self, forKey: .venues)
-        bands = try c.decodeIfPresent(BandSettings.self, forKey: .bands) ?? BandSettings()
-    }
-
-    public init(
-        id: String, quote: String, accounts: [String], targets: [String: ExactDecimal],
-        approvalCap: ExactDecimal = .zero,
-        venues: [String]? = nil, bands: BandSettings = BandSettings()
-    ) {
-        self.id = id
-        self.quote = quote
-        self.accounts = accounts
-        self.targets = targets
-        self.approvalCap = approvalCap
-        self.venues = venues
-        self.bands = bands
-    }
-
-    /// The venue symbols this portfolio trades: each non-quote target asset against the quote.
-    public var symbols: [String] {
-        targets.keys.filter { $0 != quote }.sorted().map { $0 + quote }
-    }
-}
-
-/// Band policy settings of a portfolio (interpreted by the proposal step).
-public struct BandSettings: Sendable, Decodable {
-    /// `volatility` (cube-root law) or `fixed`.
-    public var mode: String = "volatility"
-    public var minimum: ExactDecimal = ExactDecimal(significand: 1, scale: 2)
-    public var maximum: ExactDecimal = ExactDecimal(significand: 10, scale: 2)
-    public var fixed: ExactDecimal = ExactDecimal(significand: 5, scale: 2)
-    public var multiplier: Double = 1
-    public var windowHours: Double = 24
-    /// `target` or `band-edge`.
-    public var sizeTo: String = "target"
-
-    enum CodingKeys: String, CodingKey, CaseIterable {
-        case mode, minimum = "min", maximum = "max", fixed, multiplier, windowHours = "window_hours", sizeTo = "size_to"
-    }
-
-    public init() {}
-
-    public init(from decoder: any Decoder) throws {
-        try StrictKeys.check(
-            try decoder.container(keyedBy: AnyKey.self), known: CodingKeys.self, section: "[portfolios.bands]")
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        mode = try c.decodeIfPresent(String.self, forKey: .mode) ?? mode
-        minimum = try c.decodeIfPresent(ExactDecimal.self, forKey: .minimum) ?? minimum
-        maximum = try c.decodeIfPresent(ExactDecimal.self, forKey: .maximum) ?? maximum
-        fixed = try c.decodeIfPresent(ExactDecimal.self, forKey: .fixed) ?? fixed
-        multiplier = try c.decodeNumberIfPresent(forKey: .multiplier) ?? multiplier
-        windowHours = try c.decodeNumberIfPresent(forKey: .windowHours) ?? windowHours
-        sizeTo = try c.decodeIfPresent(String.self, forKey: .sizeTo) ?? sizeTo
-        guard ["volatility", "fixed"].contains(mode) else {
-            throw DecodingError.dataCorrupted(
-                .init(codingPath: c.codingPath + [CodingKeys.mode], debugDescription: "must be volatility or fixed"))
-        }
-        guard ["target", "band-edge"].contains(sizeTo) else {
-            throw DecodingError.dataCorrupted(
-                .init(codingPath: c.codingPath + [CodingKeys.sizeTo], debugDescription: "must be target or band-edge"))
         }
     }
 }

@@ -129,17 +129,7 @@ public struct Reconcile {
                    max_qty, min_notional, max_notional
             FROM symbols WHERE venue_id = \(venue)
             """
-        ).map { row in
-            SymbolRules(
-                pair: TradingPair(
-                    symbol: try row.decode("symbol"), base: try row.decode("base_asset"),
-                    quote: try row.decode("quote_asset")),
-                status: try row.decode("status"), tickSize: try row.decode("tick_size"),
-                minPrice: try row.decode("min_price"), maxPrice: try row.decode("max_price"),
-                stepSize: try row.decode("step_size"), minQty: try row.decode("min_qty"),
-                maxQty: try row.decode("max_qty"), minNotional: try row.decode("min_notional"),
-                maxNotional: try row.decode("max_notional"))
-        }
+        ).map { try SymbolRules(row: $0) }
     }
 
     private func totals(snapshot: Int64) throws -> [String: ExactDecimal] {

@@ -1,0 +1,192 @@
+public import Foundation
+
+/// What a route costs for a quantity (DESIGN.md "Definitions": **Route cost**
+/// for quantity q, in bps: half-spread + impact (walk the depth snapshot) +
+/// fee + latency risk (z · σ per √s · √(p95 ack latency)) + health penalty
+/// (error/timeout rate, weight used vs. limit; a banned venue is excluded until
+/// its Retry-After passes)).
+///
+/// Every term is in bps of that venue's **Mid** m = (best bid + best ask) / 2
+/// at the venue, signed with the **Side sign** s = +1 buy, −1 sell, so that a
+/// positive cost is worse for us:
+///
+/// - half-spread = (ask − bid) / 2 / m · 10⁴ when crossing (marketable limit);
+///   its negative when resting at the touch (passive, LIMIT_MAKER: we earn it).
+/// - impact (marketable only) = s · (VWAP of the walk − touch) / m · 10⁴ ≥ 0,
+///   walking the asks for a buy and the bids for a sell (the ticker's touch
+///   quantity is the only level when there is no depth), never past the price
+///   cap (`Router.capPrice`).
+/// - fee = taker fee · 10⁴ crossing, maker fee · 10⁴ resting.
+/// - latency risk = z · σ per √s · √(p95 ack seconds) · 10⁴; a passive order
+///   also rests, so it is √(p95 ack + passive timeout) for it.
+/// - health = errorPenaltyBps · (error rate + timeout rate)
+///   + weightPenaltyBps · max(0, weight used − 0.5) / 0.5.
+///
+/// Passive styles (`passive`, `chase`) rest at the touch; the others cross up to the cap.
+public enum RouteCostModel {
+    /// Decimal places kept in quantities the model derives (capacities).
+    public static let quantityScale = 12
+
+    /// σ per √second from an annualised σ: σ / √(365.25 · 86 400).
+    public static func volatilityPerSqrtSecond(annualised sigma: Double) -> Double {
+        sigma / (365.25 * 86_400).squareRoot()
+    }
+
+    /// The route cost of `quantity` on `quote`, term by term, with `excluded`
+    /// saying why the route cannot take it (venue-wide reasons first, then
+    /// balance, venue minimums and depth within the cap).
+    public static func cost(
+        of quantity: ExactDecimal, side: Side, style: OrderStyle, on quote: VenueQuote,
+        volatilityPerSqrtSecond sigma: Double, policy: RouterPolicy, now: Date
+    ) -> RouteCost {
+        var cost = terms(of: quantity, side: side, style: style, on: quote, sigma: sigma, policy: policy)
+        cost.excluded =
+            venueExclusion(quote, policy: policy, now: now)
+            ?? quantityExclusion(quantity, side: side, style: style, on: quote, policy: policy)
+        return cost
+    }
+
+    /// Why the venue cannot be used for any quantity: symbol not trading, no
+    /// two-sided quote, banned (until its Retry-After passes), error + timeout
+    /// rate above `maxErrorRate`, or the whole request weight used. Nil when usable.
+    public static func venueExclusion(_ quote: VenueQuote, policy: RouterPolicy, now: Date) -> String? {
+        let health = quote.health
+        let ticker = quote.ticker
+        if quote.rules.status != "TRADING" { return "\(quote.rules.pair.symbol) is \(quote.rules.status)" }
+        if !ticker.bidPrice.isPositive || !ticker.askPrice.isPositive || ticker.askPrice < ticker.bidPrice {
+            return "no two-sided quote (bid \(ticker.bidPrice.plainString), ask \(ticker.askPrice.plainString))"
+        }
+        if let until = health.bannedUntil, until > now { return "banned until \(until.formatted(.iso8601))" }
+        let failing = health.errorRate + health.timeoutRate
+        if failing > policy.maxErrorRate {
+            return "error rate \(failing.fixed(2)) > \(policy.maxErrorRate.fixed(2))"
+        }
+        if health.weightUsed >= 1 { return "request weight used \(health.weightUsed.fixed(2)) of the limit" }
+        return nil
+    }
+
+    /// The most the route can take: the free balance (a buy's at the limit
+    /// price), the depth within the cap for a marketable order, and the venue's
+    /// maximum quantity. Zero when the venue is excluded as a whole.
+    public static func capacity(
+        side: Side, style: OrderStyle, on quote: VenueQuote, policy: RouterPolicy, now: Date
+    ) -> ExactDecimal {
+        guard venueExclusion(quote, policy: policy, now: now) == nil else { return .zero }
+        let price = limitPrice(side: side, style: style, on: quote, policy: policy)
+        var most =
+            side == .sell
+            ? quote.available
+            : quote.available.divided(by: price, scale: quantityScale, .down) ?? .zero
+        if !isPassive(style) {
+            most = min(most, walk(quote, side: side, quantity: nil, limit: price).filled)
+        }
+        if !quote.rules.maxQty.isZero { most = min(most, quote.rules.maxQty) }
+        return max(most, .zero)
+    }
+
+    /// The limit price the route would send: the cap on the tick when crossing,
+    /// the touch on the tick when resting (`Router.capPrice`, `Router.repricePassive`).
+    public static func limitPrice(side: Side, style: OrderStyle, on quote: VenueQuote, policy: RouterPolicy)
+        -> ExactDecimal
+    {
+        if isPassive(style) { return Router.repricePassive(side: side, ticker: quote.ticker, rules: quote.rules) }
+        return Router.capPrice(
+            side: side, arrivalMid: quote.ticker.mid, rules: quote.rules, capBps: policy.priceCapBps)
+    }
+
+    /// True for the styles that rest at the touch rather than cross.
+    static func isPassive(_ style: OrderStyle) -> Bool { style == .passive || style == .chase }
+
+    /// The five terms for `quantity`, with no exclusion applied.
+    static func terms(
+        of quantity: ExactDecimal, side: Side, style: OrderStyle, on quote: VenueQuote, sigma: Double,
+        policy: RouterPolicy
+    ) -> RouteCost {
+        let ticker = quote.ticker
+        let mid = ticker.mid
+        let passive = isPassive(style)
+        let m = mid.doubleValue
+        let halfSpread = m > 0 ? ticker.spread.doubleValue / 2 / m * 10_000 : 0
+        var impact = 0.0
+        if !passive, m > 0, quantity.isPositive {
+            let limit = limitPrice(side: side, style: style, on: quote, policy: policy)
+            let walked = walk(quote, side: side, quantity: quantity, limit: limit)
+            let touch = side == .buy ? ticker.askPrice : ticker.bidPrice
+            if walked.filled.isPositive {
+                let excess = (walked.notional - touch * walked.filled) * ExactDecimal(side.sign)
+                impact = max(0, excess.doubleValue / (walked.filled * mid).doubleValue * 10_000)
+            }
+        }
+        let health = quote.health
+        let seconds = health.p95AckSeconds + (passive ? policy.passiveTimeoutSeconds : 0)
+        let latency = policy.z * sigma * max(seconds, 0).squareRoot() * 10_000
+        let penalty =
+            policy.errorPenaltyBps * (health.errorRate + health.timeoutRate)
+            + policy.weightPenaltyBps * max(0, health.weightUsed - 0.5) / 0.5
+        return RouteCost(
+            venue: quote.venue, symbol: quote.rules.pair.symbol, style: style, quantity: quantity,
+            halfSpreadBps: passive ? -halfSpread : halfSpread, impactBps: impact,
+            feeBps: (passive ? quote.makerFee : quote.takerFee).doubleValue * 10_000, latencyBps: latency,
+            healthBps: penalty)
+    }
+
+    /// Why `quantity` does not fit a usable venue: balance, minimums, depth within the cap.
+    static func quantityExclusion(
+        _ quantity: ExactDecimal, side: Side, style: OrderStyle, on quote: VenueQuote, policy: RouterPolicy
+    ) -> String? {
+        let rules = quote.rules
+        let price = limitPrice(side: side, style: style, on: quote, policy: policy)
+        if side == .sell, quantity > quote.available {
+            return "available \(quote.available.plainString) \(rules.pair.base) < \(quantity.plainString)"
+        }
+        if side == .buy, quantity * price > quote.available {
+            return "needs \((quantity * price).plainString) \(rules.pair.quote) at \(price.plainString), "
+                + "available \(quote.available.plainString)"
+        }
+        let floored = rules.floorQuantity(quantity)
+        if !floored.isPositive || floored < rules.minQty {
+            return "quantity \(floored.plainString) on the step is below the minimum \(rules.minQty.plainString)"
+        }
+        if floored * price < rules.minNotional {
+            return "notional \((floored * price).plainString) is below the minimum \(rules.minNotional.plainString)"
+        }
+        if !isPassive(style) {
+            let depth = walk(quote, side: side, quantity: nil, limit: price).filled
+            if depth < quantity { return "depth within the cap holds only \(depth.plainString)" }
+        }
+        return nil
+    }
+
+    /// Walks the side of the book a `side` order takes (asks for a buy, bids for
+    /// a sell; the ticker's touch when there is no depth), never past `limit`,
+    /// until `quantity` is filled (or the whole side within the limit when nil).
+    static func walk(_ quote: VenueQuote, side: Side, quantity: ExactDecimal?, limit: ExactDecimal)
+        -> (filled: ExactDecimal, notional: ExactDecimal)
+    {
+        let ticker = quote.ticker
+        var levels: [BookLevel]
+        if let depth = quote.depth {
+            levels =
+                side == .buy ? depth.asks.sorted { $0.price < $1.price } : depth.bids.sorted { $0.price > $1.price }
+        } else {
+            levels = [
+                side == .buy
+                    ? BookLevel(price: ticker.askPrice, qty: ticker.askQty)
+                    : BookLevel(price: ticker.bidPrice, qty: ticker.bidQty)
+            ]
+        }
+        var filled = ExactDecimal.zero
+        var notional = ExactDecimal.zero
+        for level in levels where level.qty.isPositive {
+            if side == .buy ? level.price > limit : level.price < limit { break }
+            var take = level.qty
+            if let quantity {
+                guard filled < quantity else { break }
+                take = min(take, quantity - filled)
+            }
+            filled += take
+            notional += level.price * take
+        }
+        return (filled, notional)
+    }
+}

@@ -1,0 +1,192 @@
+import BallastCore
+public import Foundation
+public import Logging
+import Postgres
+import Simulator
+
+/// Crash-safety trials for `ballast execute` (issue: "crash safety is tested,
+/// not hoped for"). Each trial starts three simulated venues and a fresh
+/// database, pulls, proposes and approves a batch, runs `ballast execute` as a
+/// child process that is SIGKILLed at an injected point or at a random moment,
+/// runs it again until the batch finishes, and then checks at the simulator:
+/// no client order id placed twice, no order left live, every intent resolved,
+/// and each account's balances equal to its starting balances plus the fills
+/// ledger Ballast stored.
+public struct CrashCampaign: Sendable {
+    /// How a trial kills the executor.
+    public enum Kill: Sendable, CustomStringConvertible {
+        /// `BALLAST_CRASH_AT=point:hit`.
+        case at(String, hit: Int)
+        /// SIGKILL after this long.
+        case after(Duration)
+        /// No kill (the control).
+        case none
+
+        public var description: String {
+            switch self {
+            case .at(let point, let hit): "\(point):\(hit)"
+            case .after(let delay): "random@\(Int(delay.seconds * 1000))ms"
+            case .none: "none"
+            }
+        }
+    }
+
+    /// What one trial found.
+    public struct Trial: Sendable, CustomStringConvertible {
+        public var kill: String
+        /// The first execute died by SIGKILL (false: it finished before the kill came).
+        public var killed = false
+        public var orders = 0
+        public var venueOrders = 0
+        /// Client order ids placed more than once, and venue orders Ballast has no row for.
+        public var duplicates = 0
+        /// Orders still live at a venue after the rerun.
+        public var liveLeft = 0
+        /// Our orders not in a final state, plus 1 when the batch did not complete.
+        public var unresolved = 0
+        /// Assets whose venue balance differs from start + fills ledger.
+        public var ledgerMismatches: [String] = []
+        public var reruns = 0
+
+        public var passed: Bool { duplicates == 0 && liveLeft == 0 && unresolved == 0 && ledgerMismatches.isEmpty }
+
+        public var description: String {
+            "kill \(kill): killed=\(killed) orders=\(orders) venue-orders=\(venueOrders) duplicates=\(duplicates) "
+                + "live=\(liveLeft) unresolved=\(unresolved) reruns=\(reruns)"
+                + (ledgerMismatches.isEmpty ? "" : " ledger: \(ledgerMismatches.joined(separator: "; "))")
+        }
+    }
+
+    /// The `ballast` executable to run as the child.
+    public let executable: URL
+    /// A fresh, migrated database per trial.
+    public let makeDatabase: @Sendable () throws -> String
+    public let logger: Logger
+
+    public init(executable: URL, logger: Logger, makeDatabase: @escaping @Sendable () throws -> String) {
+        self.executable = executable
+        self.logger = logger
+        self.makeDatabase = makeDatabase
+    }
+
+    /// Router settings that make orders rest and chase (so chase points are reached) or cross at once.
+    public static func router(resting: Bool) -> String {
+        resting
+            ? "\n[portfolios.router]\nurgency = \"low\"\npassive_timeout_s = 0.3\nmax_chases = 1\nbudget_bps = 500\n"
+            : "\n[portfolios.router]\nurgency = \"normal\"\nbudget_bps = 500\n"
+    }
+
+    /// Runs one trial.
+    public func run(kill: Kill, resting: Bool, seed: UInt64) async throws -> Trial {
+        let venues = try SimulatedVenues(
+            venues: 3, seed: seed, latency: LatencyProfile(baseMs: 6, jitterMs: 6, spikeProbability: 0, spikeMs: 0))
+        defer { venues.stop() }
+        let databaseURL = try makeDatabase()
+        let jobPath = FileManager.default.temporaryDirectory.appendingPathComponent("crash-\(UUID()).toml").path
+        defer { try? FileManager.default.removeItem(atPath: jobPath) }
+        try (venues.jobTOML + Self.router(resting: resting)).write(toFile: jobPath, atomically: true, encoding: .utf8)
+        let config = try JobConfig.load(path: jobPath)
+        var quiet = logger
+        quiet.logLevel = .error
+        _ = try await PullJob.run(
+            config: config, databaseURL: databaseURL, logger: quiet, environment: venues.environment)
+        let connection = try Connection(conninfo: databaseURL, logger: quiet)
+        defer { connection.close() }
+        let proposals = try Propose(connection: connection, logger: quiet).run(
+            config: config, runID: nil, dryRun: false)
+        guard let batch = proposals.first?.batchID else {
+            throw BallastError.internalFailure("the trial's portfolio proposed nothing")
+        }
+        if proposals.first?.status == "proposed" {
+            try Approval(connection: connection).approve(batch: batch, by: "crash-campaign")
+        }
+        let start = Dictionary(
+            uniqueKeysWithValues: venues.simulator.venues.map { v in
+                (v.name, v.balances(apiKey: v.config.accounts[0].apiKey).mapValues(\.total))
+            })
+        var trial = Trial(kill: kill.description)
+        var environment = venues.environment
+        environment["BALLAST_DATABASE_URL"] = databaseURL
+        trial.killed = try await execute(batch, jobPath, environment, kill: kill)
+        for _ in 0..<4 {
+            trial.reruns += 1
+            if try await execute(batch, jobPath, environment, kill: .none) == false,
+                try connection.query("SELECT status FROM batches WHERE id = \(batch)").first?.decode(
+                    "status", as: String.self) == "completed"
+            {
+                break
+            }
+        }
+        try check(&trial, batch: batch, venues: venues, start: start, connection: connection)
+        return trial
+    }
+
+    /// Runs `ballast execute` once; true when it died by a signal.
+    private func execute(_ batch: Int64, _ jobPath: String, _ environment: [String: String], kill: Kill) async throws
+        -> Bool
+    {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = ["execute", String(batch), "--job", jobPath, "--log-level", "critical"]
+        var env = ProcessInfo.processInfo.environment
+        env.merge(environment) { $1 }
+        env["BALLAST_CRASH_AT"] = nil
+        if case .at(let point, let hit) = kill { env["BALLAST_CRASH_AT"] = "\(point):\(hit)" }
+        process.environment = env
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        if case .after(let delay) = kill {
+            try await Task.sleep(for: delay)
+            if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
+        }
+        while process.isRunning { try await Task.sleep(for: .milliseconds(10)) }
+        return process.terminationReason == .uncaughtSignal
+    }
+
+    private func check(
+        _ trial: inout Trial, batch: Int64, venues: SimulatedVenues, start: [String: [String: ExactDecimal]],
+        connection: Connection
+    ) throws {
+        var ours: Set<String> = []
+        for row in try connection.query("SELECT client_order_id, state FROM orders WHERE batch_id = \(batch)") {
+            ours.insert(try row.decode("client_order_id"))
+            trial.orders += 1
+            let state = OrderState(rawValue: try row.decode("state")) ?? .unknown
+            if !state.isFinal { trial.unresolved += 1 }
+        }
+        if try connection.query("SELECT status FROM batches WHERE id = \(batch)").first?.decode(
+            "status", as: String.self) != "completed"
+        {
+            trial.unresolved += 1
+        }
+        for venue in venues.simulator.venues {
+            let key = venue.config.accounts[0].apiKey
+            let orders = venue.orders(apiKey: key)
+            trial.venueOrders += orders.count
+            let byClient = Dictionary(grouping: orders, by: \.clientOrderId)
+            trial.duplicates += byClient.values.filter { $0.count > 1 }.count
+            trial.duplicates += byClient.keys.filter { !ours.contains($0) }.count
+            trial.liveLeft += orders.filter(\.isOpen).count
+            var expected = start[venue.name] ?? [:]
+            for row in try connection.query(
+                """
+                SELECT f.side, f.qty, f.quote_qty, f.commission, f.commission_asset, s.base_asset, s.quote_asset
+                FROM fills f JOIN symbols s ON s.venue_id = f.venue_id AND s.symbol = f.symbol
+                WHERE f.venue_id = \(venue.name)
+                """)
+            {
+                let sign: ExactDecimal = try row.decode("side", as: String.self) == "buy" ? .one : -.one
+                expected[try row.decode("base_asset"), default: .zero] += sign * (try row.decode("qty"))
+                expected[try row.decode("quote_asset"), default: .zero] -= sign * (try row.decode("quote_qty"))
+                expected[try row.decode("commission_asset"), default: .zero] -= try row.decode("commission")
+            }
+            let actual = venue.balances(apiKey: key).mapValues(\.total)
+            for asset in Set(actual.keys).union(expected.keys).sorted() {
+                let a = actual[asset] ?? .zero
+                let e = expected[asset] ?? .zero
+                if a != e { trial.ledgerMismatches.append("\(venue.name) \(asset): venue \(a) ≠ ledger \(e)") }
+            }
+        }
+    }
+}

@@ -1,0 +1,189 @@
+public import BallastCore
+import Foundation
+
+/// One portfolio of a job file.
+public struct PortfolioSettings: Sendable, Decodable {
+    public var id: String
+    public var quote: String
+    public var accounts: [String]
+    /// Target weights by asset, as decimal strings.
+    public var targets: [String: ExactDecimal]
+    /// Notional (in quote) under which batches are approved automatically.
+    public var approvalCap: ExactDecimal
+    /// Venues the router may use (default: those of the portfolio's accounts).
+    public var venues: [String]?
+    /// Band settings for the proposal step.
+    public var bands: BandSettings
+    /// How the router weighs cost against patience.
+    public var router: RouterPolicy
+
+    /// Target weights must add up to 1 within this.
+    public static let weightTolerance = ExactDecimal(significand: 1, scale: 6)
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case id, quote, accounts, targets, approvalCap = "approval_cap", venues, bands, router
+    }
+
+    public init(from decoder: any Decoder) throws {
+        try StrictKeys.check(
+            try decoder.container(keyedBy: AnyKey.self), known: CodingKeys.self, section: "[[portfolios]]")
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decode(String.self, forKey: .id)
+        quote = try c.decode(String.self, forKey: .quote)
+        accounts = try c.decode([String].self, forKey: .accounts)
+        targets = try c.decode([String: ExactDecimal].self, forKey: .targets)
+        approvalCap = try c.decodeIfPresent(ExactDecimal.self, forKey: .approvalCap) ?? .zero
+        venues = try c.decodeIfPresent([String].self, forKey: .venues)
+        bands = try c.decodeIfPresent(BandSettings.self, forKey: .bands) ?? BandSettings()
+        router = try c.decodeIfPresent(RouterSettings.self, forKey: .router)?.policy ?? RouterPolicy()
+        do { try validate() } catch let error as BallastError {
+            throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath, debugDescription: error.description))
+        }
+    }
+
+    /// Checks the targets: asset codes, weights in [0, 1] that add up to 1, a quote and a cap that make sense.
+    func validate() throws {
+        func bad(_ why: String) -> BallastError { .invalidInput("portfolio '\(id)': \(why)") }
+        guard Self.isAssetCode(quote) else { throw bad("quote '\(quote)' is not an asset code (A–Z, 0–9)") }
+        guard !targets.isEmpty else { throw bad("targets is empty: give each asset its weight") }
+        for (asset, weight) in targets.sorted(by: { $0.key < $1.key }) {
+            guard Self.isAssetCode(asset) else { throw bad("target '\(asset)' is not an asset code (A–Z, 0–9)") }
+            guard !weight.isNegative else { throw bad("target \(asset) = \(weight) is negative") }
+            guard weight <= .one else { throw bad("target \(asset) = \(weight) is above 1") }
+        }
+        let sum = targets.values.reduce(ExactDecimal.zero, +)
+        guard (sum - .one).magnitude <= Self.weightTolerance else {
+            throw bad("targets add up to \(sum), not 1 (tolerance \(Self.weightTolerance))")
+        }
+        guard !approvalCap.isNegative else { throw bad("approval_cap \(approvalCap) is negative") }
+        guard !accounts.isEmpty else { throw bad("accounts is empty: name the accounts that hold it") }
+    }
+
+    /// Upper-case letters and digits, as venues spell assets.
+    static func isAssetCode(_ text: String) -> Bool {
+        !text.isEmpty && text.count <= 20
+            && text.unicodeScalars.allSatisfy { ("A"..."Z").contains($0) || ("0"..."9").contains($0) }
+    }
+
+    public init(
+        id: String, quote: String, accounts: [String], targets: [String: ExactDecimal],
+        approvalCap: ExactDecimal = .zero,
+        venues: [String]? = nil, bands: BandSettings = BandSettings(), router: RouterPolicy = RouterPolicy()
+    ) {
+        self.id = id
+        self.quote = quote
+        self.accounts = accounts
+        self.targets = targets
+        self.approvalCap = approvalCap
+        self.venues = venues
+        self.bands = bands
+        self.router = router
+    }
+
+    /// The venue symbols this portfolio trades: each non-quote target asset against the quote.
+    public var symbols: [String] {
+        targets.keys.filter { $0 != quote }.sorted().map { $0 + quote }
+    }
+}
+
+/// Band policy settings of a portfolio (interpreted by the proposal step).
+public struct BandSettings: Sendable, Decodable {
+    /// `volatility` (cube-root law) or `fixed`.
+    public var mode: String = "volatility"
+    public var minimum: ExactDecimal = ExactDecimal(significand: 1, scale: 2)
+    public var maximum: ExactDecimal = ExactDecimal(significand: 10, scale: 2)
+    public var fixed: ExactDecimal = ExactDecimal(significand: 5, scale: 2)
+    public var multiplier: Double = 1
+    public var windowHours: Double = 24
+    /// `target` or `band-edge`.
+    public var sizeTo: String = "target"
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case mode, minimum = "min", maximum = "max", fixed, multiplier, windowHours = "window_hours", sizeTo = "size_to"
+    }
+
+    public init() {}
+
+    public init(from decoder: any Decoder) throws {
+        try StrictKeys.check(
+            try decoder.container(keyedBy: AnyKey.self), known: CodingKeys.self, section: "[portfolios.bands]")
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        mode = try c.decodeIfPresent(String.self, forKey: .mode) ?? mode
+        minimum = try c.decodeIfPresent(ExactDecimal.self, forKey: .minimum) ?? minimum
+        maximum = try c.decodeIfPresent(ExactDecimal.self, forKey: .maximum) ?? maximum
+        fixed = try c.decodeIfPresent(ExactDecimal.self, forKey: .fixed) ?? fixed
+        multiplier = try c.decodeNumberIfPresent(forKey: .multiplier) ?? multiplier
+        windowHours = try c.decodeNumberIfPresent(forKey: .windowHours) ?? windowHours
+        sizeTo = try c.decodeIfPresent(String.self, forKey: .sizeTo) ?? sizeTo
+        guard ["volatility", "fixed"].contains(mode) else {
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: c.codingPath + [CodingKeys.mode], debugDescription: "must be volatility or fixed"))
+        }
+        guard minimum.isPositive, minimum <= maximum, maximum < .one else {
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: c.codingPath + [CodingKeys.minimum], debugDescription: "need 0 < min ≤ max < 1"))
+        }
+        guard fixed.isPositive, windowHours > 0, multiplier > 0 else {
+            throw DecodingError.dataCorrupted(
+                .init(
+                    codingPath: c.codingPath,
+                    debugDescription: "fixed, window_hours and multiplier must be positive"))
+        }
+        guard ["target", "band-edge"].contains(sizeTo) else {
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: c.codingPath + [CodingKeys.sizeTo], debugDescription: "must be target or band-edge"))
+        }
+    }
+}
+
+/// A portfolio's `[portfolios.router]` section: the router's knobs, each optional.
+///
+///     [portfolios.router]
+///     urgency = "normal"          # low: rest passively and chase; normal/high: marketable limits with a cap
+///     budget_bps = 50             # defer a parent whose cheapest split costs more
+///     price_cap_bps = 30          # a marketable limit never pays more than this beyond the arrival mid
+///     z = 1.65                    # latency risk = z · σ per √s · √(p95 ack latency)
+///     passive_timeout_s = 30      # reprice a resting order after this long …
+///     max_chases = 2              # … this many times, then cross within the cap
+struct RouterSettings: Decodable {
+    var policy = RouterPolicy()
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case urgency, budgetBps = "budget_bps", priceCapBps = "price_cap_bps", z
+        case passiveTimeout = "passive_timeout_s", maxChases = "max_chases"
+        case errorPenaltyBps = "error_penalty_bps", weightPenaltyBps = "weight_penalty_bps"
+        case maxErrorRate = "max_error_rate", slices
+    }
+
+    init(from decoder: any Decoder) throws {
+        try StrictKeys.check(
+            try decoder.container(keyedBy: AnyKey.self), known: CodingKeys.self, section: "[portfolios.router]")
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        func bad(_ key: CodingKeys, _ why: String) -> DecodingError {
+            .dataCorrupted(.init(codingPath: c.codingPath + [key], debugDescription: why))
+        }
+        if let text = try c.decodeIfPresent(String.self, forKey: .urgency) {
+            guard let urgency = Urgency(rawValue: text) else { throw bad(.urgency, "must be low, normal or high") }
+            policy.urgency = urgency
+        }
+        policy.urgencyBudgetBps = try c.decodeNumberIfPresent(forKey: .budgetBps) ?? policy.urgencyBudgetBps
+        policy.priceCapBps = try c.decodeNumberIfPresent(forKey: .priceCapBps) ?? policy.priceCapBps
+        policy.z = try c.decodeNumberIfPresent(forKey: .z) ?? policy.z
+        policy.passiveTimeoutSeconds =
+            try c.decodeNumberIfPresent(forKey: .passiveTimeout) ?? policy.passiveTimeoutSeconds
+        policy.maxChases = try c.decodeIfPresent(Int.self, forKey: .maxChases) ?? policy.maxChases
+        policy.errorPenaltyBps = try c.decodeNumberIfPresent(forKey: .errorPenaltyBps) ?? policy.errorPenaltyBps
+        policy.weightPenaltyBps = try c.decodeNumberIfPresent(forKey: .weightPenaltyBps) ?? policy.weightPenaltyBps
+        policy.maxErrorRate = try c.decodeNumberIfPresent(forKey: .maxErrorRate) ?? policy.maxErrorRate
+        policy.slices = try c.decodeIfPresent(Int.self, forKey: .slices) ?? policy.slices
+        guard policy.urgencyBudgetBps > 0 else { throw bad(.budgetBps, "must be positive") }
+        guard policy.priceCapBps > 0 && policy.priceCapBps < 10_000 else {
+            throw bad(.priceCapBps, "must be in (0, 10000)")
+        }
+        guard policy.z >= 0 else { throw bad(.z, "must not be negative") }
+        guard policy.passiveTimeoutSeconds > 0 else { throw bad(.passiveTimeout, "must be positive") }
+        guard (0...20).contains(policy.maxChases) else { throw bad(.maxChases, "must be 0…20") }
+        guard (0...1).contains(policy.maxErrorRate) else { throw bad(.maxErrorRate, "must be in [0, 1]") }
+        guard (1...1000).contains(policy.slices) else { throw bad(.slices, "must be 1…1000") }
+    }
+}

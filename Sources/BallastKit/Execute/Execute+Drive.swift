@@ -1,0 +1,153 @@
+import BallastCore
+import Foundation
+import Postgres
+import Venues
+
+extension Execute {
+    /// Drives one leg until its latest generation is final (chasing where the policy says) or it must wait.
+    func drive(batch: Int64, leg: Int, policy: RouterPolicy, summary: inout Summary) async throws {
+        var unresolvedLookups = 0
+        while true {
+            var order = try ChildOrder.latest(batch: batch, leg: leg, on: connection)
+            guard let venue = venues[order.venue] else {
+                throw ExecuteDeferral(reason: "no client configured for venue '\(order.venue)'")
+            }
+            switch order.state {
+            case .proposed:
+                throw BallastError.internalFailure("order \(order.clientOrderId) is proposed in an approved batch")
+            case .approved:
+                try apply(&order, .send, nil)
+                crash.reach("before-send")
+                try await place(&order, venue, summary: &summary)
+            case .sending:
+                // Found on a rerun: the request may or may not have left. Look before any resend.
+                try apply(
+                    &order, .ambiguous, AttemptRecord(action: "query", outcome: "resumed", detail: "found in sending"))
+            case .unknown:
+                unresolvedLookups += 1
+                guard unresolvedLookups <= Self.maxLookups else {
+                    throw ExecuteDeferral(
+                        reason:
+                            "\(order.clientOrderId) at \(order.venue): still unknown after \(Self.maxLookups) lookups")
+                }
+                summary.lookups += 1
+                try await lookUp(&order, venue, summary: &summary)
+            case .open, .partiallyFilled:
+                if order.rests {
+                    try await rest(&order, venue, policy: policy)
+                } else {
+                    summary.lookups += 1
+                    try await lookUp(&order, venue, summary: &summary)
+                }
+            case .filled, .cancelled, .expired, .rejected:
+                try await ensureFills(order, venue)
+                guard try await chase(order, venue: venue, policy: policy) else { return }
+                summary.chases += 1
+            }
+        }
+    }
+
+    /// Lookups in a row that may end ambiguous before the leg is left for a rerun.
+    static let maxLookups = 5
+
+    /// Sends the order (state `sending`, committed) and records what the venue said.
+    func place(_ order: inout ChildOrder, _ venue: any OrderVenue, summary: inout Summary) async throws {
+        summary.sent += 1
+        let ack: OrderAck
+        do {
+            ack = try await venue.placeOrder(order.request)
+        } catch {
+            try failed(&order, error, action: "create")
+            return
+        }
+        crash.reach("after-send")
+        try report(&order, ack.order, AttemptRecord(action: "create", outcome: "accepted", httpStatus: 200))
+        try storeFills(ack.fills, of: order, ifTheyCover: ack.order.executedQty)
+    }
+
+    /// Asks the venue for the order by client order id; resends the same key only if it does not exist.
+    func lookUp(_ order: inout ChildOrder, _ venue: any OrderVenue, summary: inout Summary) async throws {
+        let found: VenueOrder?
+        do {
+            found = try await venue.queryOrder(order.symbol, clientOrderId: order.clientOrderId)
+        } catch {
+            try failed(&order, error, action: "query")
+            return
+        }
+        crash.reach("after-lookup")
+        if let found {
+            try report(&order, found, AttemptRecord(action: "query", outcome: "found", httpStatus: 200))
+        } else {
+            try apply(
+                &order, .notFound,
+                AttemptRecord(action: "query", outcome: "not_found", venueCode: -2013, message: "Order does not exist.")
+            )
+            try await place(&order, venue, summary: &summary)
+        }
+    }
+
+    /// Waits for a resting order to fill; past the policy's timeout, cancels it (to be repriced).
+    func rest(_ order: inout ChildOrder, _ venue: any OrderVenue, policy: RouterPolicy) async throws {
+        let sentAt =
+            try connection.query(
+                "SELECT min(started_at) AS t FROM order_attempts WHERE order_id = \(order.id) AND action = 'create'"
+            ).first?.decode("t", as: Date?.self) ?? Date()
+        let deadline = sentAt.addingTimeInterval(policy.passiveTimeoutSeconds)
+        let interval = max(pollInterval, .milliseconds(Int64(policy.passiveTimeoutSeconds * 100)))
+        while Date() < deadline {
+            try await Task.sleep(for: min(interval, .seconds(max(0, deadline.timeIntervalSinceNow)) + .milliseconds(1)))
+            let seen: VenueOrder?
+            do { seen = try await venue.queryOrder(order.symbol, clientOrderId: order.clientOrderId) } catch {
+                try failed(&order, error, action: "query")
+                return
+            }
+            guard let seen else {
+                try apply(&order, .ambiguous, AttemptRecord(action: "query", outcome: "not_found", venueCode: -2013))
+                return
+            }
+            if seen.status.isOpen && seen.executedQty == order.executed { continue }
+            try report(&order, seen, AttemptRecord(action: "query", outcome: "found", httpStatus: 200))
+            if order.state.isFinal { return }
+        }
+        let cancelled: VenueOrder?
+        do { cancelled = try await venue.cancelOrder(order.symbol, clientOrderId: order.clientOrderId) } catch {
+            try failed(&order, error, action: "cancel")
+            return
+        }
+        crash.reach("after-cancel")
+        if let cancelled {
+            try report(&order, cancelled, AttemptRecord(action: "cancel", outcome: "cancelled", httpStatus: 200))
+        } else {
+            // Not cancellable: it finished meanwhile. The lookup says how.
+            try apply(&order, .ambiguous, AttemptRecord(action: "cancel", outcome: "unknown_order", venueCode: -2011))
+        }
+    }
+
+    /// Applies the venue's view of the order.
+    func report(_ order: inout ChildOrder, _ seen: VenueOrder, _ attempt: AttemptRecord) throws {
+        order.venueOrderId = seen.orderId
+        order.cumulativeQuote = seen.cumulativeQuoteQty
+        let event = OrderEvent.venueReported(seen.status, executed: seen.executedQty, quantity: order.quantity)
+        var attempt = attempt
+        attempt.detail = "status \(seen.status.rawValue), executed \(seen.executedQty)"
+        order.executed = seen.executedQty
+        try apply(&order, event, attempt)
+    }
+
+    /// What a failed request means for the order: refused, ambiguous, or not sent (defer the leg).
+    func failed(_ order: inout ChildOrder, _ error: any Error, action: String) throws {
+        guard let error = error as? VenueError else { throw error }
+        switch error {
+        case .rejected(_, _, let status, let code, let message) where action == "create":
+            try apply(
+                &order, .refused,
+                AttemptRecord(
+                    action: action, outcome: "rejected", httpStatus: status, venueCode: code, message: message))
+        case .outcomeUnknown, .malformed, .rejected:
+            try apply(&order, .ambiguous, AttemptRecord(action: action, outcome: "ambiguous", message: "\(error)"))
+        case .banned, .throttled, .unreachable, .missingCredentials:
+            try record(order, AttemptRecord(action: action, outcome: "not_sent", message: "\(error)"))
+            throw ExecuteDeferral(reason: "\(order.clientOrderId) at \(order.venue): \(error)")
+        }
+    }
+}

@@ -1,0 +1,122 @@
+public import BallastCore
+import Foundation
+public import Logging
+public import Postgres
+
+/// The execute step (DESIGN.md "Orders, keys and the execute state machine"):
+/// drives each child order of an approved batch through `OrderLifecycle`,
+/// persisting every transition before acting on it.
+///
+/// Invariants:
+/// - Track before send: the `sending` row commits before the request leaves.
+/// - After any ambiguous outcome the order is looked up by client order id;
+///   the same key is sent again only when the venue says it does not exist.
+/// - A reprice is a new generation with a new key, created only after the
+///   previous generation is final at the venue.
+/// - One executor per batch (a session advisory lock); a finished batch sends nothing.
+/// - Every request and what it led to is an `order_attempts` row.
+public struct Execute {
+    /// What a run of execute did.
+    public struct Summary: Sendable {
+        public var status = ""
+        public var sent = 0
+        public var lookups = 0
+        public var chases = 0
+        public var filled = 0
+        public var unfilledLegs = 0
+        public var reason: String?
+    }
+
+    let connection: Connection
+    let venues: [String: any OrderVenue]
+    let logger: Logger
+    let crash: CrashPoints
+    let pollInterval: Duration
+
+    /// Advisory lock namespace for "one executor per batch".
+    static let lockNamespace: Int32 = 0x4241_4C58
+
+    public init(
+        connection: Connection, venues: [String: any OrderVenue], logger: Logger, crash: CrashPoints = CrashPoints(),
+        pollInterval: Duration = .milliseconds(100)
+    ) {
+        self.connection = connection
+        self.venues = venues
+        self.logger = logger
+        self.crash = crash
+        self.pollInterval = pollInterval
+    }
+
+    /// Executes `batch` under its advisory lock.
+    public func run(batch: Int64, policy: RouterPolicy, runID: String?) async throws -> Summary {
+        let locked: Bool = try connection.query(
+            "SELECT pg_try_advisory_lock(\(Self.lockNamespace), \(Int32(truncatingIfNeeded: batch))) AS ok"
+        ).first!.decode("ok")
+        guard locked else { throw BallastError.busy("batch \(batch) is being executed by another process") }
+        defer {
+            _ = try? connection.execute(
+                "SELECT pg_advisory_unlock(\(Self.lockNamespace), \(Int32(truncatingIfNeeded: batch)))")
+        }
+        guard let row = try connection.query("SELECT status FROM batches WHERE id = \(batch)").first else {
+            throw BallastError.invalidInput("no batch \(batch)")
+        }
+        var summary = Summary()
+        let status: String = try row.decode("status")
+        switch status {
+        case "proposed":
+            throw BallastError.invalidInput(
+                "batch \(batch) is proposed, not approved: run `ballast approve \(batch) --by NAME` first")
+        case "completed", "cancelled", "failed":
+            summary.status = status
+            summary.reason = "batch \(batch) is \(status): nothing to send"
+            return summary
+        default: break
+        }
+        try connection.execute("UPDATE batches SET status = 'executing', reason = NULL WHERE id = \(batch)")
+        var deferrals: [String] = []
+        for leg in try legs(of: batch) {
+            do {
+                try await drive(batch: batch, leg: leg, policy: policy, summary: &summary)
+            } catch let error as ExecuteDeferral {
+                deferrals.append(error.reason)
+                logger.warning("leg deferred: \(error.reason)", metadata: ["batch": "\(batch)", "leg": "\(leg)"])
+            }
+        }
+        let final = try connection.query(
+            """
+            SELECT count(*) FILTER (WHERE o.state = 'filled') AS filled,
+                   count(*) FILTER (WHERE o.state <> 'filled') AS unfilled
+            FROM (SELECT DISTINCT ON (leg) state FROM orders WHERE batch_id = \(batch)
+                  ORDER BY leg, generation DESC) o
+            """
+        ).first!
+        summary.filled = try final.decode("filled")
+        summary.unfilledLegs = try final.decode("unfilled")
+        if deferrals.isEmpty {
+            summary.status = "completed"
+            try connection.execute(
+                "UPDATE batches SET status = 'completed', finished_at = now(), reason = NULL WHERE id = \(batch)")
+        } else {
+            summary.status = "deferred"
+            summary.reason = deferrals.joined(separator: "; ")
+            try connection.execute(
+                "UPDATE batches SET status = 'deferred', reason = \(summary.reason) WHERE id = \(batch)")
+        }
+        return summary
+    }
+
+    /// The batch's legs, sells before buys (their proceeds pay for the buys).
+    func legs(of batch: Int64) throws -> [Int] {
+        try connection.query(
+            """
+            SELECT leg FROM orders WHERE batch_id = \(batch) AND generation = 0
+            ORDER BY (side = 'buy'), leg
+            """
+        ).map { try $0.decode("leg") }
+    }
+}
+
+/// A leg that cannot go on now (venue banned, throttled, unreachable): left for a rerun.
+struct ExecuteDeferral: Error {
+    var reason: String
+}

@@ -1,0 +1,72 @@
+import BallastCore
+import CurlHTTP
+public import Foundation
+public import Logging
+import Postgres
+import Venues
+
+/// Runs `execute` the way the command line does: records a job run, wires a
+/// signed client per account the batch trades through (libcurl, the shared
+/// rate budget, attempts recorded in PostgreSQL) and drives the batch.
+public enum ExecuteJob {
+    public static func run(
+        batch: Int64, config: JobConfig, databaseURL: String, logger: Logger,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) async throws -> Execute.Summary {
+        let connection = try Connection(conninfo: databaseURL, logger: logger)
+        defer { connection.close() }
+        try Schema.requireCurrent(connection)
+        guard
+            let portfolio = try connection.query("SELECT portfolio_id FROM batches WHERE id = \(batch)").first?.decode(
+                "portfolio_id", as: String.self)
+        else { throw BallastError.invalidInput("no batch \(batch)") }
+        guard let settings = config.portfolios.first(where: { $0.id == portfolio }) else {
+            throw BallastError.invalidInput("batch \(batch) is for portfolio '\(portfolio)', which the job file lacks")
+        }
+        let run = try JobRun.start("execute", configHash: config.fingerprint, on: connection)
+        var logger = logger
+        logger[metadataKey: "run.id"] = "\(run.id)"
+        logger[metadataKey: "batch"] = "\(batch)"
+        let eventsDB = LockedConnection(try Connection(conninfo: databaseURL, logger: logger))
+        let budgetsDB = LockedConnection(try Connection(conninfo: databaseURL, logger: logger))
+        let transport = CurlClient()
+        defer {
+            transport.close()
+            eventsDB.close()
+            budgetsDB.close()
+        }
+        let wiring = VenueWiring(
+            transport: transport, clock: SystemVenueClock(), credentials: CredentialLoader(environment: environment),
+            events: PostgresEventSink(database: eventsDB, runID: run.id, logger: logger),
+            budgets: PostgresRateBudgetStore(database: budgetsDB), logger: logger)
+        do {
+            var clients: [String: any OrderVenue] = [:]
+            for row in try connection.query(
+                """
+                SELECT DISTINCT o.venue_id, o.account_id, v.request_weight_per_minute AS weight, v.orders_per_10s
+                FROM orders o JOIN venues v ON v.id = o.venue_id WHERE o.batch_id = \(batch)
+                """)
+            {
+                let venueID: String = try row.decode("venue_id")
+                let accountID: String = try row.decode("account_id")
+                guard let venue = config.venue(venueID),
+                    let account = config.accounts.first(where: { $0.id == accountID })
+                else {
+                    throw BallastError.invalidInput(
+                        "batch \(batch) trades at \(venueID) through \(accountID), which the job file lacks")
+                }
+                var limits = RateLimits()
+                if let weight = try row.decode("weight", as: Int?.self) { limits.requestWeightPerMinute = weight }
+                if let orders = try row.decode("orders_per_10s", as: Int?.self) { limits.ordersPerTenSeconds = orders }
+                clients[venueID] = try wiring.client(venue, account: account, limits: limits)
+            }
+            let summary = try await Execute(connection: connection, venues: clients, logger: logger).run(
+                batch: batch, policy: settings.router, runID: run.id)
+            try run.finish(on: connection)
+            return summary
+        } catch {
+            try? run.finish(on: connection, error: error)
+            throw error
+        }
+    }
+}

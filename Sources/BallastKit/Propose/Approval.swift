@@ -1,0 +1,67 @@
+import Foundation
+public import Postgres
+
+/// Approves a proposed batch (DESIGN.md "The pipeline", step 5): by a named
+/// person, or automatically when its notional is under the portfolio's cap.
+/// The approval moves the batch and its orders from `proposed` to `approved`
+/// and appends an `approval` decision record saying who and why.
+public struct Approval {
+    let connection: Connection
+
+    public init(connection: Connection) { self.connection = connection }
+
+    /// What `approve` found.
+    public enum Outcome: Sendable, Equatable {
+        case approved(orders: Int)
+        /// The batch was approved before (by whom): nothing changed.
+        case alreadyApproved(by: String)
+    }
+
+    /// Approves `batch`; refuses a batch that is not `proposed` (or already approved).
+    @discardableResult
+    public func approve(batch: Int64, by name: String, automatic: Bool = false, reason: String? = nil) throws
+        -> Outcome
+    {
+        let trimmed = name.trimmingCharacters(in: .whitespaces)
+        guard !trimmed.isEmpty else { throw BallastError.invalidInput("--by needs the approver's name") }
+        return try connection.withTransaction {
+            guard
+                let row = try connection.query(
+                    "SELECT portfolio_id, status, approved_by, notional FROM batches WHERE id = \(batch) FOR UPDATE"
+                ).first
+            else { throw BallastError.invalidInput("no batch \(batch)") }
+            let status: String = try row.decode("status")
+            if status != "proposed" {
+                if let by = try row.decode("approved_by", as: String?.self) { return .alreadyApproved(by: by) }
+                throw BallastError.invalidInput("batch \(batch) is \(status), not proposed: nothing to approve")
+            }
+            let kind = automatic ? "automatic" : "manual"
+            try connection.execute(
+                """
+                UPDATE batches SET status = 'approved', approved_by = \(trimmed), approval = \(kind),
+                       approved_at = now() WHERE id = \(batch)
+                """)
+            let orders = try connection.execute(
+                "UPDATE orders SET state = 'approved', updated_at = now() WHERE batch_id = \(batch) AND state = 'proposed'"
+            )
+            let notional: String = try row.decode("notional")
+            let payload = ApprovalPayload(
+                kind: "approval", batch: batch, approval: kind, by: trimmed, orders: orders, notional: notional,
+                reason: reason ?? "approved by \(trimmed)")
+            try DecisionLog.append(
+                payload, kind: "approval", portfolio: try row.decode("portfolio_id"), batch: batch, order: nil,
+                on: connection)
+            return .approved(orders: orders)
+        }
+    }
+}
+
+struct ApprovalPayload: Encodable {
+    var kind: String
+    var batch: Int64
+    var approval: String
+    var by: String
+    var orders: Int
+    var notional: String
+    var reason: String
+}

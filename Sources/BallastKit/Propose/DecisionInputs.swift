@@ -1,0 +1,121 @@
+public import BallastCore
+public import Foundation
+
+/// Everything a portfolio's decision saw, as recorded in its decision records:
+/// balance snapshots (by id), holdings, mids, σ, bands, drift inputs and venue health.
+public struct DecisionInputs: Sendable, Encodable {
+    /// Balance snapshot id per account.
+    public var snapshots: [String: Int64]
+    /// Free balances per account, then asset.
+    public var free: [String: [String: ExactDecimal]]
+    /// Σ (free + locked) over the portfolio's accounts, per asset.
+    public var holdings: [String: ExactDecimal]
+    /// Mid per asset in the quote, averaged over allowed venues (the decision mid m_dec).
+    public var mids: [String: ExactDecimal]
+    /// Annualised σ per asset (absent when too few prices were stored).
+    public var volatility: [String: Double]
+    /// Band half-width per asset, as a weight.
+    public var bands: [String: Double]
+    /// How each band was set.
+    public var bandBasis: [String: String]
+    /// Health per allowed venue.
+    public var health: [String: VenueHealth]
+    /// The portfolio's account at each allowed venue.
+    public var accountAt: [String: String]
+    /// The stored snapshots behind each symbol's book, per venue.
+    public var books: [String: [String: BookIDs]] = [:]
+
+    /// Ids of the stored book ticker and depth snapshot a quote came from.
+    public struct BookIDs: Sendable, Encodable {
+        public var ticker: Int64
+        public var depth: Int64?
+        public var observedAt: Date
+    }
+
+    /// Collects the inputs for `portfolio`, or says which one is missing.
+    static func gather(_ portfolio: PortfolioSettings, config: JobConfig, view: MarketView) throws -> DecisionInputs {
+        func bad(_ why: String) -> BallastError { .invalidInput("portfolio '\(portfolio.id)': \(why)") }
+        var inputs = DecisionInputs(
+            snapshots: [:], free: [:], holdings: [:], mids: [:], volatility: [:], bands: [:], bandBasis: [:],
+            health: [:], accountAt: [:])
+        for account in portfolio.accounts {
+            guard let held = view.holdings[account] else {
+                throw bad("account '\(account)' has no balance snapshot yet: run `ballast pull` first")
+            }
+            inputs.snapshots[account] = held.snapshotId
+            for balance in held.balances.values {
+                inputs.free[account, default: [:]][balance.asset] = balance.free
+                inputs.holdings[balance.asset, default: .zero] += balance.total
+            }
+            if let venue = view.accountVenue[account], inputs.accountAt[venue] == nil {
+                inputs.accountAt[venue] = account
+            }
+        }
+        let allowed = Set(portfolio.venues ?? Array(inputs.accountAt.keys))
+        inputs.accountAt = inputs.accountAt.filter { allowed.contains($0.key) }
+        for venue in inputs.accountAt.keys { inputs.health[venue] = view.health[venue] ?? VenueHealth.unmeasured }
+        let settings = portfolio.bands
+        for asset in portfolio.targets.keys.sorted() where asset != portfolio.quote {
+            let symbol = asset + portfolio.quote
+            let books = inputs.accountAt.keys.sorted().compactMap { venue in
+                view.rules[venue]?[symbol] != nil ? view.books[venue]?[symbol] : nil
+            }
+            guard !books.isEmpty else {
+                let listed = inputs.accountAt.keys.contains { view.rules[$0]?[symbol] != nil }
+                throw bad(
+                    listed
+                        ? "no book ticker stored for \(symbol) at an allowed venue: run `ballast pull` first"
+                        : "unknown asset '\(asset)': no allowed venue lists \(symbol)")
+            }
+            for venue in inputs.accountAt.keys {
+                if view.rules[venue]?[symbol] != nil, let book = view.books[venue]?[symbol] {
+                    inputs.books[symbol, default: [:]][venue] = BookIDs(
+                        ticker: book.tickerId, depth: book.depthId, observedAt: book.observedAt)
+                }
+            }
+            let sum = books.map(\.ticker.mid).reduce(ExactDecimal.zero, +)
+            inputs.mids[asset] = sum.divided(by: ExactDecimal(books.count), scale: 12)!
+            let sigma = view.volatility[symbol]
+            inputs.volatility[asset] = sigma
+            if settings.mode == "fixed" {
+                inputs.bands[asset] = settings.fixed.doubleValue
+                inputs.bandBasis[asset] = "fixed"
+            } else if let sigma {
+                // c = the cheapest venue's taker fee + half-spread, as a fraction.
+                let cost =
+                    inputs.accountAt.compactMap { venue, account -> Double? in
+                        guard let book = view.books[venue]?[symbol], let fee = view.fees[account]?.1 else { return nil }
+                        return fee.doubleValue + book.ticker.spread.doubleValue / 2 / book.ticker.mid.doubleValue
+                    }.min() ?? MarketView.defaultFee.doubleValue
+                inputs.bands[asset] = Bands.halfWidth(
+                    cost: cost, volatility: sigma, multiplier: settings.multiplier,
+                    minimum: settings.minimum.doubleValue, maximum: settings.maximum.doubleValue)
+                inputs.bandBasis[asset] = String(
+                    format: "k·(c·σ²)^⅓ with c = %.5f, σ = %.4f/√yr, clamped to [%@, %@]", cost, sigma,
+                    settings.minimum.description, settings.maximum.description)
+            } else {
+                inputs.bands[asset] = settings.maximum.doubleValue
+                inputs.bandBasis[asset] = "σ unknown (fewer than 3 prices in \(settings.windowHours) h): band = max"
+            }
+        }
+        return inputs
+    }
+
+    /// The venue quotes for `symbol` at every allowed venue that lists it and has a stored book.
+    func quotes(for symbol: String, side: Side, view: MarketView) -> [VenueQuote] {
+        accountAt.sorted { $0.key < $1.key }.compactMap { venue, account in
+            guard let rules = view.rules[venue]?[symbol], let book = view.books[venue]?[symbol] else { return nil }
+            let fees = view.fees[account] ?? (MarketView.defaultFee, MarketView.defaultFee)
+            let asset = side == .sell ? rules.pair.base : rules.pair.quote
+            return VenueQuote(
+                venue: venue, account: account, rules: rules, ticker: book.ticker, depth: book.depth,
+                makerFee: fees.0, takerFee: fees.1, available: free[account]?[asset] ?? .zero,
+                health: health[venue] ?? .unmeasured, tickerId: book.tickerId, depthId: book.depthId)
+        }
+    }
+}
+
+extension VenueHealth {
+    /// A venue with no attempts recorded yet: no penalty, no latency measured.
+    static let unmeasured = VenueHealth(p95AckSeconds: 0, errorRate: 0, timeoutRate: 0, weightUsed: 0)
+}

@@ -1,0 +1,98 @@
+import Digest
+public import Foundation
+public import Postgres
+
+/// The append-only, hash-chained decision records (DESIGN.md "Auditors").
+///
+/// Each record stores the previous record's hash; its own hash is
+/// SHA-256(prev_hash ‖ payload_text), hex. `payload_text` is the canonical JSON
+/// (sorted keys) the hash covers; `payload` is the same document as jsonb for
+/// queries. The chain is one sequence over the whole table, in id order;
+/// appenders serialise on a transaction-scoped advisory lock so two proposers
+/// never chain onto the same record. A trigger refuses UPDATE and DELETE.
+public enum DecisionLog {
+    /// The hash the first record chains onto.
+    public static let genesis = String(repeating: "0", count: 64)
+    /// Advisory lock key held while appending ("BALLAST-DECISIONS").
+    static let appendLock: Int64 = 0x4241_4C4C_4445_4300
+
+    /// The canonical text of a payload: JSON with sorted keys, no escaped slashes.
+    public static func canonical(_ payload: some Encodable) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(Timestamp.iso8601(date))
+        }
+        return String(decoding: try encoder.encode(payload), as: UTF8.self)
+    }
+
+    /// The hash of a record chained onto `previous`.
+    public static func hash(previous: String, payloadText: String) -> String {
+        Digest.hex(Digest.sha256(previous + payloadText))
+    }
+
+    /// Appends one record; call inside the transaction that writes what it explains.
+    @discardableResult
+    static func append(
+        _ payload: some Encodable, kind: String, portfolio: String, batch: Int64?, order: Int64?,
+        on connection: Connection
+    ) throws -> String {
+        try connection.execute("SELECT pg_advisory_xact_lock(\(appendLock))")
+        let previous =
+            try connection.query("SELECT hash FROM decisions ORDER BY id DESC LIMIT 1").first?.decode(
+                "hash", as: String.self) ?? genesis
+        let text = try canonical(payload)
+        let hash = hash(previous: previous, payloadText: text)
+        try connection.execute(
+            """
+            INSERT INTO decisions (batch_id, order_id, portfolio_id, kind, payload, payload_text, prev_hash, hash)
+            VALUES (\(batch), \(order), \(portfolio), \(kind), \(text)::jsonb, \(text), \(previous), \(hash))
+            """)
+        return hash
+    }
+
+    /// The outcome of `verify`.
+    public struct Verification: Sendable {
+        /// Records checked.
+        public var checked = 0
+        /// The first record that does not match, and why; nil when the chain holds.
+        public var firstBroken: (id: Int64, reason: String)?
+        /// The hash of the last record (the chain's head).
+        public var head = DecisionLog.genesis
+    }
+
+    /// Recomputes the chain from the first record and names the first one that does not match.
+    public static func verify(on connection: Connection) throws -> Verification {
+        var result = Verification()
+        var previous = genesis
+        _ = try connection.forEachRow(
+            """
+            SELECT id, prev_hash, hash, payload_text, (payload = payload_text::jsonb) AS same
+            FROM decisions ORDER BY id
+            """, fetchSize: 5000
+        ) { row in
+            guard result.firstBroken == nil else { return }
+            let id: Int64 = try row.decode("id")
+            let stored: String = try row.decode("hash")
+            let prev: String = try row.decode("prev_hash")
+            let text: String = try row.decode("payload_text")
+            result.checked += 1
+            if prev != previous {
+                result.firstBroken = (
+                    id,
+                    "prev_hash \(prev.prefix(12))… does not match the previous record's hash \(previous.prefix(12))…"
+                )
+            } else if hash(previous: previous, payloadText: text) != stored {
+                result.firstBroken = (
+                    id, "hash \(stored.prefix(12))… is not SHA-256(prev_hash ‖ payload_text): the payload was altered"
+                )
+            } else if try !row.decode("same", as: Bool.self) {
+                result.firstBroken = (id, "payload (jsonb) differs from the hashed payload_text")
+            }
+            previous = stored
+            result.head = stored
+        }
+        return result
+    }
+}

@@ -1,0 +1,192 @@
+import BallastCore
+import Foundation
+import Postgres
+
+/// What the proposal step sees of the markets, loaded once from stored
+/// snapshots for every portfolio of a run: the latest book ticker and depth per
+/// venue and symbol, each venue's rules, fees and measured health, every
+/// account's latest balances, and each symbol's realised volatility.
+struct MarketView {
+    struct Book {
+        var ticker: BookTicker
+        var tickerId: Int64
+        var observedAt: Date
+        var depth: DepthSnapshot?
+        var depthId: Int64?
+    }
+
+    struct Holdings {
+        var snapshotId: Int64
+        var takenAt: Date
+        var balances: [String: Balance]
+    }
+
+    /// Latest book per venue, then symbol.
+    var books: [String: [String: Book]] = [:]
+    var rules: [String: [String: SymbolRules]] = [:]
+    /// Fee rates per account: (maker, taker).
+    var fees: [String: (ExactDecimal, ExactDecimal)] = [:]
+    var accountVenue: [String: String] = [:]
+    var health: [String: VenueHealth] = [:]
+    var holdings: [String: Holdings] = [:]
+    /// Annualised σ per symbol (mids over the window, all venues), when enough prices were stored.
+    var volatility: [String: Double] = [:]
+
+    /// Taker fee assumed for an account the venue did not report rates for (Binance's default).
+    static let defaultFee = ExactDecimal(significand: 1, scale: 3)
+
+    /// The window venue health is measured over.
+    static let healthWindow: TimeInterval = 3600
+
+    static func load(connection: Connection, volatilityWindowHours: Double, now: Date) throws -> MarketView {
+        var view = MarketView()
+        for row in try connection.query(
+            """
+            SELECT DISTINCT ON (venue_id, symbol) id, venue_id, symbol, bid_price, bid_qty, ask_price, ask_qty, observed_at
+            FROM book_tickers ORDER BY venue_id, symbol, observed_at DESC, id DESC
+            """)
+        {
+            let symbol: String = try row.decode("symbol")
+            let ticker = BookTicker(
+                symbol: symbol, bidPrice: try row.decode("bid_price"), bidQty: try row.decode("bid_qty"),
+                askPrice: try row.decode("ask_price"), askQty: try row.decode("ask_qty"))
+            view.books[try row.decode("venue_id"), default: [:]][symbol] = Book(
+                ticker: ticker, tickerId: try row.decode("id"), observedAt: try row.decode("observed_at"))
+        }
+        try loadDepth(into: &view, connection: connection)
+        for row in try connection.query("SELECT * FROM symbols") {
+            let venue: String = try row.decode("venue_id")
+            let rules = try SymbolRules(row: row)
+            view.rules[venue, default: [:]][rules.pair.symbol] = rules
+        }
+        for row in try connection.query("SELECT id, venue_id, maker_fee, taker_fee FROM accounts") {
+            let id: String = try row.decode("id")
+            view.accountVenue[id] = try row.decode("venue_id")
+            view.fees[id] = (
+                try row.decode("maker_fee", as: ExactDecimal?.self) ?? defaultFee,
+                try row.decode("taker_fee", as: ExactDecimal?.self) ?? defaultFee
+            )
+        }
+        try loadHoldings(into: &view, connection: connection)
+        try loadHealth(into: &view, connection: connection, now: now)
+        try loadVolatility(into: &view, connection: connection, hours: volatilityWindowHours, now: now)
+        return view
+    }
+
+    private static func loadDepth(into view: inout MarketView, connection: Connection) throws {
+        var levels: [Int64: (bids: [BookLevel], asks: [BookLevel])] = [:]
+        var latest: [Int64: (venue: String, symbol: String, updateId: Int64)] = [:]
+        for row in try connection.query(
+            """
+            SELECT d.id, d.venue_id, d.symbol, d.last_update_id, s.side, s.price, s.qty FROM (
+                SELECT DISTINCT ON (venue_id, symbol) * FROM depth_snapshots
+                ORDER BY venue_id, symbol, observed_at DESC, id DESC) d
+            CROSS JOIN LATERAL (
+                SELECT 'bid' AS side, p AS price, q AS qty, i FROM unnest(d.bid_prices, d.bid_qtys) WITH ORDINALITY AS u(p, q, i)
+                UNION ALL
+                SELECT 'ask', p, q, i FROM unnest(d.ask_prices, d.ask_qtys) WITH ORDINALITY AS u(p, q, i)) s
+            ORDER BY d.id, s.side, s.i
+            """)
+        {
+            let id: Int64 = try row.decode("id")
+            latest[id] = (try row.decode("venue_id"), try row.decode("symbol"), try row.decode("last_update_id"))
+            let level = BookLevel(price: try row.decode("price"), qty: try row.decode("qty"))
+            if try row.decode("side", as: String.self) == "bid" {
+                levels[id, default: ([], [])].bids.append(level)
+            } else {
+                levels[id, default: ([], [])].asks.append(level)
+            }
+        }
+        for (id, key) in latest {
+            guard view.books[key.venue]?[key.symbol] != nil, let sides = levels[id] else { continue }
+            view.books[key.venue]?[key.symbol]?.depth = DepthSnapshot(
+                symbol: key.symbol, lastUpdateId: key.updateId, bids: sides.bids, asks: sides.asks)
+            view.books[key.venue]?[key.symbol]?.depthId = id
+        }
+    }
+
+    private static func loadHoldings(into view: inout MarketView, connection: Connection) throws {
+        for row in try connection.query(
+            """
+            SELECT s.id, s.account_id, s.taken_at, b.asset, b.free, b.locked FROM (
+                SELECT DISTINCT ON (account_id) id, account_id, taken_at FROM balance_snapshots
+                ORDER BY account_id, taken_at DESC, id DESC) s
+            JOIN balances b ON b.snapshot_id = s.id
+            """)
+        {
+            let account: String = try row.decode("account_id")
+            if view.holdings[account] == nil {
+                view.holdings[account] = Holdings(
+                    snapshotId: try row.decode("id"), takenAt: try row.decode("taken_at"), balances: [:])
+            }
+            let asset: String = try row.decode("asset")
+            view.holdings[account]?.balances[asset] = Balance(
+                asset: asset, free: try row.decode("free"), locked: try row.decode("locked"))
+        }
+    }
+
+    /// Venue health over the last hour of attempts (DESIGN.md "Route cost": error/timeout
+    /// rate, weight used vs. limit, bans). Ack latency is order placement's p95, or
+    /// every signed call's when no order was placed yet.
+    private static func loadHealth(into view: inout MarketView, connection: Connection, now: Date) throws {
+        let since = now.addingTimeInterval(-healthWindow)
+        for row in try connection.query(
+            """
+            SELECT v.id, v.request_weight_per_minute AS weight_limit,
+                   h.attempts, h.errors, h.timeouts, h.p95_ack, h.p95_all, w.used, b.until
+            FROM venues v
+            LEFT JOIN LATERAL (
+                SELECT count(*) AS attempts,
+                       count(*) FILTER (WHERE outcome IN ('server_error', 'transport_error', 'malformed',
+                                                          'rate_limited', 'banned')) AS errors,
+                       count(*) FILTER (WHERE outcome = 'timeout') AS timeouts,
+                       percentile_cont(0.95) WITHIN GROUP (ORDER BY total_ms)
+                           FILTER (WHERE method = 'POST' AND endpoint = '/api/v3/order') AS p95_ack,
+                       percentile_cont(0.95) WITHIN GROUP (ORDER BY total_ms) AS p95_all
+                FROM http_attempts a WHERE a.venue_id = v.id AND a.started_at >= \(since)) h ON true
+            LEFT JOIN LATERAL (
+                SELECT used_weight_1m AS used FROM http_attempts a
+                WHERE a.venue_id = v.id AND a.used_weight_1m IS NOT NULL AND a.started_at >= \(now.addingTimeInterval(-60))
+                ORDER BY a.started_at DESC LIMIT 1) w ON true
+            LEFT JOIN LATERAL (
+                SELECT max(greatest(banned_until, backoff_until)) AS until FROM rate_budgets r
+                WHERE r.venue_id = v.id) b ON true
+            """)
+        {
+            let attempts = try row.decode("attempts", as: Int?.self) ?? 0
+            let limit = try row.decode("weight_limit", as: Int?.self) ?? 0
+            let used = try row.decode("used", as: Int?.self) ?? 0
+            let until = try row.decode("until", as: Date?.self)
+            let ackMs = try row.decode("p95_ack", as: Double?.self) ?? row.decode("p95_all", as: Double?.self) ?? 0
+            let share = { (n: Int) in attempts > 0 ? Double(n) / Double(attempts) : 0 }
+            view.health[try row.decode("id")] = VenueHealth(
+                p95AckSeconds: ackMs / 1000, errorRate: share(try row.decode("errors", as: Int?.self) ?? 0),
+                timeoutRate: share(try row.decode("timeouts", as: Int?.self) ?? 0),
+                weightUsed: limit > 0 ? Double(used) / Double(limit) : 0,
+                bannedUntil: until.flatMap { $0 > now ? $0 : nil }, attempts: attempts)
+        }
+    }
+
+    /// σ per symbol: each venue's mids over the window give a σ; a symbol's σ is their mean.
+    private static func loadVolatility(
+        into view: inout MarketView, connection: Connection, hours: Double, now: Date
+    ) throws {
+        var series: [String: [(time: Date, price: Double)]] = [:]
+        for row in try connection.query(
+            """
+            SELECT venue_id, symbol, observed_at, ((bid_price + ask_price) / 2)::float8 AS mid FROM book_tickers
+            WHERE observed_at >= \(now.addingTimeInterval(-hours * 3600)) ORDER BY venue_id, symbol, observed_at
+            """)
+        {
+            let key = [try row.decode("symbol", as: String.self), try row.decode("venue_id", as: String.self)]
+            series[key.joined(separator: "\u{1}"), default: []].append(
+                (try row.decode("observed_at"), try row.decode("mid")))
+        }
+        var perSymbol: [String: [Double]] = [:]
+        for (key, prices) in series {
+            guard let sigma = Bands.annualisedVolatility(prices) else { continue }
+            perSymbol[String(key.split(separator: "\u{1}")[0]), default: []].append(sigma)
+        }
+        for (symbol, sigmas) in perSymbol { view.volatility[symbol] = sigmas.reduce(0, +) / Double(sigmas.count) }
+    }
+}

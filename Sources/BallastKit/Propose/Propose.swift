@@ -1,0 +1,100 @@
+public import BallastCore
+public import Foundation
+public import Logging
+public import Postgres
+
+/// The propose step (DESIGN.md "The pipeline", step 4): where a portfolio's
+/// drift exceeds its volatility-adjusted band, size the trades, route each one,
+/// and write a batch (`proposed`) with its child orders and one hash-chained
+/// decision record per order. Sends nothing.
+///
+/// Invariants:
+/// - Everything a decision used comes from stored snapshots, named by id in its record.
+/// - A batch, its orders and their decision records commit together or not at all.
+/// - `dryRun` reads and decides exactly the same way and writes nothing.
+public struct Propose {
+    /// What was decided for one portfolio.
+    public struct Proposal: Sendable {
+        public var portfolio: String
+        public var quote: String
+        public var plan: RebalancePlan
+        public var routes: [RoutingDecision]
+        public var inputs: DecisionInputs
+        /// The stored batch (nil on a dry run or when nothing is to be traded).
+        public var batchID: Int64?
+        /// `proposed`, `approved` (under the cap), `deferred`, or nil when nothing was stored.
+        public var status: String?
+        /// Σ child quantity × limit price, in quote.
+        public var notional: ExactDecimal
+        /// Orders written, in leg order (client order ids).
+        public var clientOrderIDs: [String] = []
+    }
+
+    let connection: Connection
+    let logger: Logger
+
+    public init(connection: Connection, logger: Logger) {
+        self.connection = connection
+        self.logger = logger
+    }
+
+    /// Decides for every portfolio of `config` (or those named in `only`) and, unless `dryRun`, stores batches.
+    public func run(config: JobConfig, only: [String] = [], runID: String?, dryRun: Bool, now: Date = Date())
+        throws -> [Proposal]
+    {
+        let portfolios = config.portfolios.filter { only.isEmpty || only.contains($0.id) }
+        if let missing = only.first(where: { id in !config.portfolios.contains { $0.id == id } }) {
+            throw BallastError.invalidInput("no portfolio '\(missing)' in the job file")
+        }
+        let window = portfolios.map(\.bands.windowHours).max() ?? 24
+        let view = try MarketView.load(connection: connection, volatilityWindowHours: window, now: now)
+        var proposals: [Proposal] = []
+        for (index, portfolio) in portfolios.enumerated() {
+            var proposal = try decide(portfolio, config: config, view: view, now: now)
+            if !dryRun { try store(&proposal, portfolio: portfolio, runID: runID) }
+            proposals.append(proposal)
+            if portfolios.count >= 100 && (index + 1) % 1000 == 0 {
+                logger.info("proposed \(index + 1)/\(portfolios.count) portfolios")
+            }
+        }
+        return proposals
+    }
+
+    /// The decision for one portfolio, from the loaded market view.
+    func decide(_ portfolio: PortfolioSettings, config: JobConfig, view: MarketView, now: Date) throws -> Proposal {
+        let inputs = try DecisionInputs.gather(portfolio, config: config, view: view)
+        let plan: RebalancePlan
+        do {
+            plan = try Rebalance.plan(
+                holdings: inputs.holdings, mids: inputs.mids, targets: portfolio.targets, quote: portfolio.quote,
+                bands: inputs.bands, sizeTo: Rebalance.SizeTo(rawValue: portfolio.bands.sizeTo) ?? .target)
+        } catch {
+            throw BallastError.invalidInput("portfolio '\(portfolio.id)': \(error)")
+        }
+        // Sells go first: their proceeds (at the limit, net of fees) add to the quote a venue's buys may
+        // spend; each buy then uses up quote (at its limit, with the fee) that later buys cannot spend again.
+        var proceeds: [String: ExactDecimal] = [:]
+        var routes: [RoutingDecision] = []
+        for trade in plan.trades {
+            let symbol = trade.asset + trade.quote
+            var quotes = inputs.quotes(for: symbol, side: trade.side, view: view)
+            if trade.side == .buy {
+                for i in quotes.indices { quotes[i].available += proceeds[quotes[i].venue] ?? .zero }
+            }
+            let perSecond = (inputs.volatility[trade.asset] ?? 0) / (365.25 * 86_400).squareRoot()
+            let decision = Router.route(
+                trade, quotes: quotes, volatilityPerSqrtSecond: perSecond, policy: portfolio.router, now: now)
+            for child in decision.children {
+                let fee = quotes.first { $0.venue == child.venue }?.takerFee ?? MarketView.defaultFee
+                let notional = child.quantity * child.limitPrice
+                proceeds[child.venue, default: .zero] +=
+                    trade.side == .sell ? notional * (.one - fee) : -(notional * (.one + fee))
+            }
+            routes.append(decision)
+        }
+        let notional = routes.flatMap(\.children).map { $0.quantity * $0.limitPrice }.reduce(ExactDecimal.zero, +)
+        return Proposal(
+            portfolio: portfolio.id, quote: portfolio.quote, plan: plan, routes: routes, inputs: inputs,
+            batchID: nil, status: nil, notional: notional)
+    }
+}
