@@ -2,7 +2,7 @@ import BallastCore
 public import Foundation
 public import Logging
 import Postgres
-import Simulator
+public import Simulator
 
 /// Crash-safety trials for `ballast execute` (issue: "crash safety is tested,
 /// not hoped for"). Each trial starts three simulated venues and a fresh
@@ -47,12 +47,18 @@ public struct CrashCampaign: Sendable {
         /// Assets whose venue balance differs from start + fills ledger.
         public var ledgerMismatches: [String] = []
         public var reruns = 0
+        /// Requests the venues received during execute, and HTTP attempts Ballast recorded for them.
+        public var venueRequests = 0
+        public var attemptsRecorded = 0
+        /// The first execute's exit status (when it was not killed).
+        public var firstExit: Int32 = 0
 
         public var passed: Bool { duplicates == 0 && liveLeft == 0 && unresolved == 0 && ledgerMismatches.isEmpty }
 
         public var description: String {
             "kill \(kill): killed=\(killed) orders=\(orders) venue-orders=\(venueOrders) duplicates=\(duplicates) "
-                + "live=\(liveLeft) unresolved=\(unresolved) reruns=\(reruns)"
+                + "live=\(liveLeft) unresolved=\(unresolved) reruns=\(reruns) requests=\(venueRequests) "
+                + "attempts=\(attemptsRecorded)"
                 + (ledgerMismatches.isEmpty ? "" : " ledger: \(ledgerMismatches.joined(separator: "; "))")
         }
     }
@@ -76,8 +82,8 @@ public struct CrashCampaign: Sendable {
             : "\n[portfolios.router]\nurgency = \"normal\"\nbudget_bps = 500\n"
     }
 
-    /// Runs one trial.
-    public func run(kill: Kill, resting: Bool, seed: UInt64) async throws -> Trial {
+    /// Runs one trial; `faults` are scripted at the first venue for the first execute only.
+    public func run(kill: Kill, resting: Bool, seed: UInt64, faults: [FaultRule] = []) async throws -> Trial {
         let venues = try SimulatedVenues(
             venues: 3, seed: seed, latency: LatencyProfile(baseMs: 6, jitterMs: 6, spikeProbability: 0, spikeMs: 0))
         defer { venues.stop() }
@@ -107,23 +113,37 @@ public struct CrashCampaign: Sendable {
         var trial = Trial(kill: kill.description)
         var environment = venues.environment
         environment["BALLAST_DATABASE_URL"] = databaseURL
-        trial.killed = try await execute(batch, jobPath, environment, kill: kill)
-        for _ in 0..<4 {
-            trial.reruns += 1
-            if try await execute(batch, jobPath, environment, kill: .none) == false,
-                try connection.query("SELECT status FROM batches WHERE id = \(batch)").first?.decode(
-                    "status", as: String.self) == "completed"
+        let requestsBefore = venues.simulator.venues.map(\.statistics.requests).reduce(0, +)
+        for fault in faults { venues.simulator.venues[0].addFault(fault) }
+        let first = try await execute(batch, jobPath, environment, kill: kill)
+        trial.killed = first.killed
+        trial.firstExit = first.status
+        venues.simulator.venues[0].clearFaults()
+        for _ in 0..<6 {
+            if try connection.query("SELECT status FROM batches WHERE id = \(batch)").first?.decode(
+                "status", as: String.self) == "completed"
             {
                 break
             }
+            trial.reruns += 1
+            // A deferred batch waits out what deferred it (a ban's Retry-After) before the next try.
+            if first.status == 3 || trial.reruns > 1 { try await Task.sleep(for: .seconds(1)) }
+            _ = try await execute(batch, jobPath, environment, kill: .none)
         }
+        trial.venueRequests = venues.simulator.venues.map(\.statistics.requests).reduce(0, +) - requestsBefore
+        trial.attemptsRecorded = try connection.query(
+            """
+            SELECT count(*) AS n FROM http_attempts
+            WHERE run_id IN (SELECT id FROM job_runs WHERE command = 'execute')
+            """
+        ).first!.decode("n")
         try check(&trial, batch: batch, venues: venues, start: start, connection: connection)
         return trial
     }
 
-    /// Runs `ballast execute` once; true when it died by a signal.
+    /// Runs `ballast execute` once: whether it died by a signal, and its exit status.
     private func execute(_ batch: Int64, _ jobPath: String, _ environment: [String: String], kill: Kill) async throws
-        -> Bool
+        -> (killed: Bool, status: Int32)
     {
         let process = Process()
         process.executableURL = executable
@@ -141,7 +161,7 @@ public struct CrashCampaign: Sendable {
             if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
         }
         while process.isRunning { try await Task.sleep(for: .milliseconds(10)) }
-        return process.terminationReason == .uncaughtSignal
+        return (process.terminationReason == .uncaughtSignal, process.terminationStatus)
     }
 
     private func check(

@@ -1,0 +1,187 @@
+import BallastCore
+import BallastKit
+import BallastTesting
+import Foundation
+import Logging
+import Postgres
+import Simulator
+import Testing
+
+/// Three simulated venues with a pulled database, and a job file on disk for `ballast` child processes.
+struct TradingScenario {
+    let venues: SimulatedVenues
+    let databaseURL: String
+    let jobPath: String
+    let config: JobConfig
+    let connection: Connection
+
+    init(router: String = CrashCampaign.router(resting: false), approvalCap: String = "0", extra: String = "")
+        async throws
+    {
+        venues = try SimulatedVenues(venues: 3, seed: 11)
+        databaseURL = try TestDatabase.migrated()
+        jobPath = FileManager.default.temporaryDirectory.appendingPathComponent("trade-\(UUID()).toml").path
+        let toml = venues.jobTOML.replacingOccurrences(
+            of: "approval_cap = \"25000\"", with: "approval_cap = \"\(approvalCap)\"")
+        try (toml + extra + router).write(toFile: jobPath, atomically: true, encoding: .utf8)
+        config = try JobConfig.load(path: jobPath)
+        var logger = Logger(label: "test")
+        logger.logLevel = .error
+        _ = try await PullJob.run(
+            config: config, databaseURL: databaseURL, logger: logger, environment: venues.environment)
+        connection = try TestDatabase.connect(databaseURL)
+    }
+
+    var environment: [String: String] {
+        venues.environment.merging(["BALLAST_DATABASE_URL": databaseURL]) { $1 }
+    }
+
+    func count(_ sql: String) throws -> Int {
+        try connection.query(Query(unsafeSQL: sql)).first!.decode("n", as: Int.self)
+    }
+
+    func propose(dryRun: Bool = false) throws -> Propose.Proposal {
+        try Propose(connection: connection, logger: Logger(label: "test")).run(
+            config: config, runID: nil, dryRun: dryRun)[0]
+    }
+
+    func stop() {
+        connection.close()
+        venues.stop()
+    }
+}
+
+@Suite(.serialized) struct ProposeExecuteTests {
+    @Test func dryRunStoresNothingAndAProposalIsStoredWithItsReasons() async throws {
+        let scenario = try await TradingScenario()
+        defer { scenario.stop() }
+        let dry = try scenario.propose(dryRun: true)
+        #expect(dry.batchID == nil)
+        #expect(!dry.routes.isEmpty, "the demo holdings are off target")
+        #expect(try scenario.count("SELECT count(*) AS n FROM batches") == 0)
+        #expect(try scenario.count("SELECT count(*) AS n FROM decisions") == 0)
+
+        let proposal = try scenario.propose()
+        let batch = try #require(proposal.batchID)
+        #expect(proposal.status == "proposed")
+        // The same decision as the dry run: same parents, same children.
+        #expect(proposal.routes.map(\.children) == dry.routes.map(\.children))
+        let orders = try scenario.count("SELECT count(*) AS n FROM orders WHERE batch_id = \(batch)")
+        #expect(orders == proposal.routes.flatMap(\.children).count && orders > 0)
+        #expect(try scenario.count("SELECT count(*) AS n FROM orders WHERE state = 'proposed'") == orders)
+        #expect(try scenario.count("SELECT count(*) AS n FROM decisions WHERE kind = 'order'") == orders)
+        // Each order record names what it saw: snapshots, every candidate venue with its cost terms, the choice.
+        for row in try scenario.connection.query(
+            """
+            SELECT jsonb_array_length(payload->'candidates') AS candidates, payload->'snapshots' AS snapshots,
+                   payload->'child'->>'limitPrice' AS limit_price, o.price::text AS price,
+                   payload->'candidates'->0 ? 'latencyBps' AS has_latency, payload->>'reason' AS reason
+            FROM decisions d JOIN orders o ON o.id = d.order_id
+            """)
+        {
+            #expect(try row.decode("candidates", as: Int.self) == 3)
+            #expect(try row.decode("limit_price", as: String.self) == (try row.decode("price", as: String.self)))
+            #expect(try row.decode("has_latency", as: Bool.self))
+            #expect(try row.decode("reason", as: String.self).contains("bps"))
+        }
+        // Every child respects its venue's step and tick.
+        for row in try scenario.connection.query(
+            """
+            SELECT o.qty, o.price, s.step_size, s.tick_size, s.min_notional FROM orders o
+            JOIN symbols s ON s.venue_id = o.venue_id AND s.symbol = o.symbol
+            """)
+        {
+            let qty: ExactDecimal = try row.decode("qty")
+            let price: ExactDecimal = try row.decode("price")
+            #expect(qty.isMultiple(of: try row.decode("step_size")))
+            #expect(price.isMultiple(of: try row.decode("tick_size")))
+            #expect(qty * price >= (try row.decode("min_notional", as: ExactDecimal.self)))
+        }
+        #expect(try DecisionLog.verify(on: scenario.connection).firstBroken == nil)
+    }
+
+    @Test func auditVerifyNamesTheFirstAlteredRecord() async throws {
+        let scenario = try await TradingScenario()
+        defer { scenario.stop() }
+        _ = try scenario.propose()
+        _ = try scenario.propose(dryRun: false)  // a second batch: more records on the chain
+        let good = try BallastBinary.run(["audit", "verify"], environment: scenario.environment)
+        #expect(good.status == 0)
+        #expect(good.stdout.contains("decision chain intact"))
+        // The table refuses changes…
+        #expect(throws: PostgresError.self) {
+            try scenario.connection.execute("UPDATE decisions SET payload_text = payload_text WHERE id = 2")
+        }
+        // …so an altered record needs the trigger switched off first, as a tamperer with owner rights would.
+        let victim: Int64 = try scenario.connection.query("SELECT id FROM decisions ORDER BY id OFFSET 1 LIMIT 1")
+            .first!.decode("id")
+        try scenario.connection.execute("ALTER TABLE decisions DISABLE TRIGGER decisions_append_only")
+        try scenario.connection.execute(
+            """
+            UPDATE decisions SET payload_text = replace(payload_text, '"reason":"', '"reason":"(edited) '),
+                                 payload = replace(payload_text, '"reason":"', '"reason":"(edited) ')::jsonb
+            WHERE id = \(victim)
+            """)
+        let result = try DecisionLog.verify(on: scenario.connection)
+        #expect(result.firstBroken?.id == victim)
+        let bad = try BallastBinary.run(["audit", "verify"], environment: scenario.environment)
+        #expect(bad.status == 2)
+        #expect(bad.stdout.contains("BROKEN at record \(victim)"), "\(bad.stdout)")
+    }
+
+    @Test func approvalIsManualOverTheCapAndAutomaticUnderIt() async throws {
+        let manual = try await TradingScenario(approvalCap: "1000")
+        defer { manual.stop() }
+        let proposal = try manual.propose()
+        let batch = try #require(proposal.batchID)
+        #expect(proposal.status == "proposed")
+        let early = try BallastBinary.run(
+            ["execute", String(batch), "--job", manual.jobPath], environment: manual.environment)
+        #expect(early.status == 65)
+        #expect(early.stderr.contains("not approved"))
+        #expect(manual.venues.simulator.venues.allSatisfy { $0.statistics.ordersAccepted == 0 })
+        let approve = try BallastBinary.run(
+            ["approve", String(batch), "--by", "alice"], environment: manual.environment)
+        #expect(approve.status == 0)
+        let row = try manual.connection.query("SELECT status, approval, approved_by FROM batches").first!
+        #expect(try row.decode("status", as: String.self) == "approved")
+        #expect(try row.decode("approval", as: String.self) == "manual")
+        #expect(try row.decode("approved_by", as: String.self) == "alice")
+        #expect(try manual.count("SELECT count(*) AS n FROM decisions WHERE kind = 'approval'") == 1)
+
+        let automatic = try await TradingScenario(approvalCap: "10000000")
+        defer { automatic.stop() }
+        let auto = try automatic.propose()
+        #expect(auto.status == "approved")
+        let approval = try automatic.connection.query("SELECT approval, approved_by FROM batches").first!
+        #expect(try approval.decode("approval", as: String.self) == "automatic")
+        #expect(try approval.decode("approved_by", as: String.self) == "approval_cap")
+        #expect(try automatic.count("SELECT count(*) AS n FROM orders WHERE state = 'approved'") > 0)
+    }
+
+    @Test func anUnknownAssetIsRefusedByName() async throws {
+        let scenario = try await TradingScenario(router: "")
+        defer { scenario.stop() }
+        var config = scenario.config
+        config.portfolios[0].targets["DOGE"] = ExactDecimal("0.05")!
+        config.portfolios[0].targets["USDT"] = ExactDecimal("0.15")!
+        let error = #expect(throws: BallastError.self) {
+            try Propose(connection: scenario.connection, logger: Logger(label: "test")).run(
+                config: config, runID: nil, dryRun: true)
+        }
+        #expect(error?.description.contains("unknown asset 'DOGE'") == true, "\(String(describing: error))")
+    }
+
+    @Test(arguments: [false, true])
+    func executeFillsExactlyTheIntendedOrdersAndARerunSendsNothing(resting: Bool) async throws {
+        let campaign = CrashCampaign(
+            executable: BallastBinary.url, logger: Logger(label: "test"), makeDatabase: { try TestDatabase.migrated() })
+        let trial = try await campaign.run(kill: .none, resting: resting, seed: 21)
+        #expect(trial.passed, "\(trial)")
+        #expect(!trial.killed)
+        #expect(trial.firstExit == 0)
+        #expect(trial.reruns == 0)
+        #expect(trial.venueOrders == trial.orders)
+        #expect(trial.attemptsRecorded == trial.venueRequests, "\(trial)")
+    }
+}
