@@ -12,16 +12,19 @@ import Testing
     static let campaign = CrashCampaign(
         executable: BallastBinary.url, logger: Logger(label: "test"), makeDatabase: { try TestDatabase.migrated() })
 
-    /// (point, hit, resting): 26 injected kill points.
+    /// (point, hit, resting): 26 injected kill points. A batch has one order that fills in several
+    /// trades, so `between-fills` is reached once per batch.
     static let points: [(String, Int, Bool)] =
         [1, 2, 3].flatMap { hit in
             [
                 ("before-send", hit, false), ("after-send", hit, false), ("before-send", hit, true),
-                ("after-send", hit, true), ("between-fills", hit, false), ("after-cancel", hit, true),
-                ("mid-chase", hit, true),
+                ("after-send", hit, true), ("after-cancel", hit, true), ("mid-chase", hit, true),
             ]
-        } + [("between-fills", 5, false), ("after-cancel", 5, true), ("mid-chase", 4, true), ("after-send", 6, true)]
-        + [("after-lookup", 1, false)]
+        }
+        + [
+            ("before-send", 4, false), ("before-send", 5, false), ("after-send", 4, false), ("after-send", 6, true),
+            ("after-cancel", 5, true), ("mid-chase", 4, true), ("between-fills", 1, false), ("after-lookup", 1, false),
+        ]
 
     @Test(arguments: points)
     func killedAtAnInjectedPointThenRerun(point: String, hit: Int, resting: Bool) async throws {

@@ -7,7 +7,12 @@ extension Execute {
     /// Drives one leg until its latest generation is final (chasing where the policy says) or it must wait.
     func drive(batch: Int64, leg: Int, policy: RouterPolicy, summary: inout Summary) async throws {
         var unresolvedLookups = 0
+        var steps = 0
         while true {
+            steps += 1
+            guard steps <= Self.maxSteps else {
+                throw ExecuteDeferral(reason: "leg \(leg) made no progress in \(Self.maxSteps) steps")
+            }
             var order = try ChildOrder.latest(batch: batch, leg: leg, on: connection)
             guard let venue = venues[order.venue] else {
                 throw ExecuteDeferral(reason: "no client configured for venue '\(order.venue)'")
@@ -34,7 +39,7 @@ extension Execute {
                 try await lookUp(&order, venue, summary: &summary)
             case .open, .partiallyFilled:
                 if order.rests {
-                    try await rest(&order, venue, policy: policy)
+                    try await rest(&order, venue, policy: policy, summary: &summary)
                 } else {
                     summary.lookups += 1
                     try await lookUp(&order, venue, summary: &summary)
@@ -49,6 +54,8 @@ extension Execute {
 
     /// Lookups in a row that may end ambiguous before the leg is left for a rerun.
     static let maxLookups = 5
+    /// Steps one leg may take in one run (every generation's send, lookups, waits) before it is left for a rerun.
+    static let maxSteps = 100
 
     /// Sends the order (state `sending`, committed) and records what the venue said.
     func place(_ order: inout ChildOrder, _ venue: any OrderVenue, summary: inout Summary) async throws {
@@ -87,7 +94,9 @@ extension Execute {
     }
 
     /// Waits for a resting order to fill; past the policy's timeout, cancels it (to be repriced).
-    func rest(_ order: inout ChildOrder, _ venue: any OrderVenue, policy: RouterPolicy) async throws {
+    func rest(_ order: inout ChildOrder, _ venue: any OrderVenue, policy: RouterPolicy, summary: inout Summary)
+        async throws
+    {
         let sentAt =
             try connection.query(
                 "SELECT min(started_at) AS t FROM order_attempts WHERE order_id = \(order.id) AND action = 'create'"
@@ -120,6 +129,7 @@ extension Execute {
         } else {
             // Not cancellable: it finished meanwhile. The lookup says how.
             try apply(&order, .ambiguous, AttemptRecord(action: "cancel", outcome: "unknown_order", venueCode: -2011))
+            try await lookUp(&order, venue, summary: &summary)
         }
     }
 
