@@ -42,6 +42,9 @@ import Testing
         let trial = try await campaign.run(kill: .none, resting: false, seed: 5, faults: rules)
         #expect(trial.passed, "\(name): \(trial)")
         #expect(trial.firstExit == 0 || trial.firstExit == 3, "\(name): exit \(trial.firstExit)")
-        #expect(trial.attemptsRecorded == trial.venueRequests, "\(name): \(trial)")
+        // libcurl itself re-sends an idempotent GET once when a reused connection is reset before any
+        // answer (POST and DELETE never reuse a connection): the venue sees that request twice.
+        let resentByLibcurl = rules.filter { $0.kind == .reset && $0.method == "GET" }.count
+        #expect(trial.venueRequests - trial.attemptsRecorded == resentByLibcurl, "\(name): \(trial)")
     }
 }

@@ -90,8 +90,9 @@ public final class BinanceSpotClient: Sendable {
             }
             switch try await classify(endpoint, params, started, response) {
             case .success:
+                let decoded: T
                 do {
-                    return try JSONDecoder().decode(T.self, from: Data(response.body))
+                    decoded = try JSONDecoder().decode(T.self, from: Data(response.body))
                 } catch {
                     // The payload itself goes into the attempt record (first 4 KiB) for the audit trail.
                     await record(
@@ -100,6 +101,8 @@ public final class BinanceSpotClient: Sendable {
                     throw .malformed(
                         venue: venue, endpoint: endpoint.path, reason: Self.reason(error), raw: response.text)
                 }
+                await record(endpoint, params, started, response, outcome: .ok)
+                return decoded
             case .retry:
                 if attempts < 4 { continue }
                 throw .outcomeUnknown(
@@ -130,7 +133,7 @@ public final class BinanceSpotClient: Sendable {
         let retryAfter = Duration.seconds(Int64(response.header("retry-after").flatMap { Int($0) } ?? 60))
         switch status {
         case 200..<300:
-            await record(endpoint, params, started, response, outcome: .ok)
+            // Recorded by the caller once the body is read: `ok`, or `malformed` (one record per exchange).
             return .success
         case 429:
             await record(endpoint, params, started, response, outcome: .rateLimited, code: error?.code)
