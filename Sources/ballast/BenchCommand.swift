@@ -6,7 +6,7 @@ import Foundation
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Run a benchmark and print its figures.",
-        subcommands: [Copy.self, Report.self, Pull.self])
+        subcommands: [Copy.self, Report.self, Pull.self, Crash.self])
 
     struct Copy: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

@@ -3,6 +3,7 @@ public import Foundation
 public import Logging
 import Postgres
 public import Simulator
+import Synchronization
 
 /// Crash-safety trials for `ballast execute` (issue: "crash safety is tested,
 /// not hoped for"). Each trial starts three simulated venues and a fresh
@@ -207,6 +208,50 @@ public struct CrashCampaign: Sendable {
                 let e = expected[asset] ?? .zero
                 if a != e { trial.ledgerMismatches.append("\(venue.name) \(asset): venue \(a) ≠ ledger \(e)") }
             }
+        }
+    }
+}
+
+extension CrashCampaign {
+    /// A fresh, migrated schema per trial in the database at `base`, reached through a conninfo
+    /// whose `options` set the search_path, so child processes use it too. `drop` removes them all.
+    public final class ScratchDatabases: Sendable {
+        let base: String
+        let logger: Logger
+        let created = Mutex<[String]>([])
+
+        public init(base: String, logger: Logger) {
+            self.base = base
+            self.logger = logger
+        }
+
+        /// Creates the next schema and returns its conninfo.
+        public func make() throws -> String {
+            let name =
+                "bench_crash_\(ProcessInfo.processInfo.processIdentifier)_" + String(created.withLock { $0.count })
+            let connection = try Connection(conninfo: base, logger: logger)
+            defer { connection.close() }
+            let schema = try ScratchSchema(name, on: connection)
+            _ = schema
+            created.withLock { $0.append(name) }
+            return Self.conninfo(base, searchPath: name)
+        }
+
+        /// Drops every schema made (unless BALLAST_BENCH_KEEP is set).
+        public func drop() {
+            guard let connection = try? Connection(conninfo: base, logger: logger) else { return }
+            defer { connection.close() }
+            for name in created.withLock({ $0 }) {
+                ScratchSchema(existing: name, on: connection).drop()
+            }
+        }
+
+        /// `base` with `options=-c search_path=<schema>` added (URI or key=value form).
+        static func conninfo(_ base: String, searchPath schema: String) -> String {
+            if base.hasPrefix("postgres://") || base.hasPrefix("postgresql://") {
+                return base + (base.contains("?") ? "&" : "?") + "options=-csearch_path%3D" + schema
+            }
+            return base + " options='-csearch_path=\(schema)'"
         }
     }
 }

@@ -17,6 +17,12 @@ struct ScratchSchema {
         _ = try Migrator(connection: connection, migrations: try Migration.bundled()).migrate()
     }
 
+    /// A handle on a schema made earlier, to drop it.
+    init(existing name: String, on connection: Connection) {
+        self.name = name
+        self.connection = connection
+    }
+
     func drop() {
         _ = try? connection.execute("SET search_path TO DEFAULT")
         if ProcessInfo.processInfo.environment["BALLAST_BENCH_KEEP"] == nil {

@@ -1,0 +1,65 @@
+import ArgumentParser
+import BallastKit
+import Foundation
+
+extension BenchCommand {
+    /// `ballast bench crash --trials N`: the crash-safety campaign, longer than the test suite's.
+    struct Crash: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Kill `ballast execute` with SIGKILL at injected points and random moments, rerun, and count "
+                + "duplicate orders and unresolved intents at the simulated venues (both must be 0).")
+
+        @OptionGroup var global: GlobalOptions
+
+        @Option(help: "Number of trials.")
+        var trials: Int = 200
+
+        func validate() throws {
+            guard trials > 0 else { throw ValidationError("--trials must be positive") }
+        }
+
+        func run() async throws {
+            try await global.run("bench") { logger in
+                let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+                let databases = CrashCampaign.ScratchDatabases(base: global.conninfo, logger: logger)
+                defer { databases.drop() }
+                let campaign = CrashCampaign(executable: executable, logger: logger) { try databases.make() }
+                let points = ["before-send", "after-send", "between-fills", "after-cancel", "mid-chase"]
+                var totals = (killed: 0, duplicates: 0, unresolved: 0, live: 0, ledger: 0, orders: 0, failed: 0)
+                let started = Date()
+                for i in 0..<trials {
+                    let resting = i % 2 == 1
+                    let kill: CrashCampaign.Kill =
+                        i % 3 == 2
+                        ? .after(.milliseconds(Int.random(in: 40...700)))
+                        : .at(points[(i / 2) % points.count], hit: 1 + (i / 10) % 3)
+                    let trial = try await campaign.run(kill: kill, resting: resting, seed: UInt64(1000 + i))
+                    totals.killed += trial.killed ? 1 : 0
+                    totals.duplicates += trial.duplicates
+                    totals.unresolved += trial.unresolved
+                    totals.live += trial.liveLeft
+                    totals.ledger += trial.ledgerMismatches.count
+                    totals.orders += trial.orders
+                    if !trial.passed {
+                        totals.failed += 1
+                        print("  trial \(i + 1) FAILED: \(trial)")
+                    }
+                    if (i + 1) % 10 == 0 || i + 1 == trials {
+                        print(
+                            "  \(i + 1)/\(trials) trials, \(totals.killed) killed mid-run, "
+                                + "\(totals.duplicates) duplicates, \(totals.unresolved) unresolved")
+                    }
+                }
+                let seconds = Date().timeIntervalSince(started)
+                print("bench crash: \(trials) trials in \(String(format: "%.1f", seconds)) s")
+                print("  executes killed mid-run : \(totals.killed)")
+                print("  orders placed           : \(totals.orders)")
+                print("  duplicate orders        : \(totals.duplicates)  (must be 0)")
+                print("  unresolved intents      : \(totals.unresolved)  (must be 0)")
+                print("  orders left live        : \(totals.live)")
+                print("  ledger mismatches       : \(totals.ledger)")
+                if totals.failed > 0 { throw ExitCode(1) }
+            }
+        }
+    }
+}
