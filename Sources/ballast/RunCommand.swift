@@ -6,9 +6,11 @@ import Foundation
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Run the job: pull, reconcile, measure and report (into <out>/<date>/<run-id>/).",
+        abstract: "Run the job: pull, reconcile, propose, execute approved batches, measure and report.",
         discussion: """
-            Two runs never overlap: a second one exits 75 while the first holds the lock. Every step is \
+            Steps: pull; reconcile; propose where drift exceeds its band (a batch under the portfolio's \
+            approval_cap is approved at once, others wait for `ballast approve`); execute every approved batch; \
+            pull again; measure and report into <out>/<date>/<run-id>/. Two runs never overlap: a second one exits 75 while the first holds the lock. Every step is \
             safe to repeat, so a run that was killed is simply run again.
             """)
 

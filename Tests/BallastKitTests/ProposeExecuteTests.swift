@@ -22,7 +22,7 @@ struct TradingScenario {
         databaseURL = try TestDatabase.migrated()
         jobPath = FileManager.default.temporaryDirectory.appendingPathComponent("trade-\(UUID()).toml").path
         let toml = venues.jobTOML.replacingOccurrences(
-            of: "approval_cap = \"25000\"", with: "approval_cap = \"\(approvalCap)\"")
+            of: "approval_cap = \"500000\"", with: "approval_cap = \"\(approvalCap)\"")
         try (toml + extra + router).write(toFile: jobPath, atomically: true, encoding: .utf8)
         config = try JobConfig.load(path: jobPath)
         var logger = Logger(label: "test")

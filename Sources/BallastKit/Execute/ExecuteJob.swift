@@ -2,15 +2,25 @@ import BallastCore
 import CurlHTTP
 public import Foundation
 public import Logging
-import Postgres
+public import Postgres
 import Venues
 
 /// Runs `execute` the way the command line does: records a job run, wires a
 /// signed client per account the batch trades through (libcurl, the shared
 /// rate budget, attempts recorded in PostgreSQL) and drives the batch.
 public enum ExecuteJob {
+    /// Batches of `portfolios` that are approved, or were left executing or deferred: what a run executes.
+    public static func pendingBatches(portfolios: [String], on connection: Connection) throws -> [Int64] {
+        try connection.query(
+            """
+            SELECT id FROM batches WHERE status IN ('approved', 'executing', 'deferred') AND approved_at IS NOT NULL
+              AND portfolio_id = ANY(\(portfolios)) ORDER BY id
+            """
+        ).map { try $0.decode("id") }
+    }
+
     public static func run(
-        batch: Int64, config: JobConfig, databaseURL: String, logger: Logger,
+        batch: Int64, config: JobConfig, databaseURL: String, logger: Logger, run existing: JobRun? = nil,
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) async throws -> Execute.Summary {
         let connection = try Connection(conninfo: databaseURL, logger: logger)
@@ -23,7 +33,7 @@ public enum ExecuteJob {
         guard let settings = config.portfolios.first(where: { $0.id == portfolio }) else {
             throw BallastError.invalidInput("batch \(batch) is for portfolio '\(portfolio)', which the job file lacks")
         }
-        let run = try JobRun.start("execute", configHash: config.fingerprint, on: connection)
+        let run = try existing ?? JobRun.start("execute", configHash: config.fingerprint, on: connection)
         var logger = logger
         logger[metadataKey: "run.id"] = "\(run.id)"
         logger[metadataKey: "batch"] = "\(batch)"
@@ -62,10 +72,10 @@ public enum ExecuteJob {
             }
             let summary = try await Execute(connection: connection, venues: clients, logger: logger).run(
                 batch: batch, policy: settings.router, runID: run.id)
-            try run.finish(on: connection)
+            if existing == nil { try run.finish(on: connection) }
             return summary
         } catch {
-            try? run.finish(on: connection, error: error)
+            if existing == nil { try? run.finish(on: connection, error: error) }
             throw error
         }
     }

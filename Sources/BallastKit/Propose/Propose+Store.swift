@@ -111,6 +111,29 @@ extension Propose {
         }
     }
 
+    /// The drift the proposal saw, stored as the run's "before" phase (the measure step stores "after").
+    func storeDriftBefore(_ proposal: Proposal, portfolio: PortfolioSettings, runID: String) throws {
+        let report: DriftReport
+        do {
+            report = try DriftReport.compute(
+                holdings: proposal.inputs.holdings, prices: proposal.inputs.mids, targets: portfolio.targets,
+                quote: portfolio.quote)
+        } catch { return }
+        try connection.withTransaction {
+            for line in report.lines {
+                try connection.execute(
+                    """
+                    INSERT INTO drift_measures (run_id, portfolio_id, asset, phase, value_quote, weight, target, drift, band)
+                    VALUES (\(runID), \(portfolio.id), \(line.asset), 'before', \(line.value), \(line.weight),
+                            \(line.target), \(line.drift), \(proposal.inputs.bands[line.asset]))
+                    ON CONFLICT (run_id, portfolio_id, asset, phase) DO UPDATE
+                    SET value_quote = excluded.value_quote, weight = excluded.weight, target = excluded.target,
+                        drift = excluded.drift, band = excluded.band, measured_at = now()
+                    """)
+            }
+        }
+    }
+
     private func basePayload(_ proposal: Proposal, route: RoutingDecision, batch: Int64, parent: Int)
         -> OrderDecisionPayload
     {

@@ -51,7 +51,10 @@ public struct Propose {
         var proposals: [Proposal] = []
         for (index, portfolio) in portfolios.enumerated() {
             var proposal = try decide(portfolio, config: config, view: view, now: now)
-            if !dryRun { try store(&proposal, portfolio: portfolio, runID: runID) }
+            if !dryRun {
+                try store(&proposal, portfolio: portfolio, runID: runID)
+                if let runID { try storeDriftBefore(proposal, portfolio: portfolio, runID: runID) }
+            }
             proposals.append(proposal)
             if portfolios.count >= 100 && (index + 1) % 1000 == 0 {
                 logger.info("proposed \(index + 1)/\(portfolios.count) portfolios")

@@ -2,8 +2,9 @@ public import Foundation
 public import Logging
 import Postgres
 
-/// `ballast run`: one nightly job — pull, reconcile, measure, propose,
-/// approve, execute, report — under a lock so two runs never overlap.
+/// `ballast run`: one nightly job — pull, reconcile, propose (approving under
+/// each portfolio's cap), execute approved batches, pull again, measure and
+/// report — under a lock so two runs never overlap.
 /// Every step is safe to repeat, so a killed run is simply run again.
 public struct RunJob {
     /// How the job runs.
@@ -66,16 +67,40 @@ public struct RunJob {
         var logger = logger
         logger[metadataKey: "run.id"] = "\(run.id)"
         do {
-            logger.info("step 1/3: pull")
+            logger.info("step 1/6: pull")
             let pulls = try await PullJob.run(
                 config: config, databaseURL: options.databaseURL, logger: logger, run: run,
                 environment: options.environment)
             for summary in pulls where summary.failure != nil {
                 logger.warning("venue \(summary.venue) was not pulled; later steps use what is stored")
             }
-            logger.info("step 2/3: reconcile")
+            logger.info("step 2/6: reconcile")
             _ = try Reconcile(connection: connection, logger: logger).run(runID: run.id)
-            logger.info("step 3/3: measure and report")
+            logger.info("step 3/6: propose (and approve under each portfolio's cap)")
+            let proposals = try Propose(connection: connection, logger: logger).run(
+                config: config, runID: run.id, dryRun: false)
+            for p in proposals {
+                let state = p.batchID.map { "batch \($0) \(p.status ?? "")" } ?? "within bands"
+                logger.info("portfolio \(p.portfolio): \(state)")
+            }
+            let batches = try ExecuteJob.pendingBatches(portfolios: config.portfolios.map(\.id), on: connection)
+            logger.info("step 4/6: execute \(batches.count) approved batch(es)")
+            for batch in batches {
+                let summary = try await ExecuteJob.run(
+                    batch: batch, config: config, databaseURL: options.databaseURL, logger: logger, run: run,
+                    environment: options.environment)
+                let reason = summary.reason.map { "; \($0)" } ?? ""
+                logger.info("batch \(batch) \(summary.status): \(summary.sent) sent, \(summary.filled) filled\(reason)")
+            }
+            if !batches.isEmpty {
+                logger.info("step 5/6: pull again (balances and fills after execution)")
+                _ = try await PullJob.run(
+                    config: config, databaseURL: options.databaseURL, logger: logger, run: run,
+                    environment: options.environment)
+            } else {
+                logger.info("step 5/6: nothing executed, nothing to pull again")
+            }
+            logger.info("step 6/6: measure and report")
             try run.finish(on: connection)
             let report = try ReportJob.run(
                 scope: .run(run.id), connection: connection, databaseURL: options.databaseURL,

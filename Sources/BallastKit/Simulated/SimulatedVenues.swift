@@ -66,7 +66,7 @@ public final class SimulatedVenues: Sendable {
             id = "demo"
             quote = "USDT"
             accounts = [\(accounts.map { "\"\($0)\"" }.joined(separator: ", "))]
-            approval_cap = "25000"
+            approval_cap = "500000"     # simulated money: the demo approves its own batches
             targets = { BTC = "0.40", ETH = "0.30", SOL = "0.10", USDT = "0.20" }
 
             """
