@@ -181,7 +181,7 @@ struct TradingScenario {
         #expect(!trial.killed)
         #expect(trial.firstExit == 0)
         #expect(trial.reruns == 0)
-        #expect(trial.venueOrders == trial.orders)
+        #expect(trial.venueOrders == trial.orders - trial.rejected, "\(trial)")
         #expect(trial.attemptsRecorded == trial.venueRequests, "\(trial)")
     }
 }

@@ -38,6 +38,8 @@ public struct CrashCampaign: Sendable {
         /// The first execute died by SIGKILL (false: it finished before the kill came).
         public var killed = false
         public var orders = 0
+        /// Our orders the venue refused (a post-only order that would have crossed, say): never on its book.
+        public var rejected = 0
         public var venueOrders = 0
         /// Client order ids placed more than once, and venue orders Ballast has no row for.
         public var duplicates = 0
@@ -175,6 +177,7 @@ public struct CrashCampaign: Sendable {
             trial.orders += 1
             let state = OrderState(rawValue: try row.decode("state")) ?? .unknown
             if !state.isFinal { trial.unresolved += 1 }
+            if state == .rejected { trial.rejected += 1 }
         }
         if try connection.query("SELECT status FROM batches WHERE id = \(batch)").first?.decode(
             "status", as: String.self) != "completed"
