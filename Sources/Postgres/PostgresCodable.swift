@@ -186,14 +186,25 @@ public struct ByteA: Sendable, Hashable, PostgresEncodable, PostgresDecodable {
 }
 
 extension Array: PostgresEncodable where Element: PostgresEncodable {
-    /// A PostgreSQL array literal, every element double-quoted and escaped.
+    /// A PostgreSQL array literal, every element double-quoted, its backslashes and double quotes escaped
+    /// (byte by byte: large elements, such as JSON documents, cost no more than a copy).
     public var postgresText: String? {
-        let items = map { element -> String in
-            guard let text = element.postgresText else { return "NULL" }
-            let escaped = text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-            return "\"" + escaped + "\""
+        var out: [UInt8] = [UInt8(ascii: "{")]
+        for (index, element) in enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            guard let text = element.postgresText else {
+                out.append(contentsOf: "NULL".utf8)
+                continue
+            }
+            out.append(UInt8(ascii: "\""))
+            for byte in text.utf8 {
+                if byte == UInt8(ascii: "\\") || byte == UInt8(ascii: "\"") { out.append(UInt8(ascii: "\\")) }
+                out.append(byte)
+            }
+            out.append(UInt8(ascii: "\""))
         }
-        return "{" + items.joined(separator: ",") + "}"
+        out.append(UInt8(ascii: "}"))
+        return String(decoding: out, as: UTF8.self)
     }
 }
 

@@ -6,7 +6,7 @@ import Foundation
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Run a benchmark and print its figures.",
-        subcommands: [Copy.self, Report.self, Pull.self, Crash.self])
+        subcommands: [Copy.self, Report.self, Pull.self, Propose.self, Crash.self])
 
     struct Copy: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -116,6 +116,62 @@ struct BenchCommand: AsyncParsableCommand {
                         r.requestsPerSecond, r.tradePages))
                 print("  peak RSS: \(ProcessStats.mebibytes(r.peakResidentBytes))")
                 if r.stored != r.fills { throw ExitCode(1) }
+            }
+        }
+    }
+
+    struct Propose: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Propose for N portfolios × 5 assets × 3 venues: decide alone, then decide and store.")
+
+        @OptionGroup var global: GlobalOptions
+
+        @Option(help: "Number of portfolios.")
+        var portfolios: Int = 10_000
+
+        func validate() throws {
+            guard portfolios > 0 else { throw ValidationError("--portfolios must be positive") }
+        }
+
+        func run() async throws {
+            try await global.run("bench") { logger in
+                let connection = try global.connect(logger)
+                defer { connection.close() }
+                let r = try ProposeBenchmark(connection: connection, logger: logger).run(portfolios: portfolios)
+                print(
+                    "bench propose: \(r.portfolios) portfolios × 5 assets × 3 venues (\(r.accounts) accounts, "
+                        + "\(r.balanceRows) balances, \(r.bookTickers) book tickers, \(r.depthSnapshots) depth snapshots, "
+                        + "\(r.httpAttempts) HTTP attempts)")
+                print(String(format: "  generate (COPY) : %8.2f s", r.generateSeconds))
+                print(
+                    String(
+                        format: "  decide          : %8.2f s  %8.0f proposals/s  (dry run: %d breach a band, "
+                            + "%d parents, %d orders)", r.decideSeconds, r.decidePerSecond, r.breaching, r.parents,
+                        r.plannedOrders))
+                print(
+                    String(
+                        format: "  decide + store  : %8.2f s  %8.0f proposals/s  (%d batches, %d of them deferred; "
+                            + "%d orders, %d decision records)", r.storeSeconds, r.storePerSecond, r.batches,
+                        r.deferredBatches, r.orders, r.decisionRecords))
+                let chain = r.chainBroken.map { "BROKEN at \($0)" } ?? "intact (\(r.verifiedRecords) records)"
+                let counts =
+                    r.countMismatches.isEmpty
+                    ? "match" : "DO NOT MATCH: " + r.countMismatches.joined(separator: "; ")
+                print("  verify          : decision chain \(chain); counts \(counts)")
+                print(
+                    "  peak RSS        : \(ProcessStats.mebibytes(r.peakResidentBytesAfterDecide)) after deciding, "
+                        + "\(ProcessStats.mebibytes(r.peakResidentBytes)) after storing")
+                print("  target: 10,000 portfolios in under 5 s")
+                for (phase, seconds) in [("decide", r.decideSeconds), ("decide + store", r.storeSeconds)] {
+                    let scaled = ProposeBenchmark.scaledToTarget(seconds, portfolios: r.portfolios)
+                    let met = scaled < ProposeBenchmark.targetSeconds ? "met" : "not met"
+                    let note =
+                        r.portfolios == ProposeBenchmark.targetPortfolios
+                        ? String(format: "%.2f s", seconds)
+                        : String(format: "%.2f s at this rate", scaled)
+                    print("    \(phase): \(met) (\(note))")
+                }
+                if !r.intact { throw ExitCode(1) }
             }
         }
     }

@@ -48,6 +48,7 @@ extension BenchCommand {
                         print(
                             "  \(i + 1)/\(trials) trials, \(totals.killed) killed mid-run, "
                                 + "\(totals.duplicates) duplicates, \(totals.unresolved) unresolved")
+                        fflush(nil)  // progress shows at once even when the output is a file
                     }
                 }
                 let seconds = Date().timeIntervalSince(started)

@@ -25,7 +25,7 @@ import Venues
                 group.addTask {
                     var count = 0
                     for _ in 0..<100 {
-                        if try await store.reserve(
+                        if try store.reserve(
                             venue: "v", key: "k", weight: 10, orders: 0, limits: limits, now: now)
                             == .granted
                         {
@@ -41,10 +41,10 @@ import Venues
         // The next window starts empty.
         let later = now.addingTimeInterval(60)
         #expect(
-            try await a.reserve(venue: "v", key: "k", weight: 10, orders: 0, limits: limits, now: later) == .granted)
+            try a.reserve(venue: "v", key: "k", weight: 10, orders: 0, limits: limits, now: later) == .granted)
         // Another key has its own budget.
         #expect(
-            try await b.reserve(venue: "v", key: "other", weight: 10, orders: 0, limits: limits, now: now) == .granted)
+            try b.reserve(venue: "v", key: "other", weight: 10, orders: 0, limits: limits, now: now) == .granted)
     }
 
     @Test func bansAndBackOffsAreSharedToo() async throws {
@@ -59,16 +59,16 @@ import Venues
         let a = PostgresRateBudgetStore(database: dbA)
         let b = PostgresRateBudgetStore(database: dbB)
         let now = Date(timeIntervalSince1970: 1_767_225_600)
-        try await a.ban(venue: "v", key: "k", until: now.addingTimeInterval(120))
+        try a.ban(venue: "v", key: "k", until: now.addingTimeInterval(120))
         #expect(
-            try await b.reserve(venue: "v", key: "k", weight: 1, orders: 0, limits: RateLimits(), now: now)
+            try b.reserve(venue: "v", key: "k", weight: 1, orders: 0, limits: RateLimits(), now: now)
                 == .banned(until: now.addingTimeInterval(120)))
-        try await a.backOff(venue: "v", key: "k2", until: now.addingTimeInterval(5))
-        let answer = try await b.reserve(venue: "v", key: "k2", weight: 1, orders: 0, limits: RateLimits(), now: now)
+        try a.backOff(venue: "v", key: "k2", until: now.addingTimeInterval(5))
+        let answer = try b.reserve(venue: "v", key: "k2", weight: 1, orders: 0, limits: RateLimits(), now: now)
         #expect(answer == .wait(until: now.addingTimeInterval(5), reason: "Retry-After from the venue"))
         // The venue's own count raises ours.
-        try await a.observe(venue: "v", key: "k3", usedWeight1m: 5390, orderCount10s: nil, now: now)
-        let limited = try await b.reserve(venue: "v", key: "k3", weight: 20, orders: 0, limits: RateLimits(), now: now)
+        try a.observe(venue: "v", key: "k3", usedWeight1m: 5390, orderCount10s: nil, now: now)
+        let limited = try b.reserve(venue: "v", key: "k3", weight: 20, orders: 0, limits: RateLimits(), now: now)
         #expect(limited != .granted, "5390 + 20 passes the 5400 budget")
     }
 }

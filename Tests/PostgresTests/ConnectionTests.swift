@@ -23,6 +23,18 @@ import Testing
         #expect(Set(stored) == Set(awkward))
     }
 
+    @Test func awkwardStringsTravelIntactInArrayBinds() throws {
+        let connection = try TestDatabase.connect(try TestDatabase.empty())
+        defer { connection.close() }
+        let awkward: [String?] = [
+            "O'Reilly", #"back\slash"#, "double \"quote\"", "{brace}, comma", "NULL", nil, "tab\there", "new\nline",
+            "ünïcödé ✓ 日本語 🚀", #"{"json": "with \"escapes\" and \\ backslashes"}"#, "", "   ",
+        ]
+        let rows = try connection.query(
+            "SELECT t FROM unnest(\(awkward)::text[]) WITH ORDINALITY AS u(t, n) ORDER BY n")
+        #expect(try rows.map { try $0.decode("t", as: String?.self) } == awkward)
+    }
+
     @Test func nullsAndTypesDecode() throws {
         let connection = try TestDatabase.connect(try TestDatabase.empty())
         defer { connection.close() }
@@ -59,7 +71,7 @@ import Testing
             }
         }
         #expect(try connection.query("SELECT count(*) AS n FROM t").first!.decode("n", as: Int.self) == 0)
-        try connection.withTransaction { try connection.execute("INSERT INTO t VALUES (3)") }
+        _ = try connection.withTransaction { try connection.execute("INSERT INTO t VALUES (3)") }
         #expect(try connection.query("SELECT count(*) AS n FROM t").first!.decode("n", as: Int.self) == 1)
     }
 

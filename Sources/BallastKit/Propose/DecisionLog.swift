@@ -1,5 +1,5 @@
 import Digest
-public import Foundation
+import Foundation
 public import Postgres
 
 /// The append-only, hash-chained decision records (DESIGN.md "Auditors").
@@ -38,10 +38,7 @@ public enum DecisionLog {
         _ payload: some Encodable, kind: String, portfolio: String, batch: Int64?, order: Int64?,
         on connection: Connection
     ) throws -> String {
-        try connection.execute("SELECT pg_advisory_xact_lock(\(appendLock))")
-        let previous =
-            try connection.query("SELECT hash FROM decisions ORDER BY id DESC LIMIT 1").first?.decode(
-                "hash", as: String.self) ?? genesis
+        let previous = try lockedHead(on: connection)
         let text = try canonical(payload)
         let hash = hash(previous: previous, payloadText: text)
         try connection.execute(
@@ -50,6 +47,59 @@ public enum DecisionLog {
             VALUES (\(batch), \(order), \(portfolio), \(kind), \(text)::jsonb, \(text), \(previous), \(hash))
             """)
         return hash
+    }
+
+    /// A record to append: what it explains and the canonical text of its payload.
+    struct Entry {
+        var kind: String
+        var portfolio: String
+        var batch: Int64?
+        var order: Int64?
+        var payloadText: String
+    }
+
+    /// Appends `entries` in order with one INSERT: the chain is computed here, onto the head read
+    /// under the lock, and the rows draw their ids in that order (checked, so the chain's id order
+    /// cannot silently differ). Call inside the transaction that writes what they explain.
+    @discardableResult
+    static func append(_ entries: [Entry], on connection: Connection) throws -> String? {
+        guard !entries.isEmpty else { return nil }
+        var previous = try lockedHead(on: connection)
+        var previousHashes: [String] = []
+        var hashes: [String] = []
+        for entry in entries {
+            previousHashes.append(previous)
+            previous = hash(previous: previous, payloadText: entry.payloadText)
+            hashes.append(previous)
+        }
+        let stored = try connection.query(
+            """
+            INSERT INTO decisions (batch_id, order_id, portfolio_id, kind, payload, payload_text, prev_hash, hash)
+            SELECT d.batch_id, d.order_id, d.portfolio_id, d.kind, d.payload_text::jsonb, d.payload_text, d.prev_hash,
+                   d.hash
+            FROM unnest(\(entries.map(\.batch))::bigint[], \(entries.map(\.order))::bigint[],
+                        \(entries.map(\.portfolio))::text[], \(entries.map(\.kind))::text[],
+                        \(entries.map(\.payloadText))::text[], \(previousHashes)::text[], \(hashes)::text[])
+                 WITH ORDINALITY AS d(batch_id, order_id, portfolio_id, kind, payload_text, prev_hash, hash, n)
+            ORDER BY d.n
+            RETURNING id, hash
+            """)
+        let inIDOrder = try stored.map { row in
+            (id: try row.decode("id", as: Int64.self), hash: try row.decode("hash", as: String.self))
+        }.sorted { $0.id < $1.id }
+        guard inIDOrder.map(\.hash) == hashes else {
+            throw BallastError.internalFailure("decision records drew ids out of chain order; nothing was stored")
+        }
+        return previous
+    }
+
+    /// Takes the append lock (held until the transaction ends), then reads the chain's head.
+    /// Two statements on purpose: under READ COMMITTED the second one's snapshot is taken after
+    /// the lock is held, so it sees every record the previous holder committed.
+    private static func lockedHead(on connection: Connection) throws -> String {
+        try connection.execute("SELECT pg_advisory_xact_lock(\(appendLock))")
+        return try connection.query("SELECT hash FROM decisions ORDER BY id DESC LIMIT 1").first?.decode(
+            "hash", as: String.self) ?? genesis
     }
 
     /// The outcome of `verify`.
