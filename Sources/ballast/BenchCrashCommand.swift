@@ -24,15 +24,20 @@ extension BenchCommand {
                 let databases = CrashCampaign.ScratchDatabases(base: global.conninfo, logger: logger)
                 defer { databases.drop() }
                 let campaign = CrashCampaign(executable: executable, logger: logger) { try databases.make() }
-                let points = ["before-send", "after-send", "between-fills", "after-cancel", "mid-chase"]
+                // Points each kind of batch reaches: resting orders are cancelled and chased; crossing
+                // orders fill at once, one of them in several trades.
+                let restingPoints = [("before-send", 3), ("after-send", 3), ("after-cancel", 3), ("mid-chase", 3)]
+                let crossingPoints = [("before-send", 5), ("after-send", 5), ("between-fills", 1)]
                 var totals = (killed: 0, duplicates: 0, unresolved: 0, live: 0, ledger: 0, orders: 0, failed: 0)
                 let started = Date()
                 for i in 0..<trials {
                     let resting = i % 2 == 1
+                    let points = resting ? restingPoints : crossingPoints
+                    let (point, hits) = points[(i / 2) % points.count]
                     let kill: CrashCampaign.Kill =
                         i % 3 == 2
-                        ? .after(.milliseconds(Int.random(in: 40...700)))
-                        : .at(points[(i / 2) % points.count], hit: 1 + (i / 10) % 3)
+                        ? .after(.milliseconds(Int.random(in: 40...(resting ? 1500 : 400))))
+                        : .at(point, hit: 1 + (i / 6) % hits)
                     let trial = try await campaign.run(kill: kill, resting: resting, seed: UInt64(1000 + i))
                     totals.killed += trial.killed ? 1 : 0
                     totals.duplicates += trial.duplicates
