@@ -98,6 +98,15 @@ public struct DecisionInputs: Sendable, Encodable {
                 inputs.bandBasis[asset] = "σ unknown (fewer than 3 prices in \(settings.windowHours) h): band = max"
             }
         }
+        // Held assets outside the targets are valued (their weight counts) where an allowed venue
+        // lists them against the quote; the proposal does not trade them.
+        for asset in inputs.holdings.keys.sorted() where asset != portfolio.quote && inputs.mids[asset] == nil {
+            let mids = inputs.accountAt.keys.sorted().compactMap { venue in
+                view.rules[venue]?[asset + portfolio.quote] != nil ? view.books[venue]?[asset + portfolio.quote] : nil
+            }.map(\.ticker.mid)
+            guard !mids.isEmpty else { continue }
+            inputs.mids[asset] = mids.reduce(ExactDecimal.zero, +).divided(by: ExactDecimal(mids.count), scale: 12)!
+        }
         return inputs
     }
 
