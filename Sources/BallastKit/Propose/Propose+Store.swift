@@ -81,19 +81,20 @@ extension Propose {
                 holdings: proposal.inputs.holdings, prices: proposal.inputs.mids, targets: portfolio.targets,
                 quote: portfolio.quote)
         } catch { return }
-        try connection.withTransaction {
-            for line in report.lines {
-                try connection.execute(
-                    """
-                    INSERT INTO drift_measures (run_id, portfolio_id, asset, phase, value_quote, weight, target, drift, band)
-                    VALUES (\(runID), \(portfolio.id), \(line.asset), 'before', \(line.value), \(line.weight),
-                            \(line.target), \(line.drift), \(proposal.inputs.bands[line.asset]))
-                    ON CONFLICT (run_id, portfolio_id, asset, phase) DO UPDATE
-                    SET value_quote = excluded.value_quote, weight = excluded.weight, target = excluded.target,
-                        drift = excluded.drift, band = excluded.band, measured_at = now()
-                    """)
-            }
-        }
+        let lines = report.lines
+        // One statement for the portfolio's lines: this runs for every portfolio of every run.
+        try connection.execute(
+            """
+            INSERT INTO drift_measures (run_id, portfolio_id, asset, phase, value_quote, weight, target, drift, band)
+            SELECT \(runID), \(portfolio.id), l.asset, 'before', l.value, l.weight, l.target, l.drift, l.band
+            FROM unnest(\(lines.map(\.asset))::text[], \(lines.map(\.value))::numeric[],
+                        \(lines.map(\.weight))::numeric[], \(lines.map(\.target))::numeric[],
+                        \(lines.map(\.drift))::numeric[], \(lines.map { proposal.inputs.bands[$0.asset] })::float8[])
+                 AS l(asset, value, weight, target, drift, band)
+            ON CONFLICT (run_id, portfolio_id, asset, phase) DO UPDATE
+            SET value_quote = excluded.value_quote, weight = excluded.weight, target = excluded.target,
+                drift = excluded.drift, band = excluded.band, measured_at = now()
+            """)
     }
 
     /// A batch's parents, child orders and decision records, built before anything is written.
