@@ -59,7 +59,12 @@ public struct ExactDecimal: Sendable {
 
     /// A nearest `Double`, for statistics only (volatility, scores, charts).
     public var doubleValue: Double {
-        Double(description) ?? Double(significand) / pow10Double(scale)
+        // Fast and still correctly rounded: a significand below 2^53 and 10^scale (scale ≤ 22) are
+        // both exact doubles, so their quotient is rounded once, to the nearest. Otherwise via text.
+        if scale <= 22, significand.magnitude < 1 << 53 {
+            return Double(significand) / exactPowersOfTen[scale]
+        }
+        return Double(description) ?? Double(significand) / pow10Double(scale)
     }
 }
 
@@ -67,6 +72,9 @@ extension Int128 {
     /// The magnitude as a signed value; traps only for `Int128.min`, which no decimal reaches.
     var magnitude128: Int128 { self < 0 ? -self : self }
 }
+
+/// 10^0 … 10^22: every one is exactly representable as a `Double`.
+private let exactPowersOfTen: [Double] = (0...22).map { pow10Double($0) }
 
 func pow10Double(_ n: Int) -> Double {
     var result = 1.0

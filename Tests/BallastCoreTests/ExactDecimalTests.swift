@@ -3,6 +3,19 @@ import Foundation
 import Testing
 
 @Suite struct ExactDecimalTests {
+    @Test func doubleValueIsTheNearestDouble() {
+        // The fast path must agree with parsing the decimal text (correctly rounded) everywhere.
+        var seed: UInt64 = 42
+        for _ in 0..<20_000 {
+            seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            let significand = Int128(Int64(bitPattern: seed) >> Int64(seed % 40))
+            let value = ExactDecimal(significand: significand, scale: Int(seed >> 58) % 24)
+            #expect(value.doubleValue == Double(value.description), "\(value)")
+        }
+        #expect(ExactDecimal("0.1")!.doubleValue == 0.1)
+        #expect(ExactDecimal("43002.308333333333")!.doubleValue == 43002.308333333333)
+    }
+
     @Test(arguments: [
         "0.00001000", "4723846.89208129", "0", "0.0", "-12.5", "1", "100", "0.00000001", "-0.00000001",
         "99999999999999999999.999999999999", "-9999999999999999999999999999999.9999999",
