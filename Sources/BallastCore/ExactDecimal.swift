@@ -62,7 +62,7 @@ public struct ExactDecimal: Sendable {
         // Fast and still correctly rounded: a significand below 2^53 and 10^scale (scale ≤ 22) are
         // both exact doubles, so their quotient is rounded once, to the nearest. Otherwise via text.
         if scale <= 22, significand.magnitude < 1 << 53 {
-            return Double(significand) / exactPowersOfTen[scale]
+            return Double(Int64(truncatingIfNeeded: significand)) / exactPowersOfTen[scale]
         }
         return Double(description) ?? Double(significand) / pow10Double(scale)
     }
