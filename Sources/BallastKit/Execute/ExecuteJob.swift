@@ -1,5 +1,4 @@
 import BallastCore
-import CurlHTTP
 public import Foundation
 public import Logging
 public import Postgres
@@ -37,18 +36,11 @@ public enum ExecuteJob {
         var logger = logger
         logger[metadataKey: "run.id"] = "\(run.id)"
         logger[metadataKey: "batch"] = "\(batch)"
-        let eventsDB = LockedConnection(try Connection(conninfo: databaseURL, logger: logger))
-        let budgetsDB = LockedConnection(try Connection(conninfo: databaseURL, logger: logger))
-        let transport = CurlClient()
-        defer {
-            transport.close()
-            eventsDB.close()
-            budgetsDB.close()
-        }
-        let wiring = VenueWiring(
-            transport: transport, clock: SystemVenueClock(), credentials: CredentialLoader(environment: environment),
-            events: PostgresEventSink(database: eventsDB, runID: run.id, logger: logger),
-            budgets: PostgresRateBudgetStore(database: budgetsDB), logger: logger)
+        let session = try VenueSession(
+            databaseURL: databaseURL, runID: run.id, clock: SystemVenueClock(), environment: environment, logger: logger
+        )
+        defer { session.close() }
+        let wiring = session.wiring
         do {
             var clients: [String: any OrderVenue] = [:]
             for row in try connection.query(

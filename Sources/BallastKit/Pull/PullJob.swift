@@ -1,4 +1,3 @@
-import CurlHTTP
 public import Foundation
 public import Logging
 public import Postgres
@@ -21,18 +20,10 @@ public enum PullJob {
         let run = try existing ?? JobRun.start("pull", configHash: config.fingerprint, on: connection)
         var logger = logger
         logger[metadataKey: "run.id"] = "\(run.id)"
-        let eventsDB = LockedConnection(try Connection(conninfo: databaseURL, logger: logger))
-        let budgetsDB = LockedConnection(try Connection(conninfo: databaseURL, logger: logger))
-        let transport = CurlClient()
-        defer {
-            transport.close()
-            eventsDB.close()
-            budgetsDB.close()
-        }
-        let wiring = VenueWiring(
-            transport: transport, clock: clock, credentials: CredentialLoader(environment: environment),
-            events: PostgresEventSink(database: eventsDB, runID: run.id, logger: logger),
-            budgets: PostgresRateBudgetStore(database: budgetsDB), logger: logger)
+        let session = try VenueSession(
+            databaseURL: databaseURL, runID: run.id, clock: clock, environment: environment, logger: logger)
+        defer { session.close() }
+        let wiring = session.wiring
         let summaries = await Pull(
             config: config, databaseURL: databaseURL, wiring: wiring, runID: run.id, logger: logger
         )
