@@ -44,6 +44,21 @@ import Testing
         #expect(plan.notes.isEmpty)
     }
 
+    @Test func anAssetOutsideTradableIsValuedButNotTraded() throws {
+        // 10 BNB @ 500 = 5 000 more: Σ value 105 000. BNB counts in the weights, never trades.
+        var holdings = Self.holdings
+        holdings["BNB"] = 10
+        var mids = Self.mids
+        mids["BNB"] = 500
+        let plan = try Rebalance.plan(
+            holdings: holdings, mids: mids, targets: Self.targets, quote: "USDT", bands: Self.bands, sizeTo: .target,
+            tradable: Set(Self.targets.keys))
+        #expect(plan.totalValue == 105_000)
+        #expect(!plan.trades.contains { $0.asset == "BNB" })
+        #expect(plan.trades.map(\.asset) == ["BTC", "ETH", "SOL"])
+        #expect(plan.notes.contains("held but not tradable, so valued and not traded: BNB"))
+    }
+
     @Test func bandEdgeSizingTradesOnlyTheBreachesBackToTheEdge() throws {
         // BTC: (0.10 − 0.05) · 100 000 = 5 000 → 0.1 BTC; ETH: (0.08 − 0.05) · 100 000 = 3 000 → 1 ETH.
         let plan = try Rebalance.plan(

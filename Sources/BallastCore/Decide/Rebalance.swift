@@ -10,6 +10,8 @@
 /// Invariants every plan keeps:
 /// - Nothing trades unless some asset's |dᵢ| exceeds its band.
 /// - The quote asset is never a trade: it is what the others are bought with and sold for.
+/// - An asset outside `tradable` (when given) is valued — its weight counts — but never traded,
+///   so no proceeds of it are counted as cash for the buys.
 /// - No sell is for more than is held; no buy needs more than the quote held
 ///   plus the sells' proceeds at mid, less the cash buffer (buys are scaled
 ///   down together when it would).
@@ -37,11 +39,12 @@ public enum Rebalance {
     /// the target when sized to the band edge.
     ///
     /// - Parameter cashBuffer: quote currency the buys must leave unspent.
+    /// - Parameter tradable: the assets that may trade (nil: every asset); the others are only valued.
     /// - Throws: `DriftReport.Problem` when the portfolio cannot be valued, or
     ///   an asset to be traded has no mid.
     public static func plan(
         holdings: [String: ExactDecimal], mids: [String: ExactDecimal], targets: [String: ExactDecimal], quote: String,
-        bands: [String: Double], sizeTo: SizeTo, cashBuffer: ExactDecimal = .zero
+        bands: [String: Double], sizeTo: SizeTo, cashBuffer: ExactDecimal = .zero, tradable: Set<String>? = nil
     ) throws(DriftReport.Problem) -> RebalancePlan {
         let report = try DriftReport.compute(holdings: holdings, prices: mids, targets: targets, quote: quote)
         var drift: [String: Double] = [:]
@@ -57,7 +60,11 @@ public enum Rebalance {
 
         var sells: [Leg] = []
         var buys: [Leg] = []
-        for line in report.lines where line.asset != quote {
+        let kept = report.lines.map(\.asset).filter { $0 != quote && tradable?.contains($0) == false }
+        if !kept.isEmpty {
+            plan.notes.append("held but not tradable, so valued and not traded: \(kept.joined(separator: ", "))")
+        }
+        for line in report.lines where line.asset != quote && tradable?.contains(line.asset) != false {
             let band = bands[line.asset]
             let breaching = breached.contains(line.asset)
             guard

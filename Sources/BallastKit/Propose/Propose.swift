@@ -66,19 +66,15 @@ public struct Propose {
     /// The decision for one portfolio, from the loaded market view.
     func decide(_ portfolio: PortfolioSettings, config: JobConfig, view: MarketView, now: Date) throws -> Proposal {
         let inputs = try DecisionInputs.gather(portfolio, config: config, view: view)
-        var plan: RebalancePlan
+        let plan: RebalancePlan
         do {
             plan = try Rebalance.plan(
                 holdings: inputs.holdings, mids: inputs.mids, targets: portfolio.targets, quote: portfolio.quote,
-                bands: inputs.bands, sizeTo: Rebalance.SizeTo(rawValue: portfolio.bands.sizeTo) ?? .target)
+                bands: inputs.bands, sizeTo: Rebalance.SizeTo(rawValue: portfolio.bands.sizeTo) ?? .target,
+                // A holding outside the targets (a fee token, say) is valued, never sold.
+                tradable: Set(portfolio.targets.keys))
         } catch {
             throw BallastError.invalidInput("portfolio '\(portfolio.id)': \(error)")
-        }
-        // Only targeted assets are traded: a holding outside the targets (a fee token, say) is valued, not sold.
-        let untargeted = plan.trades.filter { portfolio.targets[$0.asset] == nil }.map { $0.asset }
-        if !untargeted.isEmpty {
-            plan.trades.removeAll { portfolio.targets[$0.asset] == nil }
-            plan.notes.append("held but not targeted, so valued and not traded: \(untargeted.joined(separator: ", "))")
         }
         // Sells go first: their proceeds (at the limit, net of fees) add to the quote a venue's buys may
         // spend; each buy then uses up quote (at its limit, with the fee) that later buys cannot spend again.
