@@ -54,60 +54,57 @@ public struct DecisionInputs: Sendable, Encodable {
         let allowed = Set(portfolio.venues ?? Array(inputs.accountAt.keys))
         inputs.accountAt = inputs.accountAt.filter { allowed.contains($0.key) }
         for venue in inputs.accountAt.keys { inputs.health[venue] = view.health[venue] ?? VenueHealth.unmeasured }
-        let settings = portfolio.bands
+        let venues = inputs.accountAt.keys.sorted()
         for asset in portfolio.targets.keys.sorted() where asset != portfolio.quote {
             let symbol = asset + portfolio.quote
-            let books = inputs.accountAt.keys.sorted().compactMap { venue in
-                view.rules[venue]?[symbol] != nil ? view.books[venue]?[symbol] : nil
-            }
+            let books = view.books(of: symbol, at: venues)
             guard !books.isEmpty else {
-                let listed = inputs.accountAt.keys.contains { view.rules[$0]?[symbol] != nil }
+                let listed = venues.contains { view.rules[$0]?[symbol] != nil }
                 throw bad(
                     listed
                         ? "no book ticker stored for \(symbol) at an allowed venue: run `ballast pull` first"
                         : "unknown asset '\(asset)': no allowed venue lists \(symbol)")
             }
-            for venue in inputs.accountAt.keys {
-                if view.rules[venue]?[symbol] != nil, let book = view.books[venue]?[symbol] {
-                    inputs.books[symbol, default: [:]][venue] = BookIDs(
-                        ticker: book.tickerId, depth: book.depthId, observedAt: book.observedAt)
-                }
+            for (venue, book) in books {
+                inputs.books[symbol, default: [:]][venue] = BookIDs(
+                    ticker: book.tickerId, depth: book.depthId, observedAt: book.observedAt)
             }
-            let sum = books.map(\.ticker.mid).reduce(ExactDecimal.zero, +)
-            inputs.mids[asset] = sum.divided(by: ExactDecimal(books.count), scale: 12)!
-            let sigma = view.volatility[symbol]
-            inputs.volatility[asset] = sigma
-            if settings.mode == "fixed" {
-                inputs.bands[asset] = settings.fixed.doubleValue
-                inputs.bandBasis[asset] = "fixed"
-            } else if let sigma {
-                // c = the cheapest venue's taker fee + half-spread, as a fraction.
-                let cost =
-                    inputs.accountAt.compactMap { venue, account -> Double? in
-                        guard let book = view.books[venue]?[symbol], let fee = view.fees[account]?.1 else { return nil }
-                        return fee.doubleValue + book.ticker.spread.doubleValue / 2 / book.ticker.mid.doubleValue
-                    }.min() ?? MarketView.defaultFee.doubleValue
-                inputs.bands[asset] = Bands.halfWidth(
-                    cost: cost, volatility: sigma, multiplier: settings.multiplier,
-                    minimum: settings.minimum.doubleValue, maximum: settings.maximum.doubleValue)
-                inputs.bandBasis[asset] = String(
-                    format: "k·(c·σ²)^⅓ with c = %.5f, σ = %.4f/√yr, clamped to [%@, %@]", cost, sigma,
-                    settings.minimum.description, settings.maximum.description)
-            } else {
-                inputs.bands[asset] = settings.maximum.doubleValue
-                inputs.bandBasis[asset] = "σ unknown (fewer than 3 prices in \(settings.windowHours) h): band = max"
-            }
+            inputs.mids[asset] = MarketView.averageMid(books.map(\.book))
+            inputs.volatility[asset] = view.volatility[symbol]
+            (inputs.bands[asset], inputs.bandBasis[asset]) = inputs.band(
+                symbol: symbol, sigma: view.volatility[symbol], settings: portfolio.bands, view: view)
         }
         // Held assets outside the targets are valued (their weight counts) where an allowed venue
         // lists them against the quote; the proposal does not trade them.
         for asset in inputs.holdings.keys.sorted() where asset != portfolio.quote && inputs.mids[asset] == nil {
-            let mids = inputs.accountAt.keys.sorted().compactMap { venue in
-                view.rules[venue]?[asset + portfolio.quote] != nil ? view.books[venue]?[asset + portfolio.quote] : nil
-            }.map(\.ticker.mid)
-            guard !mids.isEmpty else { continue }
-            inputs.mids[asset] = mids.reduce(ExactDecimal.zero, +).divided(by: ExactDecimal(mids.count), scale: 12)!
+            let books = view.books(of: asset + portfolio.quote, at: venues)
+            if !books.isEmpty { inputs.mids[asset] = MarketView.averageMid(books.map(\.book)) }
         }
         return inputs
+    }
+
+    /// The band of `symbol`'s asset and how it was set: fixed; k·(c·σ²)^⅓ clamped, with c the
+    /// cheapest allowed venue's taker fee + half-spread; or `max` when σ is unknown.
+    func band(symbol: String, sigma: Double?, settings: BandSettings, view: MarketView) -> (Double, String) {
+        if settings.mode == "fixed" { return (settings.fixed.doubleValue, "fixed") }
+        guard let sigma else {
+            return (
+                settings.maximum.doubleValue,
+                "σ unknown (fewer than 3 prices in \(settings.windowHours) h): band = max"
+            )
+        }
+        let cost =
+            accountAt.compactMap { venue, account -> Double? in
+                guard let book = view.books[venue]?[symbol], let fee = view.fees[account]?.1 else { return nil }
+                return fee.doubleValue + book.ticker.spread.doubleValue / 2 / book.ticker.mid.doubleValue
+            }.min() ?? MarketView.defaultFee.doubleValue
+        let width = Bands.halfWidth(
+            cost: cost, volatility: sigma, multiplier: settings.multiplier, minimum: settings.minimum.doubleValue,
+            maximum: settings.maximum.doubleValue)
+        let basis = String(
+            format: "k·(c·σ²)^⅓ with c = %.5f, σ = %.4f/√yr, clamped to [%@, %@]", cost, sigma,
+            settings.minimum.description, settings.maximum.description)
+        return (width, basis)
     }
 
     /// The venue quotes for `symbol` at every allowed venue that lists it and has a stored book.

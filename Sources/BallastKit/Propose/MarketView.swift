@@ -38,6 +38,19 @@ struct MarketView {
     /// The window venue health is measured over.
     static let healthWindow: TimeInterval = 3600
 
+    /// The stored books of `symbol` at those of `venues` that list it, in venue order.
+    func books(of symbol: String, at venues: [String]) -> [(venue: String, book: Book)] {
+        venues.compactMap { venue in
+            guard rules[venue]?[symbol] != nil, let book = books[venue]?[symbol] else { return nil }
+            return (venue, book)
+        }
+    }
+
+    /// The mean of the books' mids (the decision mid m_dec), to 12 places.
+    static func averageMid(_ books: [Book]) -> ExactDecimal {
+        books.map(\.ticker.mid).reduce(ExactDecimal.zero, +).divided(by: ExactDecimal(books.count), scale: 12)!
+    }
+
     static func load(connection: Connection, volatilityWindowHours: Double, now: Date) throws -> MarketView {
         var view = MarketView()
         for row in try connection.query(
