@@ -77,10 +77,10 @@ extension Execute {
             try connection.execute(
                 """
                 INSERT INTO fills (venue_id, account_id, symbol, trade_id, order_id, order_list_id, side, price, qty,
-                                   quote_qty, commission, commission_asset, is_maker, executed_at)
+                                   quote_qty, commission, commission_asset, is_maker, executed_at, run_id)
                 VALUES (\(order.venue), \(order.account), \(order.symbol), \(fill.tradeId), \(fill.orderId),
                         \(fill.orderListId), \(fill.side.rawValue), \(fill.price), \(fill.qty), \(fill.quoteQty),
-                        \(fill.commission), \(fill.commissionAsset), \(fill.isMaker), \(fill.time))
+                        \(fill.commission), \(fill.commissionAsset), \(fill.isMaker), \(fill.time), \(runID))
                 ON CONFLICT DO NOTHING
                 """)
         }

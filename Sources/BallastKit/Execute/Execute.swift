@@ -32,14 +32,17 @@ public struct Execute {
     let logger: Logger
     let crash: CrashPoints
     let pollInterval: Duration
+    /// The run the fills it stores belong to.
+    let runID: String?
 
     /// Advisory lock namespace for "one executor per batch".
     static let lockNamespace: Int32 = 0x4241_4C58
 
     public init(
-        connection: Connection, venues: [String: any OrderVenue], logger: Logger, crash: CrashPoints = CrashPoints(),
-        pollInterval: Duration = .milliseconds(100)
+        connection: Connection, venues: [String: any OrderVenue], logger: Logger, runID: String? = nil,
+        crash: CrashPoints = CrashPoints(), pollInterval: Duration = .milliseconds(100)
     ) {
+        self.runID = runID
         self.connection = connection
         self.venues = venues
         self.logger = logger
@@ -48,7 +51,7 @@ public struct Execute {
     }
 
     /// Executes `batch` under its advisory lock.
-    public func run(batch: Int64, policy: RouterPolicy, runID: String?) async throws -> Summary {
+    public func run(batch: Int64, policy: RouterPolicy) async throws -> Summary {
         let locked: Bool = try connection.query(
             "SELECT pg_try_advisory_lock(\(Self.lockNamespace), \(Int32(truncatingIfNeeded: batch))) AS ok"
         ).first!.decode("ok")

@@ -62,8 +62,8 @@ public enum ExecuteJob {
                 if let orders = try row.decode("orders_per_10s", as: Int?.self) { limits.ordersPerTenSeconds = orders }
                 clients[venueID] = try wiring.client(venue, account: account, limits: limits)
             }
-            let summary = try await Execute(connection: connection, venues: clients, logger: logger).run(
-                batch: batch, policy: settings.router, runID: run.id)
+            let summary = try await Execute(connection: connection, venues: clients, logger: logger, runID: run.id).run(
+                batch: batch, policy: settings.router)
             if existing == nil { try run.finish(on: connection) }
             return summary
         } catch {
