@@ -234,8 +234,7 @@ extension CrashCampaign {
                 "bench_crash_\(ProcessInfo.processInfo.processIdentifier)_" + String(created.withLock { $0.count })
             let connection = try Connection(conninfo: base, logger: logger)
             defer { connection.close() }
-            let schema = try ScratchSchema(name, on: connection)
-            _ = schema
+            _ = try ScratchSchema(name, on: connection)
             created.withLock { $0.append(name) }
             return Self.conninfo(base, searchPath: name)
         }
