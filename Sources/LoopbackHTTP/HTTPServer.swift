@@ -188,7 +188,8 @@ public final class HTTPServer: @unchecked Sendable {
         var copy = address.sin_addr
         var buffer = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
         inet_ntop(AF_INET, &copy, &buffer, socklen_t(buffer.count))
-        return "\(String(cString: buffer)):\(UInt16(bigEndian: address.sin_port))"
+        let text = buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+        return "\(String(decoding: text, as: UTF8.self)):\(UInt16(bigEndian: address.sin_port))"
     }
 }
 
