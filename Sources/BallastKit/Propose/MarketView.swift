@@ -6,7 +6,7 @@ import Postgres
 /// snapshots for every portfolio of a run: the latest book ticker and depth per
 /// venue and symbol, each venue's rules, fees and measured health, every
 /// account's latest balances, and each symbol's realised volatility.
-struct MarketView {
+struct MarketView: Sendable {
     struct Book {
         var ticker: BookTicker
         var tickerId: Int64
@@ -195,9 +195,11 @@ struct MarketView {
             series[key.joined(separator: "\u{1}"), default: []].append(
                 (try row.decode("observed_at"), try row.decode("mid")))
         }
+        // In key order (symbol, then venue), so the mean is summed the same way on every load: a
+        // decision is reproducible to the last bit from the same stored prices.
         var perSymbol: [String: [Double]] = [:]
-        for (key, prices) in series {
-            guard let sigma = Bands.annualisedVolatility(prices) else { continue }
+        for key in series.keys.sorted() {
+            guard let sigma = Bands.annualisedVolatility(series[key]!) else { continue }
             perSymbol[String(key.split(separator: "\u{1}")[0]), default: []].append(sigma)
         }
         for (symbol, sigmas) in perSymbol { view.volatility[symbol] = sigmas.reduce(0, +) / Double(sigmas.count) }
