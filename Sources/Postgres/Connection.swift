@@ -13,10 +13,13 @@ public final class Connection {
     private var cursorCount = 0
     /// The logger that receives server NOTICEs and WARNINGs.
     public let logger: Logger
+    /// The settings this connection was opened with (may hold a password: never log it).
+    public let conninfo: String
 
     /// Connects and sets the session to UTC with ISO dates.
     public init(conninfo: String = "", logger: Logger) throws(PostgresError) {
         self.logger = logger
+        self.conninfo = conninfo
         self.notices = NoticeSink(logger: logger)
         let keywords = ["fallback_application_name", "dbname"]
         let values = ["ballast", conninfo]

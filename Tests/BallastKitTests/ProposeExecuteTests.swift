@@ -98,6 +98,12 @@ struct TradingScenario {
             #expect(qty * price >= (try row.decode("min_notional", as: ExactDecimal.self)))
         }
         #expect(try DecisionLog.verify(on: scenario.connection).firstBroken == nil)
+        // Records are assembled from members encoded once per portfolio and per parent: each must be
+        // exactly the canonical encoding of the whole record.
+        let stored = try scenario.connection.query(
+            "SELECT payload_text FROM decisions WHERE batch_id = \(batch) AND kind = 'order' ORDER BY id"
+        ).map { try $0.decode("payload_text", as: String.self) }
+        #expect(stored == (try WholeOrderRecord.all(of: proposal, batch: batch).map(DecisionLog.canonical)))
     }
 
     @Test func auditVerifyNamesTheFirstAlteredRecord() async throws {
@@ -165,11 +171,35 @@ struct TradingScenario {
         var config = scenario.config
         config.portfolios[0].targets["DOGE"] = ExactDecimal("0.05")!
         config.portfolios[0].targets["USDT"] = ExactDecimal("0.15")!
-        let error = #expect(throws: BallastError.self) {
-            try Propose(connection: scenario.connection, logger: Logger(label: "test")).run(
-                config: config, runID: nil, dryRun: true)
+        for dryRun in [true, false] {
+            let error = #expect(throws: BallastError.self) {
+                try Propose(connection: scenario.connection, logger: Logger(label: "test")).run(
+                    config: config, runID: nil, dryRun: dryRun)
+            }
+            #expect(error?.description.contains("unknown asset 'DOGE'") == true, "\(String(describing: error))")
         }
-        #expect(error?.description.contains("unknown asset 'DOGE'") == true, "\(String(describing: error))")
+        #expect(try scenario.count("SELECT count(*) AS n FROM batches") == 0)
+    }
+
+    /// A failed write (here a trigger standing in for a full disk or a lost server) stops the worker
+    /// deciding ahead, surfaces the database's error, and leaves nothing of the chunk behind.
+    @Test func aFailedWriteStopsProposingAndStoresNothing() async throws {
+        let scenario = try await TradingScenario()
+        defer { scenario.stop() }
+        try scenario.connection.execute(
+            """
+            CREATE FUNCTION refuse_batch() RETURNS trigger LANGUAGE plpgsql AS
+            $$ BEGIN RAISE EXCEPTION 'no room for batch %', NEW.batch_id; END $$
+            """)
+        try scenario.connection.execute(
+            "CREATE TRIGGER refuse_batch BEFORE INSERT ON orders FOR EACH ROW EXECUTE FUNCTION refuse_batch()")
+        let error = #expect(throws: PostgresError.self) { try scenario.propose() }
+        #expect(error?.description.contains("no room for batch") == true, "\(String(describing: error))")
+        for table in ["batches", "batch_parents", "orders", "decisions"] {
+            #expect(try scenario.count("SELECT count(*) AS n FROM \(table)") == 0, "\(table)")
+        }
+        try scenario.connection.execute("DROP TRIGGER refuse_batch ON orders")
+        #expect(try scenario.propose().batchID != nil)
     }
 
     @Test(arguments: [false, true])
@@ -183,5 +213,55 @@ struct TradingScenario {
         #expect(trial.reruns == 0)
         #expect(trial.venueOrders == trial.orders - trial.rejected, "\(trial)")
         #expect(trial.attemptsRecorded == trial.venueRequests, "\(trial)")
+    }
+}
+
+/// An order's decision record as one `Encodable` value, to compare with the text Ballast assembles.
+private struct WholeOrderRecord: Encodable {
+    var kind = "order"
+    var reason: String
+    var portfolio: String
+    var batch: Int64
+    var parent: Int
+    var leg: Int
+    var intentKey: String
+    var clientOrderId: String
+    var trade: ParentTrade
+    var drift: Double?
+    var band: Double?
+    var bandBasis: String?
+    var sigma: Double?
+    var snapshots: [String: Int64]
+    var balances: [String: [String: ExactDecimal]]
+    var mids: [String: ExactDecimal]
+    var venueHealth: [String: VenueHealth]
+    var candidates: [RouteCost]
+    var split: [ChildPlan]
+    var child: ChildPlan
+    var books: [String: DecisionInputs.BookIDs]
+
+    static func all(of proposal: Propose.Proposal, batch: Int64) -> [WholeOrderRecord] {
+        var records: [WholeOrderRecord] = []
+        for (index, route) in proposal.routes.enumerated() {
+            let trade = route.parent
+            for child in route.children {
+                let leg = records.count
+                let intent = OrderIntent(
+                    portfolio: proposal.portfolio, batch: batch, leg: leg, venue: child.venue, symbol: child.symbol,
+                    side: child.side)
+                records.append(
+                    WholeOrderRecord(
+                        reason: "\(child.venue) \(child.side.rawValue) \(child.quantity) \(child.symbol) "
+                            + "\(child.style.rawValue) limit \(child.limitPrice): \(route.reason)",
+                        portfolio: proposal.portfolio, batch: batch, parent: index, leg: leg, intentKey: intent.key,
+                        clientOrderId: intent.clientOrderId, trade: trade, drift: proposal.plan.drift[trade.asset],
+                        band: proposal.inputs.bands[trade.asset], bandBasis: proposal.inputs.bandBasis[trade.asset],
+                        sigma: proposal.inputs.volatility[trade.asset], snapshots: proposal.inputs.snapshots,
+                        balances: proposal.inputs.free, mids: proposal.inputs.mids, venueHealth: proposal.inputs.health,
+                        candidates: route.candidates, split: route.children, child: child,
+                        books: proposal.inputs.books[trade.asset + trade.quote] ?? [:]))
+            }
+        }
+        return records
     }
 }

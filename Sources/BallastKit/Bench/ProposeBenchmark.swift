@@ -108,6 +108,13 @@ public struct ProposeBenchmark {
         expect("orders (as the dry run decided)", counts.orders, plannedOrders)
         expect("decision records", counts.decisions, expectedRecords)
         expect("decision records verified", verification.checked, counts.decisions)
+        // Stored in chunks, decided on another thread: still every portfolio, in order, decided alike.
+        expect("proposals", stored.count, decided.count)
+        expect(
+            "proposals that differ from the dry run's",
+            zip(decided, stored).count {
+                $0.portfolio != $1.portfolio || $0.routes.map(\.children) != $1.routes.map(\.children)
+            }, 0)
         return Result(
             portfolios: count, accounts: config.accounts.count, balanceRows: balanceRows,
             bookTickers: market.bookTickers, depthSnapshots: market.depthSnapshots, httpAttempts: market.httpAttempts,

@@ -10,6 +10,9 @@ public struct Approval {
 
     public init(connection: Connection) { self.connection = connection }
 
+    /// Who approved a batch whose notional was under its portfolio's cap.
+    static let capApprover = "approval_cap"
+
     /// What `approve` found.
     public enum Outcome: Sendable, Equatable {
         case approved(orders: Int)

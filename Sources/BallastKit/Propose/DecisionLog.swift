@@ -18,13 +18,18 @@ public enum DecisionLog {
 
     /// The canonical text of a payload: JSON with sorted keys, no escaped slashes.
     public static func canonical(_ payload: some Encodable) throws -> String {
+        String(decoding: try encoder().encode(payload), as: UTF8.self)
+    }
+
+    /// An encoder that writes the canonical form. One per thread: `JSONEncoder` is not shareable.
+    static func encoder() -> JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .custom { date, encoder in
             var container = encoder.singleValueContainer()
             try container.encode(Timestamp.iso8601(date))
         }
-        return String(decoding: try encoder.encode(payload), as: UTF8.self)
+        return encoder
     }
 
     /// The hash of a record chained onto `previous`.

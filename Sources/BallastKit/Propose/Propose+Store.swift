@@ -2,95 +2,156 @@ import BallastCore
 import Foundation
 import Postgres
 
-/// One decision record's payload: what the decision saw, what it compared and what it chose.
-struct OrderDecisionPayload: Encodable {
-    var kind: String
-    var reason: String
-    var portfolio: String
-    var batch: Int64
-    var parent: Int
-    var leg: Int?
-    var intentKey: String?
-    var clientOrderId: String?
-    var trade: ParentTrade
-    var drift: Double?
-    var band: Double?
-    var bandBasis: String?
-    var sigma: Double?
-    var snapshots: [String: Int64]
-    var balances: [String: [String: ExactDecimal]]
-    var mids: [String: ExactDecimal]
-    var venueHealth: [String: VenueHealth]
-    var candidates: [RouteCost]
-    var split: [ChildPlan]
-    var child: ChildPlan?
-    /// Book ticker and depth snapshot ids per venue for the traded symbol.
-    var books: [String: DecisionInputs.BookIDs]
-}
-
 extension Propose {
-    /// Writes the batch, its parents, child orders and decision records in one transaction.
-    /// Nothing is stored when no asset breached its band.
-    ///
-    /// The same handful of statements whatever the batch's size: the batch (its id is part of every
-    /// intent key and record), its parents and orders together, then its decision records in one
-    /// append under the chain's lock (`DecisionLog.append(_:on:)`).
-    func store(_ proposal: inout Proposal, portfolio: PortfolioSettings, runID: String?) throws {
-        guard !proposal.routes.isEmpty else { return }
-        let children = proposal.routes.flatMap(\.children)
-        let status = children.isEmpty ? "deferred" : "proposed"
-        let reason =
-            children.isEmpty
-            ? "every parent deferred: " + proposal.routes.compactMap(\.deferred).joined(separator: "; ")
-            : "drift beyond band: " + proposal.plan.breached.joined(separator: ", ")
-        var clientIDs: [String] = []
-        let batch: Int64 = try connection.withTransaction {
-            let batch: Int64 = try connection.query(
-                """
-                INSERT INTO batches (portfolio_id, run_id, status, notional, reason)
-                VALUES (\(proposal.portfolio), \(runID), \(status), \(proposal.notional), \(reason)) RETURNING id
-                """
-            ).first!.decode("id")
-            let rows = try BatchRows(proposal, batch: batch)
-            let orderIDs = try insert(rows, batch: batch, portfolio: proposal.portfolio)
-            try DecisionLog.append(
-                rows.records.map {
-                    DecisionLog.Entry(
-                        kind: $0.kind, portfolio: proposal.portfolio, batch: batch, order: $0.leg.map { orderIDs[$0] },
-                        payloadText: $0.text)
-                }, on: connection)
-            clientIDs = rows.orders.map(\.clientOrderId)
-            return batch
-        }
-        proposal.batchID = batch
-        proposal.status = status
-        proposal.clientOrderIDs = clientIDs
-        if status == "proposed", portfolio.approvalCap.isPositive, proposal.notional <= portfolio.approvalCap {
-            try Approval(connection: connection).approve(
-                batch: batch, by: "approval_cap", automatic: true,
-                reason: "notional \(proposal.notional) \(proposal.quote) ≤ approval cap \(portfolio.approvalCap)")
-            proposal.status = "approved"
-        }
+    /// Proposals of a chunk, decided and encoded, ready to be written in one transaction.
+    struct PreparedChunk: Sendable {
+        var proposals: [Proposal]
+        /// The chunk's batches, in chain order (the order of `proposals`).
+        var batches: [PreparedBatch]
+        /// Every portfolio's drift lines as the proposal saw them (the run's "before" phase).
+        var drift: [DriftRow]
     }
 
-    /// The drift the proposal saw, stored as the run's "before" phase (the measure step stores "after").
-    func storeDriftBefore(_ proposal: Proposal, portfolio: PortfolioSettings, runID: String) throws {
-        let report: DriftReport
-        do {
-            report = try DriftReport.compute(
-                holdings: proposal.inputs.holdings, prices: proposal.inputs.mids, targets: portfolio.targets,
-                quote: portfolio.quote)
-        } catch { return }
-        let lines = report.lines
-        // One statement for the portfolio's lines: this runs for every portfolio of every run.
+    /// A batch to write. Its id is drawn before its rows are built: it is part of every intent key
+    /// and decision record.
+    struct PreparedBatch: Sendable {
+        /// Index in the chunk's proposals.
+        var proposal: Int
+        var id: Int64
+        /// `proposed`, `approved` (under the portfolio's approval cap) or `deferred`.
+        var status: String
+        var reason: String
+        var rows: BatchRows
+        /// The automatic approval's record (canonical text), when the notional is under the cap.
+        var approvalText: String?
+    }
+
+    /// One asset's line of a portfolio's drift when it was proposed.
+    struct DriftRow: Sendable {
+        var portfolio: String
+        var asset: String
+        var value: ExactDecimal
+        var weight: ExactDecimal
+        var target: ExactDecimal
+        var drift: ExactDecimal
+        var band: Double?
+    }
+
+    /// Builds what a chunk of proposals writes: batch ids come from `drawBatchIDs(count)`, drawn
+    /// only for the proposals that trade (or defer) something.
+    static func prepare(
+        _ proposals: [Proposal], settings: [String: PortfolioSettings], drawBatchIDs: (Int) throws -> [Int64]
+    ) throws -> PreparedChunk {
+        let trading = proposals.indices.filter { !proposals[$0].routes.isEmpty }
+        let ids = trading.isEmpty ? [] : try drawBatchIDs(trading.count)
+        var chunk = PreparedChunk(proposals: proposals, batches: [], drift: [])
+        for (index, id) in zip(trading, ids) {
+            let proposal = proposals[index]
+            let portfolio = settings[proposal.portfolio]!
+            let rows = try BatchRows(proposal, batch: id)
+            var status = rows.orders.isEmpty ? "deferred" : "proposed"
+            let reason =
+                rows.orders.isEmpty
+                ? "every parent deferred: " + proposal.routes.compactMap(\.deferred).joined(separator: "; ")
+                : "drift beyond band: " + proposal.plan.breached.joined(separator: ", ")
+            var approvalText: String?
+            if status == "proposed", portfolio.approvalCap.isPositive, proposal.notional <= portfolio.approvalCap {
+                status = "approved"
+                approvalText = try DecisionLog.canonical(
+                    ApprovalPayload(
+                        kind: "approval", batch: id, approval: "automatic", by: Approval.capApprover,
+                        orders: rows.orders.count, notional: proposal.notional.description,
+                        reason:
+                            "notional \(proposal.notional) \(proposal.quote) ≤ approval cap \(portfolio.approvalCap)"))
+            }
+            chunk.batches.append(
+                PreparedBatch(
+                    proposal: index, id: id, status: status, reason: reason, rows: rows, approvalText: approvalText))
+        }
+        for proposal in proposals {
+            guard
+                let report = try? DriftReport.compute(
+                    holdings: proposal.inputs.holdings, prices: proposal.inputs.mids,
+                    targets: settings[proposal.portfolio]!.targets, quote: proposal.quote)
+            else { continue }
+            chunk.drift += report.lines.map {
+                DriftRow(
+                    portfolio: proposal.portfolio, asset: $0.asset, value: $0.value, weight: $0.weight,
+                    target: $0.target, drift: $0.drift, band: proposal.inputs.bands[$0.asset])
+            }
+        }
+        return chunk
+    }
+
+    /// `count` new batch ids, ascending.
+    static func drawBatchIDs(_ count: Int, on connection: Connection) throws -> [Int64] {
+        try connection.query(
+            "SELECT nextval('batches_id_seq') AS id FROM generate_series(1, \(count)) ORDER BY 1"
+        ).map { try $0.decode("id") }
+    }
+
+    /// Writes a chunk in one transaction: its batches, their parents and child orders, their decision
+    /// records (each batch's, then its automatic approval) in one append under the chain's lock, and,
+    /// under a run, every portfolio's drift "before". The same handful of statements whatever the
+    /// chunk's size. Returns the proposals with their batch, status and client order ids.
+    func write(_ chunk: PreparedChunk, runID: String?) throws -> [Proposal] {
+        var proposals = chunk.proposals
+        let batches = chunk.batches
+        guard !batches.isEmpty || (runID != nil && !chunk.drift.isEmpty) else { return proposals }
+        try connection.withTransaction {
+            if !batches.isEmpty {
+                try connection.execute(
+                    """
+                    INSERT INTO batches (id, portfolio_id, run_id, status, notional, reason, approved_by, approval,
+                                         approved_at)
+                    SELECT b.id, b.portfolio, \(runID), b.status, b.notional, b.reason,
+                           CASE WHEN b.automatic THEN \(Approval.capApprover) END,
+                           CASE WHEN b.automatic THEN 'automatic' END, CASE WHEN b.automatic THEN now() END
+                    FROM unnest(\(batches.map(\.id))::bigint[], \(batches.map { proposals[$0.proposal].portfolio })::text[],
+                                \(batches.map(\.status))::text[], \(batches.map { proposals[$0.proposal].notional })::numeric[],
+                                \(batches.map(\.reason))::text[], \(batches.map { $0.approvalText != nil })::bool[])
+                         AS b(id, portfolio, status, notional, reason, automatic)
+                    """)
+                let orderIDs = try insertParentsAndOrders(batches, proposals: proposals)
+                var entries: [DecisionLog.Entry] = []
+                for batch in batches {
+                    let portfolio = proposals[batch.proposal].portfolio
+                    for record in batch.rows.records {
+                        entries.append(
+                            DecisionLog.Entry(
+                                kind: record.kind, portfolio: portfolio, batch: batch.id,
+                                order: record.leg.map { orderIDs[batch.id]![$0] }, payloadText: record.text))
+                    }
+                    if let approval = batch.approvalText {
+                        entries.append(
+                            DecisionLog.Entry(
+                                kind: "approval", portfolio: portfolio, batch: batch.id, order: nil,
+                                payloadText: approval))
+                    }
+                }
+                try DecisionLog.append(entries, on: connection)
+            }
+            if let runID, !chunk.drift.isEmpty { try insertDriftBefore(chunk.drift, runID: runID) }
+        }
+        for batch in batches {
+            proposals[batch.proposal].batchID = batch.id
+            proposals[batch.proposal].status = batch.status
+            proposals[batch.proposal].clientOrderIDs = batch.rows.orders.map(\.clientOrderId)
+        }
+        return proposals
+    }
+
+    /// The drift the proposals saw, stored as the run's "before" phase (the measure step stores "after").
+    private func insertDriftBefore(_ lines: [DriftRow], runID: String) throws {
         try connection.execute(
             """
             INSERT INTO drift_measures (run_id, portfolio_id, asset, phase, value_quote, weight, target, drift, band)
-            SELECT \(runID), \(portfolio.id), l.asset, 'before', l.value, l.weight, l.target, l.drift, l.band
-            FROM unnest(\(lines.map(\.asset))::text[], \(lines.map(\.value))::numeric[],
-                        \(lines.map(\.weight))::numeric[], \(lines.map(\.target))::numeric[],
-                        \(lines.map(\.drift))::numeric[], \(lines.map { proposal.inputs.bands[$0.asset] })::float8[])
-                 AS l(asset, value, weight, target, drift, band)
+            SELECT \(runID), l.portfolio, l.asset, 'before', l.value, l.weight, l.target, l.drift, l.band
+            FROM unnest(\(lines.map(\.portfolio))::text[], \(lines.map(\.asset))::text[],
+                        \(lines.map(\.value))::numeric[], \(lines.map(\.weight))::numeric[],
+                        \(lines.map(\.target))::numeric[], \(lines.map(\.drift))::numeric[],
+                        \(lines.map(\.band))::float8[])
+                 AS l(portfolio, asset, value, weight, target, drift, band)
             ON CONFLICT (run_id, portfolio_id, asset, phase) DO UPDATE
             SET value_quote = excluded.value_quote, weight = excluded.weight, target = excluded.target,
                 drift = excluded.drift, band = excluded.band, measured_at = now()
@@ -98,7 +159,7 @@ extension Propose {
     }
 
     /// A batch's parents, child orders and decision records, built before anything is written.
-    struct BatchRows {
+    struct BatchRows: Sendable {
         var parents: [ParentTrade] = []
         /// In leg order: the leg is the index.
         var orders: [Order] = []
@@ -106,7 +167,7 @@ extension Propose {
         var records: [(kind: String, leg: Int?, text: String)] = []
 
         /// A child order as it is inserted.
-        struct Order {
+        struct Order: Sendable {
             var parent: Int
             var intentKey: String
             var clientOrderId: String
@@ -114,15 +175,38 @@ extension Propose {
             var decisionMid: ExactDecimal
         }
 
+        /// Builds the rows and encodes the records. A record holds (keys in canonical order): balances,
+        /// band, bandBasis, batch, books, candidates, child, clientOrderId, drift, intentKey, kind, leg,
+        /// mids, parent, portfolio, reason, sigma, snapshots, split, trade, venueHealth. What a
+        /// portfolio's records share is encoded once, and what a parent's share once per parent.
         init(_ proposal: Proposal, batch: Int64) throws {
+            let inputs = proposal.inputs
+            var portfolioMembers = CanonicalObject(encoder: DecisionLog.encoder())
+            try portfolioMembers.set("portfolio", proposal.portfolio)
+            try portfolioMembers.set("batch", batch)
+            try portfolioMembers.set("snapshots", inputs.snapshots)
+            try portfolioMembers.set("balances", inputs.free)
+            try portfolioMembers.set("mids", inputs.mids)
+            try portfolioMembers.set("venueHealth", inputs.health)
             for (index, route) in proposal.routes.enumerated() {
                 let trade = route.parent
+                let asset = trade.asset
                 parents.append(trade)
-                var payload = Self.basePayload(proposal, route: route, batch: batch, parent: index)
+                var parentMembers = portfolioMembers
+                try parentMembers.set("parent", index)
+                try parentMembers.set("trade", trade)
+                try parentMembers.set("drift", proposal.plan.drift[asset])
+                try parentMembers.set("band", inputs.bands[asset])
+                try parentMembers.set("bandBasis", inputs.bandBasis[asset])
+                try parentMembers.set("sigma", inputs.volatility[asset])
+                try parentMembers.set("candidates", route.candidates)
+                try parentMembers.set("split", route.children)
+                try parentMembers.set("books", inputs.books[trade.asset + trade.quote] ?? [:])
                 if let deferred = route.deferred {
-                    payload.kind = "deferral"
-                    payload.reason = deferred
-                    records.append(("deferral", nil, try DecisionLog.canonical(payload)))
+                    var record = parentMembers
+                    try record.set("kind", "deferral")
+                    try record.set("reason", deferred)
+                    records.append(("deferral", nil, record.text))
                 }
                 for child in route.children {
                     let leg = orders.count
@@ -133,72 +217,80 @@ extension Propose {
                         parent: index, intentKey: intent.key, clientOrderId: intent.clientOrderId, child: child,
                         decisionMid: trade.decisionMid)
                     orders.append(order)
-                    var record = payload
-                    record.kind = "order"
-                    record.leg = leg
-                    record.intentKey = order.intentKey
-                    record.clientOrderId = order.clientOrderId
-                    record.child = child
-                    record.reason =
+                    var record = parentMembers
+                    try record.set("kind", "order")
+                    try record.set("leg", leg)
+                    try record.set("intentKey", order.intentKey)
+                    try record.set("clientOrderId", order.clientOrderId)
+                    try record.set("child", child)
+                    try record.set(
+                        "reason",
                         "\(child.venue) \(child.side.rawValue) \(child.quantity) \(child.symbol) "
-                        + "\(child.style.rawValue) limit \(child.limitPrice): \(route.reason)"
-                    records.append(("order", leg, try DecisionLog.canonical(record)))
+                            + "\(child.style.rawValue) limit \(child.limitPrice): \(route.reason)")
+                    records.append(("order", leg, record.text))
                 }
             }
         }
-
-        /// What every record of a parent shares: the inputs the decision saw, its candidates and split.
-        static func basePayload(_ proposal: Proposal, route: RoutingDecision, batch: Int64, parent: Int)
-            -> OrderDecisionPayload
-        {
-            let asset = route.parent.asset
-            return OrderDecisionPayload(
-                kind: "order", reason: route.reason, portfolio: proposal.portfolio, batch: batch, parent: parent,
-                trade: route.parent, drift: proposal.plan.drift[asset], band: proposal.inputs.bands[asset],
-                bandBasis: proposal.inputs.bandBasis[asset], sigma: proposal.inputs.volatility[asset],
-                snapshots: proposal.inputs.snapshots, balances: proposal.inputs.free, mids: proposal.inputs.mids,
-                venueHealth: proposal.inputs.health, candidates: route.candidates, split: route.children,
-                books: proposal.inputs.books[route.parent.asset + route.parent.quote] ?? [:])
-        }
     }
 
-    /// Inserts the parents and the child orders (in leg order) in one statement; returns the order ids by leg.
-    private func insert(_ rows: BatchRows, batch: Int64, portfolio: String) throws -> [Int64] {
-        let parents = rows.parents
-        let orders = rows.orders
+    /// Inserts the batches' parents and child orders in one statement; returns the order ids per
+    /// batch, by leg. An automatically approved batch's orders go in `approved`.
+    private func insertParentsAndOrders(_ batches: [PreparedBatch], proposals: [Proposal]) throws
+        -> [Int64: [Int64]]
+    {
+        var parents: [(batch: Int64, portfolio: String, parent: Int, trade: ParentTrade)] = []
+        var orders: [(batch: Int64, portfolio: String, leg: Int, state: String, order: BatchRows.Order)] = []
+        for batch in batches {
+            let portfolio = proposals[batch.proposal].portfolio
+            for (index, trade) in batch.rows.parents.enumerated() {
+                parents.append((batch.id, portfolio, index, trade))
+            }
+            let state = batch.approvalText == nil ? "proposed" : "approved"
+            for (leg, order) in batch.rows.orders.enumerated() {
+                orders.append((batch.id, portfolio, leg, state, order))
+            }
+        }
         let placed = try connection.query(
             """
             WITH parents AS (
                 INSERT INTO batch_parents (batch_id, parent, portfolio_id, asset, quote, side, decided_qty,
                                            decision_mid, reason)
-                SELECT \(batch), p.parent, \(portfolio), p.asset, p.quote, p.side, p.decided_qty, p.decision_mid,
+                SELECT p.batch_id, p.parent, p.portfolio_id, p.asset, p.quote, p.side, p.decided_qty, p.decision_mid,
                        p.reason
-                FROM unnest(\(Array(parents.indices))::int[], \(parents.map(\.asset))::text[],
-                            \(parents.map(\.quote))::text[], \(parents.map(\.side.rawValue))::text[],
-                            \(parents.map(\.quantity))::numeric[], \(parents.map(\.decisionMid))::numeric[],
-                            \(parents.map(\.reason))::text[])
-                     AS p(parent, asset, quote, side, decided_qty, decision_mid, reason))
+                FROM unnest(\(parents.map(\.batch))::bigint[], \(parents.map(\.parent))::int[],
+                            \(parents.map(\.portfolio))::text[], \(parents.map(\.trade.asset))::text[],
+                            \(parents.map(\.trade.quote))::text[], \(parents.map(\.trade.side.rawValue))::text[],
+                            \(parents.map(\.trade.quantity))::numeric[], \(parents.map(\.trade.decisionMid))::numeric[],
+                            \(parents.map(\.trade.reason))::text[])
+                     AS p(batch_id, parent, portfolio_id, asset, quote, side, decided_qty, decision_mid, reason))
             INSERT INTO orders (batch_id, parent, leg, generation, intent_key, client_order_id, portfolio_id,
                 account_id, venue_id, symbol, side, style, order_type, time_in_force, price, qty, arrival_mid,
                 decision_mid, state)
-            SELECT \(batch), o.parent, o.leg, 0, o.intent_key, o.client_order_id, \(portfolio), o.account_id,
+            SELECT o.batch_id, o.parent, o.leg, 0, o.intent_key, o.client_order_id, o.portfolio_id, o.account_id,
                    o.venue_id, o.symbol, o.side, o.style, o.order_type, o.time_in_force, o.price, o.qty,
-                   o.arrival_mid, o.decision_mid, 'proposed'
-            FROM unnest(\(orders.map(\.parent))::int[], \(Array(orders.indices))::int[],
-                        \(orders.map(\.intentKey))::text[], \(orders.map(\.clientOrderId))::text[],
-                        \(orders.map(\.child.account))::text[], \(orders.map(\.child.venue))::text[],
-                        \(orders.map(\.child.symbol))::text[], \(orders.map(\.child.side.rawValue))::text[],
-                        \(orders.map(\.child.style.rawValue))::text[], \(orders.map(\.child.orderType.rawValue))::text[],
-                        \(orders.map(\.child.timeInForce?.rawValue))::text[], \(orders.map(\.child.limitPrice))::numeric[],
-                        \(orders.map(\.child.quantity))::numeric[], \(orders.map(\.child.arrivalMid))::numeric[],
-                        \(orders.map(\.decisionMid))::numeric[])
-                 AS o(parent, leg, intent_key, client_order_id, account_id, venue_id, symbol, side, style, order_type,
-                      time_in_force, price, qty, arrival_mid, decision_mid)
-            ORDER BY o.leg
-            RETURNING id, leg
+                   o.arrival_mid, o.decision_mid, o.state
+            FROM unnest(\(orders.map(\.batch))::bigint[], \(orders.map(\.order.parent))::int[],
+                        \(orders.map(\.leg))::int[], \(orders.map(\.order.intentKey))::text[],
+                        \(orders.map(\.order.clientOrderId))::text[], \(orders.map(\.portfolio))::text[],
+                        \(orders.map(\.order.child.account))::text[], \(orders.map(\.order.child.venue))::text[],
+                        \(orders.map(\.order.child.symbol))::text[], \(orders.map(\.order.child.side.rawValue))::text[],
+                        \(orders.map(\.order.child.style.rawValue))::text[],
+                        \(orders.map(\.order.child.orderType.rawValue))::text[],
+                        \(orders.map(\.order.child.timeInForce?.rawValue))::text[],
+                        \(orders.map(\.order.child.limitPrice))::numeric[], \(orders.map(\.order.child.quantity))::numeric[],
+                        \(orders.map(\.order.child.arrivalMid))::numeric[], \(orders.map(\.order.decisionMid))::numeric[],
+                        \(orders.map(\.state))::text[])
+                 WITH ORDINALITY AS o(batch_id, parent, leg, intent_key, client_order_id, portfolio_id, account_id,
+                      venue_id, symbol, side, style, order_type, time_in_force, price, qty, arrival_mid, decision_mid,
+                      state, n)
+            ORDER BY o.n
+            RETURNING id, batch_id, leg
             """)
-        var ids = [Int64](repeating: 0, count: orders.count)
-        for row in placed { ids[try row.decode("leg", as: Int.self)] = try row.decode("id") }
+        var ids: [Int64: [Int64]] = [:]
+        for batch in batches { ids[batch.id] = [Int64](repeating: 0, count: batch.rows.orders.count) }
+        for row in placed {
+            ids[try row.decode("batch_id", as: Int64.self)]![try row.decode("leg", as: Int.self)] = try row.decode("id")
+        }
         return ids
     }
 }

@@ -48,23 +48,73 @@ public struct Propose {
         }
         let window = portfolios.map(\.bands.windowHours).max() ?? 24
         let view = try MarketView.load(connection: connection, volatilityWindowHours: window, now: now)
-        var proposals: [Proposal] = []
-        for (index, portfolio) in portfolios.enumerated() {
-            var proposal = try decide(portfolio, config: config, view: view, now: now)
-            if !dryRun {
-                try store(&proposal, portfolio: portfolio, runID: runID)
-                if let runID { try storeDriftBefore(proposal, portfolio: portfolio, runID: runID) }
+        guard !dryRun else {
+            var proposals: [Proposal] = []
+            proposals.reserveCapacity(portfolios.count)
+            for portfolio in portfolios {
+                proposals.append(try Self.decide(portfolio, config: config, view: view, now: now))
+                progress(proposals.count, of: portfolios.count)
             }
-            proposals.append(proposal)
-            if portfolios.count >= 100 && (index + 1) % 1000 == 0 {
-                logger.info("proposed \(index + 1)/\(portfolios.count) portfolios")
+            return proposals
+        }
+        return try decideAndStore(portfolios, config: config, view: view, runID: runID, now: now)
+    }
+
+    /// Portfolios decided and written together: one transaction per chunk.
+    static let chunkSize = 250
+
+    /// Decides and stores chunk by chunk, two at work at once: a worker thread decides a chunk and
+    /// encodes its records (drawing batch ids on a connection of its own) while this thread writes
+    /// the chunk before it. A failure on either side stops both; what was written before it stays
+    /// written, whole chunks only.
+    private func decideAndStore(
+        _ portfolios: [PortfolioSettings], config: JobConfig, view: MarketView, runID: String?, now: Date
+    ) throws -> [Proposal] {
+        let settings = Dictionary(portfolios.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let ids = Unshared(try connection.sibling(logger: logger))
+        defer { ids.value.close() }
+        let prepared = BoundedQueue<PreparedChunk>(capacity: 2)
+        let worker = Worker("propose-decide") {
+            do {
+                for start in stride(from: 0, to: portfolios.count, by: Self.chunkSize) {
+                    let slice = portfolios[start..<min(start + Self.chunkSize, portfolios.count)]
+                    let decided = try slice.map { try Self.decide($0, config: config, view: view, now: now) }
+                    try prepared.put(
+                        try Self.prepare(decided, settings: settings) { try Self.drawBatchIDs($0, on: ids.value) })
+                }
+                prepared.close()
+            } catch {
+                prepared.fail(error)
+                throw error
             }
         }
+        var proposals: [Proposal] = []
+        proposals.reserveCapacity(portfolios.count)
+        do {
+            while let chunk = try prepared.take() {
+                proposals += try write(chunk, runID: runID)
+                progress(proposals.count, of: portfolios.count)
+            }
+        } catch {
+            prepared.fail(error)
+            try? worker.join()
+            throw error
+        }
+        try worker.join()
         return proposals
     }
 
+    /// Logs every thousandth portfolio of a large job.
+    private func progress(_ done: Int, of total: Int) {
+        if total >= 1000 && (done % 1000 == 0 || done == total) {
+            logger.info("proposed \(done)/\(total) portfolios")
+        }
+    }
+
     /// The decision for one portfolio, from the loaded market view.
-    func decide(_ portfolio: PortfolioSettings, config: JobConfig, view: MarketView, now: Date) throws -> Proposal {
+    static func decide(_ portfolio: PortfolioSettings, config: JobConfig, view: MarketView, now: Date) throws
+        -> Proposal
+    {
         let inputs = try DecisionInputs.gather(portfolio, config: config, view: view)
         let plan: RebalancePlan
         do {
