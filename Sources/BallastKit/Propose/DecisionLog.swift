@@ -6,8 +6,8 @@ public import Postgres
 ///
 /// Each record stores the previous record's hash; its own hash is
 /// SHA-256(prev_hash ‖ payload_text), hex. `payload_text` is the canonical JSON
-/// (sorted keys) the hash covers; `payload` is the same document as jsonb for
-/// queries. The chain is one sequence over the whole table, in id order;
+/// (sorted keys) the hash covers, and the only stored form of the payload (the
+/// `decision_records` view parses it to jsonb for queries). The chain is one sequence over the whole table, in id order;
 /// appenders serialise on a transaction-scoped advisory lock so two proposers
 /// never chain onto the same record. A trigger refuses UPDATE and DELETE.
 public enum DecisionLog {
@@ -15,21 +15,12 @@ public enum DecisionLog {
     public static let genesis = String(repeating: "0", count: 64)
     /// Advisory lock key held while appending ("BALLAST-DECISIONS").
     static let appendLock: Int64 = 0x4241_4C4C_4445_4300
+    /// Records written by one INSERT of `append(_:on:)`.
+    static let rowsPerInsert = 2000
 
-    /// The canonical text of a payload: JSON with sorted keys, no escaped slashes.
+    /// The canonical text of a payload: JSON with sorted keys, no escaped slashes (`CanonicalJSON`).
     public static func canonical(_ payload: some Encodable) throws -> String {
-        String(decoding: try encoder().encode(payload), as: UTF8.self)
-    }
-
-    /// An encoder that writes the canonical form. One per thread: `JSONEncoder` is not shareable.
-    static func encoder() -> JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .custom { date, encoder in
-            var container = encoder.singleValueContainer()
-            try container.encode(Timestamp.iso8601(date))
-        }
-        return encoder
+        try CanonicalJSON.encode(payload)
     }
 
     /// The hash of a record chained onto `previous`.
@@ -48,8 +39,8 @@ public enum DecisionLog {
         let hash = hash(previous: previous, payloadText: text)
         try connection.execute(
             """
-            INSERT INTO decisions (batch_id, order_id, portfolio_id, kind, payload, payload_text, prev_hash, hash)
-            VALUES (\(batch), \(order), \(portfolio), \(kind), \(text)::jsonb, \(text), \(previous), \(hash))
+            INSERT INTO decisions (batch_id, order_id, portfolio_id, kind, payload_text, prev_hash, hash)
+            VALUES (\(batch), \(order), \(portfolio), \(kind), \(text), \(previous), \(hash))
             """)
         return hash
     }
@@ -77,23 +68,33 @@ public enum DecisionLog {
             previous = hash(previous: previous, payloadText: entry.payloadText)
             hashes.append(previous)
         }
-        let stored = try connection.query(
-            """
-            INSERT INTO decisions (batch_id, order_id, portfolio_id, kind, payload, payload_text, prev_hash, hash)
-            SELECT d.batch_id, d.order_id, d.portfolio_id, d.kind, d.payload_text::jsonb, d.payload_text, d.prev_hash,
-                   d.hash
-            FROM unnest(\(entries.map(\.batch))::bigint[], \(entries.map(\.order))::bigint[],
-                        \(entries.map(\.portfolio))::text[], \(entries.map(\.kind))::text[],
-                        \(entries.map(\.payloadText))::text[], \(previousHashes)::text[], \(hashes)::text[])
-                 WITH ORDINALITY AS d(batch_id, order_id, portfolio_id, kind, payload_text, prev_hash, hash, n)
-            ORDER BY d.n
-            RETURNING id, hash
-            """)
-        let inIDOrder = try stored.map { row in
-            (id: try row.decode("id", as: Int64.self), hash: try row.decode("hash", as: String.self))
-        }.sorted { $0.id < $1.id }
-        guard inIDOrder.map(\.hash) == hashes else {
-            throw BallastError.internalFailure("decision records drew ids out of chain order; nothing was stored")
+        // One row of binds per record, the payload a bind of its own: a few hundred records are
+        // megabytes of text, which as one text[] literal would be escaped here and parsed again
+        // there. At most `rowsPerInsert` rows a statement (a statement holds up to 65,535 binds).
+        for start in stride(from: 0, to: entries.count, by: rowsPerInsert) {
+            let rows = start..<min(start + rowsPerInsert, entries.count)
+            var sql =
+                "INSERT INTO decisions (batch_id, order_id, portfolio_id, kind, payload_text, prev_hash, hash) VALUES "
+            var binds: [String?] = []
+            binds.reserveCapacity(rows.count * 7)
+            for index in rows {
+                let entry = entries[index]
+                let n = binds.count
+                sql += n == 0 ? "" : ","
+                sql += "($\(n + 1)::bigint,$\(n + 2)::bigint,$\(n + 3),$\(n + 4),$\(n + 5),$\(n + 6),$\(n + 7))"
+                binds += [
+                    entry.batch?.postgresText ?? nil, entry.order?.postgresText ?? nil, entry.portfolio, entry.kind,
+                    entry.payloadText, previousHashes[index], hashes[index],
+                ]
+            }
+            // The SQL is placeholders only; every value travels as a bind.
+            let stored = try connection.query(Query(unsafeSQL: sql + " RETURNING id, hash", binds: binds))
+            let inIDOrder = try stored.map { row in
+                (id: try row.decode("id", as: Int64.self), hash: try row.decode("hash", as: String.self))
+            }.sorted { $0.id < $1.id }
+            guard inIDOrder.map(\.hash) == Array(hashes[rows]) else {
+                throw BallastError.internalFailure("decision records drew ids out of chain order; nothing was stored")
+            }
         }
         return previous
     }
@@ -122,10 +123,7 @@ public enum DecisionLog {
         var result = Verification()
         var previous = genesis
         _ = try connection.forEachRow(
-            """
-            SELECT id, prev_hash, hash, payload_text, (payload = payload_text::jsonb) AS same
-            FROM decisions ORDER BY id
-            """, fetchSize: 5000
+            "SELECT id, prev_hash, hash, payload_text FROM decisions ORDER BY id", fetchSize: 5000
         ) { row in
             guard result.firstBroken == nil else { return }
             let id: Int64 = try row.decode("id")
@@ -142,8 +140,6 @@ public enum DecisionLog {
                 result.firstBroken = (
                     id, "hash \(stored.prefix(12))… is not SHA-256(prev_hash ‖ payload_text): the payload was altered"
                 )
-            } else if try !row.decode("same", as: Bool.self) {
-                result.firstBroken = (id, "payload (jsonb) differs from the hashed payload_text")
             }
             previous = stored
             result.head = stored
