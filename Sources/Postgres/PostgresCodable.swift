@@ -212,6 +212,15 @@ extension Array: PostgresEncodable where Element: PostgresEncodable {
 public enum Timestamp {
     /// `YYYY-MM-DD HH:MM:SS.ffffff+00` for `date`, truncated to microseconds.
     public static func format(_ date: Date) -> String {
+        render(date, separator: UInt8(ascii: " "), zone: [43, 48, 48])
+    }
+
+    /// ISO 8601 as CSV and JSON want it: `YYYY-MM-DDTHH:MM:SS.ffffffZ`.
+    public static func iso8601(_ date: Date) -> String {
+        render(date, separator: UInt8(ascii: "T"), zone: [UInt8(ascii: "Z")])
+    }
+
+    private static func render(_ date: Date, separator: UInt8, zone: [UInt8]) -> String {
         let micros = (date.timeIntervalSince1970 * 1_000_000).rounded(.down)
         let totalSeconds = Int((micros / 1_000_000).rounded(.down))
         let fraction = Int(micros - Double(totalSeconds) * 1_000_000)
@@ -234,7 +243,7 @@ public enum Timestamp {
         digits(m, 2)
         out.append(45)
         digits(d, 2)
-        out.append(32)
+        out.append(separator)
         digits(secondOfDay / 3600, 2)
         out.append(58)
         digits(secondOfDay / 60 % 60, 2)
@@ -242,15 +251,8 @@ public enum Timestamp {
         digits(secondOfDay % 60, 2)
         out.append(46)
         digits(fraction, 6)
-        out.append(contentsOf: [43, 48, 48])
+        out.append(contentsOf: zone)
         return String(decoding: out, as: UTF8.self)
-    }
-
-    /// ISO 8601 as CSV and JSON want it: `YYYY-MM-DDTHH:MM:SS.ffffffZ`.
-    public static func iso8601(_ date: Date) -> String {
-        var text = format(date)
-        text.removeLast(3)
-        return text.replacingOccurrences(of: " ", with: "T") + "Z"
     }
 
     /// Parses `YYYY-MM-DD HH:MM:SS[.f…][+HH[:MM]]` (or with `T`); nil if malformed.

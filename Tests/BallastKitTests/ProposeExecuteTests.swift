@@ -76,7 +76,7 @@ struct TradingScenario {
             SELECT jsonb_array_length(payload->'candidates') AS candidates, payload->'snapshots' AS snapshots,
                    payload->'child'->>'limitPrice' AS limit_price, o.price::text AS price,
                    payload->'candidates'->0 ? 'latencyBps' AS has_latency, payload->>'reason' AS reason
-            FROM decisions d JOIN orders o ON o.id = d.order_id
+            FROM decision_records d JOIN orders o ON o.id = d.order_id
             """)
         {
             #expect(try row.decode("candidates", as: Int.self) == 3)
@@ -103,7 +103,10 @@ struct TradingScenario {
         let stored = try scenario.connection.query(
             "SELECT payload_text FROM decisions WHERE batch_id = \(batch) AND kind = 'order' ORDER BY id"
         ).map { try $0.decode("payload_text", as: String.self) }
-        #expect(stored == (try WholeOrderRecord.all(of: proposal, batch: batch).map(DecisionLog.canonical)))
+        let whole = WholeOrderRecord.all(of: proposal, batch: batch)
+        #expect(stored == (try whole.map(DecisionLog.canonical)))
+        // …and the text Foundation's sorted-keys encoder gives for it.
+        #expect(stored == (try whole.map(CanonicalJSONTests.foundation)))
     }
 
     @Test func auditVerifyNamesTheFirstAlteredRecord() async throws {
@@ -124,8 +127,7 @@ struct TradingScenario {
         try scenario.connection.execute("ALTER TABLE decisions DISABLE TRIGGER decisions_append_only")
         try scenario.connection.execute(
             """
-            UPDATE decisions SET payload_text = replace(payload_text, '"reason":"', '"reason":"(edited) '),
-                                 payload = replace(payload_text, '"reason":"', '"reason":"(edited) ')::jsonb
+            UPDATE decisions SET payload_text = replace(payload_text, '"reason":"', '"reason":"(edited) ')
             WHERE id = \(victim)
             """)
         let result = try DecisionLog.verify(on: scenario.connection)

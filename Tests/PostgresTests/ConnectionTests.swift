@@ -35,6 +35,25 @@ import Testing
         #expect(try rows.map { try $0.decode("t", as: String?.self) } == awkward)
     }
 
+    @Test func timestampTextMatchesWhatPostgreSQLWrites() throws {
+        let connection = try TestDatabase.connect(try TestDatabase.empty())
+        defer { connection.close() }
+        try connection.execute("SET TimeZone = 'UTC'")
+        for seconds in [1_764_051_420.123456, 0, -86_400.5, 951_782_400.000_001, 4_102_444_799.999_999] {
+            let date = Date(timeIntervalSince1970: seconds)
+            let row = try connection.query(
+                """
+                SELECT to_char(to_timestamp(\(seconds)::float8), 'YYYY-MM-DD HH24:MI:SS.US') || '+00' AS plain,
+                       to_char(to_timestamp(\(seconds)::float8), 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS iso
+                """
+            ).first!
+            #expect(Timestamp.format(date) == (try row.decode("plain", as: String.self)), "\(seconds)")
+            #expect(Timestamp.iso8601(date) == (try row.decode("iso", as: String.self)), "\(seconds)")
+            #expect(
+                Timestamp.parse(Timestamp.iso8601(date)).map { abs($0.timeIntervalSince(date)) < 0.000_001 } == true)
+        }
+    }
+
     @Test func nullsAndTypesDecode() throws {
         let connection = try TestDatabase.connect(try TestDatabase.empty())
         defer { connection.close() }

@@ -1,5 +1,3 @@
-import Foundation
-
 /// A JSON object in the decision log's canonical form (sorted keys, no whitespace, no escaped
 /// slashes), assembled from members that are encoded once and shared.
 ///
@@ -9,27 +7,31 @@ import Foundation
 /// text into each record, gives the same text as encoding each whole record (keys are sorted at
 /// every level either way), at a fraction of the cost.
 struct CanonicalObject {
-    private var members: [(key: String, json: String)] = []
-    private let encoder: JSONEncoder
-
-    /// An empty object whose members will be encoded with `encoder` (use `DecisionLog.encoder()`).
-    init(encoder: JSONEncoder) { self.encoder = encoder }
+    /// Kept in canonical key order, each member's key already quoted.
+    private var members: [(key: String, json: [UInt8])] = []
 
     /// Sets `key` to `value`, encoded now; a nil value leaves the key out, as `Encodable` does.
     mutating func set(_ key: String, _ value: (some Encodable)?) throws {
-        members.removeAll { $0.key == key }
+        let position = members.firstIndex { !CanonicalJSON.precedes($0.key, key) } ?? members.endIndex
+        if position < members.endIndex && members[position].key == key { members.remove(at: position) }
         guard let value else { return }
-        members.append((key, String(decoding: try encoder.encode(value), as: UTF8.self)))
+        var json: [UInt8] = []
+        CanonicalJSON.appendQuoted(key, to: &json)
+        json.append(UInt8(ascii: ":"))
+        try CanonicalJSON.append(value, to: &json)
+        members.insert((key, json), at: position)
     }
 
     /// The object's canonical text.
     var text: String {
-        var out = "{"
-        for (index, member) in members.sorted(by: { $0.key < $1.key }).enumerated() {
-            if index > 0 { out += "," }
-            out += "\"\(member.key)\":"
-            out += member.json
+        var out: [UInt8] = []
+        out.reserveCapacity(members.reduce(members.count + 1) { $0 + $1.json.count })
+        out.append(UInt8(ascii: "{"))
+        for (index, member) in members.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(contentsOf: member.json)
         }
-        return out + "}"
+        out.append(UInt8(ascii: "}"))
+        return String(decoding: out, as: UTF8.self)
     }
 }

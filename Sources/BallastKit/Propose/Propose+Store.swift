@@ -181,7 +181,7 @@ extension Propose {
         /// portfolio's records share is encoded once, and what a parent's share once per parent.
         init(_ proposal: Proposal, batch: Int64) throws {
             let inputs = proposal.inputs
-            var portfolioMembers = CanonicalObject(encoder: DecisionLog.encoder())
+            var portfolioMembers = CanonicalObject()
             try portfolioMembers.set("portfolio", proposal.portfolio)
             try portfolioMembers.set("batch", batch)
             try portfolioMembers.set("snapshots", inputs.snapshots)
