@@ -7,6 +7,8 @@ extension Router {
         var quote: VenueQuote
         var capacity: ExactDecimal
         var assigned: ExactDecimal = .zero
+        /// Total cost of `assigned` (bps × quantity), kept so each step prices only the new amount.
+        var assignedCost: Double = 0
     }
 
     /// The routes that can take some quantity, and why each of the others cannot.
@@ -61,38 +63,37 @@ extension Router {
             var slice = boundary - previous
             previous = boundary
             while slice.isPositive {
-                var best: (lane: Int, amount: ExactDecimal, marginal: Double)?
+                var best: (lane: Int, amount: ExactDecimal, marginal: Double, cost: Double)?
                 for (i, lane) in lanes.enumerated() {
                     let room = lane.capacity - lane.assigned
                     guard room.isPositive else { continue }
                     let amount = min(slice, room)
-                    let marginal = marginalCost(
-                        of: amount, after: lane.assigned, side: side, style: style, on: lane.quote, sigma: sigma,
+                    let cost = totalCost(
+                        of: lane.assigned + amount, side: side, style: style, on: lane.quote, sigma: sigma,
                         policy: policy)
+                    let marginal = (cost - lane.assignedCost) / amount.doubleValue
                     if let current = best, !isBetter(marginal, lane, than: current.marginal, lanes[current.lane]) {
                         continue
                     }
-                    best = (i, amount, marginal)
+                    best = (i, amount, marginal, cost)
                 }
                 guard let best else { return lanes }
                 lanes[best.lane].assigned += best.amount
+                lanes[best.lane].assignedCost = best.cost
                 slice -= best.amount
             }
         }
         return lanes
     }
 
-    /// Cost in bps per unit of adding `amount` to a route already holding `assigned`.
-    static func marginalCost(
-        of amount: ExactDecimal, after assigned: ExactDecimal, side: Side, style: OrderStyle, on quote: VenueQuote,
-        sigma: Double, policy: RouterPolicy
+    /// The cost of routing `quantity` to one venue: its cost in bps times the quantity (0 for none).
+    static func totalCost(
+        of quantity: ExactDecimal, side: Side, style: OrderStyle, on quote: VenueQuote, sigma: Double,
+        policy: RouterPolicy
     ) -> Double {
-        func total(_ q: ExactDecimal) -> Double {
-            guard q.isPositive else { return 0 }
-            let cost = RouteCostModel.terms(of: q, side: side, style: style, on: quote, sigma: sigma, policy: policy)
-            return cost.totalBps * q.doubleValue
-        }
-        return (total(assigned + amount) - total(assigned)) / amount.doubleValue
+        guard quantity.isPositive else { return 0 }
+        let cost = RouteCostModel.terms(of: quantity, side: side, style: style, on: quote, sigma: sigma, policy: policy)
+        return cost.totalBps * quantity.doubleValue
     }
 
     /// Lower marginal cost wins; within 1e-9 bps, the lane holding less, then the earlier quote.
