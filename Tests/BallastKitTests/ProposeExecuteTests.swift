@@ -204,6 +204,66 @@ struct TradingScenario {
         #expect(try scenario.propose().batchID != nil)
     }
 
+    /// 700 copies of the scenario's portfolio: three chunks, decided by parallel workers and written
+    /// in order. A failure in a later chunk — a portfolio that cannot be decided, or a write the
+    /// database refuses — ends the run with that error, never hangs, and leaves whole chunks only,
+    /// the earlier ones, with their chain intact.
+    @Test func aFailureInALaterChunkKeepsTheWholeChunksBeforeIt() async throws {
+        let scenario = try await TradingScenario()
+        defer { scenario.stop() }
+        var config = scenario.config
+        let template = config.portfolios[0]
+        config.portfolios = (0..<700).map { index in
+            var portfolio = template
+            portfolio.id = "p\(index)"
+            return portfolio
+        }
+        try scenario.connection.execute(
+            "INSERT INTO portfolios (id, quote_asset) SELECT 'p' || n, \(template.quote) FROM generate_series(0, 699) n"
+        )
+        func propose(_ config: JobConfig) throws -> [Propose.Proposal] {
+            try Propose(connection: scenario.connection, logger: Logger(label: "test")).run(
+                config: config, runID: nil, dryRun: false)
+        }
+        func stored() throws -> (batches: Int, last: Int) {
+            let row = try scenario.connection.query(
+                "SELECT count(*) AS n, coalesce(max(substr(portfolio_id, 2)::int), -1) AS last FROM batches"
+            ).first!
+            return (try row.decode("n"), try row.decode("last"))
+        }
+
+        // Chunk 2 (portfolios 500–699) holds one that cannot be decided.
+        var undecidable = config
+        undecidable.portfolios[600].targets["DOGE"] = ExactDecimal("0.05")!
+        undecidable.portfolios[600].targets["USDT"] = ExactDecimal("0.15")!
+        let refused = #expect(throws: BallastError.self) { try propose(undecidable) }
+        #expect(refused?.description.contains("'p600'") == true, "\(String(describing: refused))")
+        let afterRefusal = try stored()
+        #expect([0, 250, 500].contains(afterRefusal.batches), "\(afterRefusal)")
+        #expect(afterRefusal.last < 500)
+        #expect(try DecisionLog.verify(on: scenario.connection).firstBroken == nil)
+
+        // Chunk 1 (portfolios 250–499) cannot be written: chunk 0 of this run stays, whole.
+        try scenario.connection.execute(
+            """
+            CREATE FUNCTION refuse_p400() RETURNS trigger LANGUAGE plpgsql AS
+            $$ BEGIN IF NEW.portfolio_id = 'p400' THEN RAISE EXCEPTION 'no room for p400'; END IF; RETURN NEW; END $$
+            """)
+        try scenario.connection.execute(
+            "CREATE TRIGGER refuse_p400 BEFORE INSERT ON batches FOR EACH ROW EXECUTE FUNCTION refuse_p400()")
+        let failed = #expect(throws: PostgresError.self) { try propose(config) }
+        #expect(failed?.description.contains("no room for p400") == true, "\(String(describing: failed))")
+        #expect(try stored().batches == afterRefusal.batches + 250)
+        #expect(try DecisionLog.verify(on: scenario.connection).firstBroken == nil)
+
+        // With the way clear every portfolio is proposed, batch ids ascending in portfolio order.
+        try scenario.connection.execute("DROP TRIGGER refuse_p400 ON batches")
+        let proposals = try propose(config)
+        let ids = proposals.compactMap(\.batchID)
+        #expect(ids.count == 700 && ids == ids.sorted())
+        #expect(try DecisionLog.verify(on: scenario.connection).firstBroken == nil)
+    }
+
     @Test(arguments: [false, true])
     func executeFillsExactlyTheIntendedOrdersAndARerunSendsNothing(resting: Bool) async throws {
         let campaign = CrashCampaign(

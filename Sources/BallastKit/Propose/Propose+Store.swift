@@ -37,13 +37,13 @@ extension Propose {
         var band: Double?
     }
 
-    /// Builds what a chunk of proposals writes: batch ids come from `drawBatchIDs(count)`, drawn
-    /// only for the proposals that trade (or defer) something.
+    /// Builds what a chunk of proposals writes: batch ids come from `drawBatchIDs(count)`, called
+    /// once per chunk (count 0 when nothing trades), for the proposals that trade or defer something.
     static func prepare(
         _ proposals: [Proposal], settings: [String: PortfolioSettings], drawBatchIDs: (Int) throws -> [Int64]
     ) throws -> PreparedChunk {
         let trading = proposals.indices.filter { !proposals[$0].routes.isEmpty }
-        let ids = trading.isEmpty ? [] : try drawBatchIDs(trading.count)
+        let ids = try drawBatchIDs(trading.count)
         var chunk = PreparedChunk(proposals: proposals, batches: [], drift: [])
         for (index, id) in zip(trading, ids) {
             let proposal = proposals[index]
@@ -85,7 +85,8 @@ extension Propose {
 
     /// `count` new batch ids, ascending.
     static func drawBatchIDs(_ count: Int, on connection: Connection) throws -> [Int64] {
-        try connection.query(
+        guard count > 0 else { return [] }
+        return try connection.query(
             "SELECT nextval('batches_id_seq') AS id FROM generate_series(1, \(count)) ORDER BY 1"
         ).map { try $0.decode("id") }
     }

@@ -63,44 +63,65 @@ public struct Propose {
     /// Portfolios decided and written together: one transaction per chunk.
     static let chunkSize = 250
 
-    /// Decides and stores chunk by chunk, two at work at once: a worker thread decides a chunk and
-    /// encodes its records (drawing batch ids on a connection of its own) while this thread writes
-    /// the chunk before it. A failure on either side stops both; what was written before it stays
-    /// written, whole chunks only.
+    /// Threads deciding and encoding chunks while this one writes: one per core, at most four.
+    static var deciders: Int { max(1, min(ProcessInfo.processInfo.activeProcessorCount, 4)) }
+
+    /// Decides and stores chunk by chunk: `deciders` worker threads each decide every n-th chunk and
+    /// encode its records, while this thread writes the chunks in order, each in one transaction.
+    /// Batch ids are drawn in chunk order (on a connection of their own), so ids, the chain and the
+    /// portfolios' order agree however the workers interleave. A failure anywhere stops every
+    /// thread; what was written before it stays written, whole chunks only.
     private func decideAndStore(
         _ portfolios: [PortfolioSettings], config: JobConfig, view: MarketView, runID: String?, now: Date
     ) throws -> [Proposal] {
         let settings = Dictionary(portfolios.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         let ids = Unshared(try connection.sibling(logger: logger))
         defer { ids.value.close() }
-        let prepared = BoundedQueue<PreparedChunk>(capacity: 2)
-        let worker = Worker("propose-decide") {
-            do {
-                for start in stride(from: 0, to: portfolios.count, by: Self.chunkSize) {
-                    let slice = portfolios[start..<min(start + Self.chunkSize, portfolios.count)]
-                    let decided = try slice.map { try Self.decide($0, config: config, view: view, now: now) }
-                    try prepared.put(
-                        try Self.prepare(decided, settings: settings) { try Self.drawBatchIDs($0, on: ids.value) })
+        let chunks = stride(from: 0, to: portfolios.count, by: Self.chunkSize).map {
+            $0..<min($0 + Self.chunkSize, portfolios.count)
+        }
+        let deciders = min(Self.deciders, max(chunks.count, 1))
+        let turns = InTurn()
+        let queues = (0..<deciders).map { _ in BoundedQueue<PreparedChunk>(capacity: 1) }
+        @Sendable func stopAll(_ error: any Error) {
+            turns.fail(error)
+            for queue in queues { queue.fail(error) }
+        }
+        let workers = (0..<deciders).map { worker in
+            Worker("propose-decide-\(worker)") {
+                do {
+                    for index in stride(from: worker, to: chunks.count, by: deciders) {
+                        let decided = try portfolios[chunks[index]].map {
+                            try Self.decide($0, config: config, view: view, now: now)
+                        }
+                        let chunk = try Self.prepare(decided, settings: settings) { count in
+                            try turns.inTurn(index) { try Self.drawBatchIDs(count, on: ids.value) }
+                        }
+                        try queues[worker].put(chunk)
+                    }
+                    queues[worker].close()
+                } catch {
+                    stopAll(error)
+                    throw error
                 }
-                prepared.close()
-            } catch {
-                prepared.fail(error)
-                throw error
             }
         }
         var proposals: [Proposal] = []
         proposals.reserveCapacity(portfolios.count)
         do {
-            while let chunk = try prepared.take() {
+            for index in chunks.indices {
+                guard let chunk = try queues[index % deciders].take() else {
+                    throw BallastError.internalFailure("chunk \(index) of the proposal never arrived")
+                }
                 proposals += try write(chunk, runID: runID)
                 progress(proposals.count, of: portfolios.count)
             }
         } catch {
-            prepared.fail(error)
-            try? worker.join()
+            stopAll(error)
+            for worker in workers { try? worker.join() }
             throw error
         }
-        try worker.join()
+        for worker in workers { try worker.join() }
         return proposals
     }
 

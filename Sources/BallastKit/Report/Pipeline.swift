@@ -97,3 +97,39 @@ final class Gate: @unchecked Sendable {
         try outcome.get()
     }
 }
+
+/// Runs pieces of work numbered 0, 1, 2… strictly in that order, whichever thread reaches its piece
+/// first: each waits for its turn. A failure ends every turn still waiting.
+final class InTurn: @unchecked Sendable {
+    // Safe to share: `next` and `failure` are guarded by `condition`; `body` runs while it is held,
+    // so at most one piece runs at a time.
+    private let condition = NSCondition()
+    private var next = 0
+    private var failure: (any Error)?
+
+    /// Waits until piece `index` is next, runs `body`, then lets piece `index + 1` go.
+    func inTurn<T>(_ index: Int, _ body: () throws -> T) throws -> T {
+        condition.lock()
+        defer { condition.unlock() }
+        while next != index && failure == nil { condition.wait() }
+        if let failure { throw failure }
+        do {
+            let value = try body()
+            next += 1
+            condition.broadcast()
+            return value
+        } catch {
+            failure = error
+            condition.broadcast()
+            throw error
+        }
+    }
+
+    /// Ends every wait with `error`.
+    func fail(_ error: any Error) {
+        condition.lock()
+        if failure == nil { failure = error }
+        condition.broadcast()
+        condition.unlock()
+    }
+}
