@@ -184,6 +184,13 @@ import Testing
         let child = try #require(buy.children.first)
         #expect(child.quantity == Self.d("0.498"))
         #expect(child.quantity * child.limitPrice <= 1000)
+        // …nor does its cost with the taker fee reserved: 998.988 buys 0.498 at 2006.00 before the fee, 0.497 with it.
+        let tight = Self.route(Self.parent(.buy, "1"), [Self.quote("sim-a", available: "998.988")])
+        let fitted = try #require(tight.children.first)
+        #expect(fitted.quantity == Self.d("0.497"))
+        #expect(
+            RouteCostModel.buyCost(fitted.quantity, at: fitted.limitPrice, on: Self.quote("sim-a")) <= Self.d("998.988")
+        )
         // A share below its venue's minimum notional is dropped and said so.
         let small = Self.route(Self.parent(.buy, "2"), [Self.quote("sim-a"), Self.quote("sim-b", minNotional: "5000")])
         #expect(small.children.map(\.venue) == ["sim-a"])

@@ -73,15 +73,25 @@ public enum RouteCostModel {
     ) -> ExactDecimal {
         guard venueExclusion(quote, policy: policy, now: now) == nil else { return .zero }
         let price = limitPrice(side: side, style: style, on: quote, policy: policy)
-        var most =
-            side == .sell
-            ? quote.available
-            : quote.available.divided(by: price, scale: quantityScale, .down) ?? .zero
+        var most = side == .sell ? quote.available : affordable(at: price, on: quote)
         if !isPassive(style) {
             most = min(most, walk(quote, side: side, quantity: nil, limit: price).filled)
         }
         if !quote.rules.maxQty.isZero { most = min(most, quote.rules.maxQty) }
         return max(most, .zero)
+    }
+
+    /// What a buy of `quantity` at `price` takes from the free quote: the notional plus the taker
+    /// fee. Reserved in quote even where the venue takes its fee from the asset bought, so that the
+    /// buys of a batch never add up to more than a venue's free quote, with or without fees.
+    public static func buyCost(_ quantity: ExactDecimal, at price: ExactDecimal, on quote: VenueQuote) -> ExactDecimal {
+        quantity * price * (.one + quote.takerFee)
+    }
+
+    /// The most a buy at `price` can afford from the free quote, fee included, on the quantity scale.
+    static func affordable(at price: ExactDecimal, on quote: VenueQuote) -> ExactDecimal {
+        guard quote.available.isPositive else { return .zero }
+        return quote.available.divided(by: price * (.one + quote.takerFee), scale: quantityScale, .down) ?? .zero
     }
 
     /// The limit price the route would send: the cap on the tick when crossing,
@@ -139,9 +149,9 @@ public enum RouteCostModel {
         if side == .sell, quantity > quote.available {
             return "available \(quote.available.plainString) \(rules.pair.base) < \(quantity.plainString)"
         }
-        if side == .buy, quantity * price > quote.available {
-            return "needs \((quantity * price).plainString) \(rules.pair.quote) at \(price.plainString), "
-                + "available \(quote.available.plainString)"
+        if side == .buy, buyCost(quantity, at: price, on: quote) > quote.available {
+            return "needs \(buyCost(quantity, at: price, on: quote).plainString) \(rules.pair.quote) at "
+                + "\(price.plainString) with the fee, available \(quote.available.plainString)"
         }
         let floored = rules.floorQuantity(quantity)
         if !floored.isPositive || floored < rules.minQty {

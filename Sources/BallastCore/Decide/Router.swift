@@ -123,9 +123,8 @@ public enum Router {
         var quantity = rules.floorQuantity(min(lane.assigned, parent.quantity))
         if side == .sell {
             quantity = min(quantity, rules.floorQuantity(quote.available))
-        } else if quantity * price > quote.available {
-            let affordable = quote.available.divided(by: price, scale: RouteCostModel.quantityScale, .down) ?? .zero
-            quantity = rules.floorQuantity(affordable)
+        } else if RouteCostModel.buyCost(quantity, at: price, on: quote) > quote.available {
+            quantity = rules.floorQuantity(RouteCostModel.affordable(at: price, on: quote))
         }
         if let violation = rules.check(price: price, qty: quantity) { return .failure(violation) }
         let passive = RouteCostModel.isPassive(style)

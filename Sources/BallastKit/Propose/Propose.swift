@@ -161,10 +161,12 @@ public struct Propose {
             let decision = Router.route(
                 trade, quotes: quotes, volatilityPerSqrtSecond: perSecond, policy: portfolio.router, now: now)
             for child in decision.children {
-                let fee = quotes.first { $0.venue == child.venue }?.takerFee ?? MarketView.defaultFee
+                guard let quote = quotes.first(where: { $0.venue == child.venue }) else { continue }
                 let notional = child.quantity * child.limitPrice
                 proceeds[child.venue, default: .zero] +=
-                    trade.side == .sell ? notional * (.one - fee) : -(notional * (.one + fee))
+                    trade.side == .sell
+                    ? notional * (.one - quote.takerFee)
+                    : -RouteCostModel.buyCost(child.quantity, at: child.limitPrice, on: quote)
             }
             routes.append(decision)
         }
