@@ -54,7 +54,9 @@ struct ProposeCommand: AsyncParsableCommand {
 enum ProposalText {
     static func render(_ p: Propose.Proposal, dryRun: Bool) -> String {
         var out = "portfolio \(p.portfolio) (\(p.quote))"
-        if let batch = p.batchID {
+        if let held = p.held {
+            out += ": held, \(held)"
+        } else if let batch = p.batchID {
             out += ": batch \(batch) \(p.status ?? "")"
         } else if p.routes.isEmpty {
             out += ": within bands, nothing to trade"
@@ -94,6 +96,11 @@ enum ProposalText {
         }
         if !p.clientOrderIDs.isEmpty { out += "  orders: \(p.clientOrderIDs.joined(separator: ", "))\n" }
         if p.batchID != nil { out += "  notional: \(p.notional) \(p.quote)\n" }
+        if !p.superseded.isEmpty {
+            let list = p.superseded.map(String.init).joined(separator: ", ")
+            out +=
+                "  superseded: batch \(list) (never sent; execute and approve now refuse \(p.superseded.count == 1 ? "it" : "them"))\n"
+        }
         return out
     }
 }

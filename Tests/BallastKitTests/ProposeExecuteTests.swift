@@ -167,6 +167,101 @@ struct TradingScenario {
         #expect(try automatic.count("SELECT count(*) AS n FROM orders WHERE state = 'approved'") > 0)
     }
 
+    /// Proposing again replaces a batch that was never sent: it is superseded, with a record in the
+    /// chain, and neither approve nor execute will act on it; the new batch trades instead.
+    @Test func aLaterProposalSupersedesABatchNeverSent() async throws {
+        let scenario = try await TradingScenario()
+        defer { scenario.stop() }
+        let old = try #require(try scenario.propose().batchID)
+        let oldOrders = try scenario.count("SELECT count(*) AS n FROM orders WHERE batch_id = \(old)")
+        #expect(
+            try Approval(connection: scenario.connection).approve(batch: old, by: "alice")
+                == .approved(orders: oldOrders))
+        let later = try scenario.propose()
+        let new = try #require(later.batchID)
+        #expect(later.superseded == [old])
+        let row = try scenario.connection.query("SELECT status, superseded_by, reason FROM batches WHERE id = \(old)")
+            .first!
+        #expect(try row.decode("status", as: String.self) == "superseded")
+        #expect(try row.decode("superseded_by", as: Int64?.self) == new)
+        let record = try scenario.connection.query(
+            "SELECT payload->>'supersededBy' AS by FROM decision_records WHERE kind = 'supersession' AND batch_id = \(old)"
+        ).map { try $0.decode("by", as: String.self) }
+        #expect(record == [String(new)])
+        #expect(try DecisionLog.verify(on: scenario.connection).firstBroken == nil)
+
+        let approve = try BallastBinary.run(["approve", String(old), "--by", "bob"], environment: scenario.environment)
+        #expect(approve.status == 65)
+        #expect(approve.stderr.contains("superseded by batch \(new)"), "\(approve.stderr)")
+        let stale = try BallastBinary.run(
+            ["execute", String(old), "--job", scenario.jobPath], environment: scenario.environment)
+        #expect(stale.status == 0)
+        #expect(stale.stdout.contains("batch \(old) superseded"), "\(stale.stdout)")
+        #expect(scenario.venues.simulator.venues.allSatisfy { $0.statistics.ordersAccepted == 0 })
+
+        let newOrders = try scenario.count("SELECT count(*) AS n FROM orders WHERE batch_id = \(new)")
+        #expect(
+            try Approval(connection: scenario.connection).approve(batch: new, by: "alice")
+                == .approved(orders: newOrders))
+        let fresh = try BallastBinary.run(
+            ["execute", String(new), "--job", scenario.jobPath], environment: scenario.environment)
+        #expect(fresh.status == 0, "\(fresh.stderr)")
+        let accepted = scenario.venues.simulator.venues.map(\.statistics.ordersAccepted).reduce(0, +)
+        #expect(accepted == newOrders && newOrders > 0)
+    }
+
+    /// Proposers running at once for one portfolio write one after the other; each later one
+    /// supersedes what the earlier ones stored, so one batch is left to approve.
+    @Test func concurrentProposalsLeaveOneBatchToApprove() async throws {
+        let scenario = try await TradingScenario()
+        defer { scenario.stop() }
+        let (config, url) = (scenario.config, scenario.databaseURL)
+        let stored = try await withThrowingTaskGroup(of: Int64?.self) { group in
+            for _ in 0..<4 {
+                group.addTask {
+                    let connection = try TestDatabase.connect(url)
+                    defer { connection.close() }
+                    return try Propose(connection: connection, logger: Logger(label: "test")).run(
+                        config: config, runID: nil, dryRun: false)[0].batchID
+                }
+            }
+            return try await group.reduce(into: [Int64]()) { if let id = $1 { $0.append(id) } }
+        }
+        #expect(stored.count == 4)
+        #expect(try scenario.count("SELECT count(*) AS n FROM batches WHERE status = 'proposed'") == 1)
+        #expect(try scenario.count("SELECT count(*) AS n FROM batches WHERE status = 'superseded'") == 3)
+        #expect(try scenario.count("SELECT count(*) AS n FROM decisions WHERE kind = 'supersession'") == 3)
+        #expect(try DecisionLog.verify(on: scenario.connection).firstBroken == nil)
+    }
+
+    /// A batch killed mid-execute holds its portfolio: a proposal now would not see its unsent orders,
+    /// so none is made until the batch is finished; a finished batch is never superseded.
+    @Test func aBatchInFlightHoldsItsPortfolioUntilFinished() async throws {
+        let scenario = try await TradingScenario()
+        defer { scenario.stop() }
+        let batch = try #require(try scenario.propose().batchID)
+        _ = try Approval(connection: scenario.connection).approve(batch: batch, by: "alice")
+        var killed = scenario.environment
+        killed["BALLAST_CRASH_AT"] = "after-send:1"
+        let crash = try BallastBinary.run(["execute", String(batch), "--job", scenario.jobPath], environment: killed)
+        #expect(crash.status != 0)
+        let held = try scenario.propose()
+        #expect(held.batchID == nil && held.routes.isEmpty)
+        #expect(held.held?.contains("batch \(batch) is executing") == true, "\(String(describing: held.held))")
+        #expect(try scenario.count("SELECT count(*) AS n FROM batches") == 1)
+        let cli = try BallastBinary.run(
+            ["propose", "--job", scenario.jobPath, "--dry-run"], environment: scenario.environment)
+        #expect(cli.stdout.contains("held, batch \(batch) is executing"), "\(cli.stdout)")
+
+        let rerun = try BallastBinary.run(
+            ["execute", String(batch), "--job", scenario.jobPath], environment: scenario.environment)
+        #expect(rerun.status == 0, "\(rerun.stderr)")
+        let after = try scenario.propose()
+        #expect(after.held == nil && after.superseded.isEmpty)
+        let status = try scenario.connection.query("SELECT status FROM batches WHERE id = \(batch)").first!
+        #expect(try status.decode("status", as: String.self) == "completed")
+    }
+
     @Test func anUnknownAssetIsRefusedByName() async throws {
         let scenario = try await TradingScenario(router: "")
         defer { scenario.stop() }

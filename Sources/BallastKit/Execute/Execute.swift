@@ -60,7 +60,7 @@ public struct Execute {
             _ = try? connection.execute(
                 "SELECT pg_advisory_unlock(\(Self.lockNamespace), \(Int32(truncatingIfNeeded: batch)))")
         }
-        guard let row = try connection.query("SELECT status FROM batches WHERE id = \(batch)").first else {
+        guard let row = try connection.query("SELECT status, reason FROM batches WHERE id = \(batch)").first else {
             throw BallastError.invalidInput("no batch \(batch)")
         }
         var summary = Summary()
@@ -69,13 +69,20 @@ public struct Execute {
         case "proposed":
             throw BallastError.invalidInput(
                 "batch \(batch) is proposed, not approved: run `ballast approve \(batch) --by NAME` first")
-        case "completed", "cancelled", "failed":
-            summary.status = status
-            summary.reason = "batch \(batch) is \(status): nothing to send"
-            return summary
+        case "completed", "cancelled", "failed", "superseded":
+            return Self.finished(batch, status: status, reason: try row.decode("reason"))
         default: break
         }
-        try connection.execute("UPDATE batches SET status = 'executing', reason = NULL WHERE id = \(batch)")
+        // Conditional: a proposal superseding the batch between the read above and here wins (the
+        // update waits for its commit, then finds the batch superseded and changes nothing).
+        guard
+            try connection.execute(
+                "UPDATE batches SET status = 'executing', reason = NULL WHERE id = \(batch) AND status <> 'superseded'")
+                == 1
+        else {
+            let now = try connection.query("SELECT status, reason FROM batches WHERE id = \(batch)").first!
+            return Self.finished(batch, status: try now.decode("status"), reason: try now.decode("reason"))
+        }
         var deferrals: [String] = []
         for leg in try legs(of: batch) {
             do {
@@ -105,6 +112,17 @@ public struct Execute {
             try connection.execute(
                 "UPDATE batches SET status = 'deferred', reason = \(summary.reason) WHERE id = \(batch)")
         }
+        return summary
+    }
+
+    /// The summary of a batch there is nothing to send for.
+    private static func finished(_ batch: Int64, status: String, reason: String?) -> Summary {
+        var summary = Summary()
+        summary.status = status
+        summary.reason =
+            status == "superseded"
+            ? "batch \(batch) was \(reason ?? "superseded") (a later proposal for its portfolio): nothing to send"
+            : "batch \(batch) is \(status): nothing to send"
         return summary
     }
 

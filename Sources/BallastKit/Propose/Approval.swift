@@ -30,10 +30,20 @@ public struct Approval {
         return try connection.withTransaction {
             guard
                 let row = try connection.query(
-                    "SELECT portfolio_id, status, approved_by, notional FROM batches WHERE id = \(batch) FOR UPDATE"
+                    """
+                    SELECT portfolio_id, status, approved_by, notional, superseded_by FROM batches
+                    WHERE id = \(batch) FOR UPDATE
+                    """
                 ).first
             else { throw BallastError.invalidInput("no batch \(batch)") }
             let status: String = try row.decode("status")
+            if status == "superseded" {
+                let by = try row.decode("superseded_by", as: Int64?.self)
+                throw BallastError.invalidInput(
+                    "batch \(batch) was superseded by "
+                        + (by.map { "batch \($0), a later proposal for its portfolio: approve that one instead" }
+                            ?? "a later proposal that found nothing to trade"))
+            }
             if status != "proposed" {
                 if let by = try row.decode("approved_by", as: String?.self) { return .alreadyApproved(by: by) }
                 throw BallastError.invalidInput("batch \(batch) is \(status), not proposed: nothing to approve")

@@ -31,6 +31,9 @@ struct MarketView: Sendable {
     var holdings: [String: Holdings] = [:]
     /// Annualised σ per symbol (mids over the window, all venues), when enough prices were stored.
     var volatility: [String: Double] = [:]
+    /// Per portfolio, its latest batch that execute has started and not finished: a new proposal
+    /// for the portfolio waits until it is (its orders are not in the balances yet).
+    var inFlight: [String: (batch: Int64, status: String)] = [:]
 
     /// Taker fee assumed for an account the venue did not report rates for (Binance's default).
     static let defaultFee = ExactDecimal(significand: 1, scale: 3)
@@ -79,6 +82,17 @@ struct MarketView: Sendable {
                 try row.decode("maker_fee", as: ExactDecimal?.self) ?? defaultFee,
                 try row.decode("taker_fee", as: ExactDecimal?.self) ?? defaultFee
             )
+        }
+        for row in try connection.query(
+            """
+            SELECT DISTINCT ON (b.portfolio_id) b.portfolio_id, b.id, b.status FROM batches b
+            WHERE b.status = 'executing'
+               OR (b.status = 'deferred'
+                   AND EXISTS (SELECT 1 FROM orders o WHERE o.batch_id = b.id AND o.state NOT IN ('proposed', 'approved')))
+            ORDER BY b.portfolio_id, b.id DESC
+            """)
+        {
+            view.inFlight[try row.decode("portfolio_id")] = (try row.decode("id"), try row.decode("status"))
         }
         try loadHoldings(into: &view, connection: connection)
         try loadHealth(into: &view, connection: connection, now: now)

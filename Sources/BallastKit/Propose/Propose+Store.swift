@@ -91,15 +91,26 @@ extension Propose {
         ).map { try $0.decode("id") }
     }
 
-    /// Writes a chunk in one transaction: its batches, their parents and child orders, their decision
-    /// records (each batch's, then its automatic approval) in one append under the chain's lock, and,
-    /// under a run, every portfolio's drift "before". The same handful of statements whatever the
-    /// chunk's size. Returns the proposals with their batch, status and client order ids.
+    /// Writes a chunk in one transaction: its batches, their parents and child orders, the
+    /// supersession of each decided portfolio's earlier batches that were never sent, the decision
+    /// records (supersessions, then each batch's records and its automatic approval) in one append
+    /// under the chain's lock, and, under a run, every portfolio's drift "before". The same handful
+    /// of statements whatever the chunk's size. Returns the proposals with their batch, status,
+    /// client order ids and the batches they superseded.
     func write(_ chunk: PreparedChunk, runID: String?) throws -> [Proposal] {
         var proposals = chunk.proposals
         let batches = chunk.batches
-        guard !batches.isEmpty || (runID != nil && !chunk.drift.isEmpty) else { return proposals }
+        let decided = proposals.filter { $0.held == nil }
+        guard !batches.isEmpty || !decided.isEmpty || (runID != nil && !chunk.drift.isEmpty) else {
+            return proposals
+        }
+        var superseded: [Supersession] = []
         try connection.withTransaction {
+            // The chain's lock first, held to the end: two proposers write one after the other, and
+            // the later one's supersession sees (and supersedes) what the earlier one committed.
+            try connection.execute("SELECT pg_advisory_xact_lock(\(DecisionLog.appendLock))")
+            var entries: [DecisionLog.Entry] = []
+            var orderIDs: [Int64: [Int64]] = [:]
             if !batches.isEmpty {
                 try connection.execute(
                     """
@@ -113,25 +124,33 @@ extension Propose {
                                 \(batches.map(\.reason))::text[], \(batches.map { $0.approvalText != nil })::bool[])
                          AS b(id, portfolio, status, notional, reason, automatic)
                     """)
-                let orderIDs = try insertParentsAndOrders(batches, proposals: proposals)
-                var entries: [DecisionLog.Entry] = []
-                for batch in batches {
-                    let portfolio = proposals[batch.proposal].portfolio
-                    for record in batch.rows.records {
-                        entries.append(
-                            DecisionLog.Entry(
-                                kind: record.kind, portfolio: portfolio, batch: batch.id,
-                                order: record.leg.map { orderIDs[batch.id]![$0] }, payloadText: record.text))
-                    }
-                    if let approval = batch.approvalText {
-                        entries.append(
-                            DecisionLog.Entry(
-                                kind: "approval", portfolio: portfolio, batch: batch.id, order: nil,
-                                payloadText: approval))
-                    }
-                }
-                try DecisionLog.append(entries, on: connection)
+                orderIDs = try insertParentsAndOrders(batches, proposals: proposals)
             }
+            if !decided.isEmpty {
+                var replacement: [String: Int64] = [:]
+                for batch in batches { replacement[proposals[batch.proposal].portfolio] = batch.id }
+                superseded = try supersede(decided.map(\.portfolio), replacedBy: replacement)
+                entries += try superseded.map { old in
+                    DecisionLog.Entry(
+                        kind: "supersession", portfolio: old.portfolio, batch: old.batch, order: nil,
+                        payloadText: try DecisionLog.canonical(old))
+                }
+            }
+            for batch in batches {
+                let portfolio = proposals[batch.proposal].portfolio
+                for record in batch.rows.records {
+                    entries.append(
+                        DecisionLog.Entry(
+                            kind: record.kind, portfolio: portfolio, batch: batch.id,
+                            order: record.leg.map { orderIDs[batch.id]![$0] }, payloadText: record.text))
+                }
+                if let approval = batch.approvalText {
+                    entries.append(
+                        DecisionLog.Entry(
+                            kind: "approval", portfolio: portfolio, batch: batch.id, order: nil, payloadText: approval))
+                }
+            }
+            try DecisionLog.append(entries, on: connection)
             if let runID, !chunk.drift.isEmpty { try insertDriftBefore(chunk.drift, runID: runID) }
         }
         for batch in batches {
@@ -139,7 +158,57 @@ extension Propose {
             proposals[batch.proposal].status = batch.status
             proposals[batch.proposal].clientOrderIDs = batch.rows.orders.map(\.clientOrderId)
         }
+        let byPortfolio = Dictionary(grouping: superseded, by: \.portfolio)
+        for index in proposals.indices {
+            proposals[index].superseded = byPortfolio[proposals[index].portfolio]?.map(\.batch).sorted() ?? []
+        }
         return proposals
+    }
+
+    /// An earlier batch a proposal replaced, as its decision record holds it.
+    struct Supersession: Encodable {
+        var kind = "supersession"
+        var portfolio: String
+        var batch: Int64
+        var supersededBy: Int64?
+        var reason: String
+    }
+
+    /// Marks the portfolios' batches that were never sent (`proposed` or `approved`, every order still
+    /// unsent) `superseded`, each by the portfolio's new batch when it has one. Refuses, so that the
+    /// chunk rolls back, when one of the portfolios has a batch that started executing meanwhile: its
+    /// orders are not in the balances this proposal saw.
+    private func supersede(_ portfolios: [String], replacedBy replacement: [String: Int64]) throws
+        -> [Supersession]
+    {
+        let rows = try connection.query(
+            """
+            UPDATE batches b
+            SET status = 'superseded', superseded_by = n.new_id, finished_at = now(),
+                reason = CASE WHEN n.new_id IS NULL THEN 'superseded: a later proposal found nothing to trade'
+                              ELSE 'superseded by batch ' || n.new_id END
+            FROM unnest(\(portfolios)::text[], \(portfolios.map { replacement[$0] })::bigint[]) AS n(portfolio, new_id)
+            WHERE b.portfolio_id = n.portfolio AND b.status IN ('proposed', 'approved')
+              AND b.id IS DISTINCT FROM n.new_id
+              AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.batch_id = b.id AND o.state NOT IN ('proposed', 'approved'))
+            RETURNING b.id, b.portfolio_id, n.new_id, b.reason
+            """)
+        if let started = try connection.query(
+            """
+            SELECT id, portfolio_id FROM batches
+            WHERE portfolio_id = ANY(\(portfolios)::text[]) AND status = 'executing' LIMIT 1
+            """
+        ).first {
+            throw BallastError.busy(
+                "batch \(try started.decode("id", as: Int64.self)) of portfolio "
+                    + "'\(try started.decode("portfolio_id", as: String.self))' started executing while this "
+                    + "proposal was being written; nothing of this chunk was stored: propose again when it finishes")
+        }
+        return try rows.map { row in
+            Supersession(
+                portfolio: try row.decode("portfolio_id"), batch: try row.decode("id"),
+                supersededBy: try row.decode("new_id"), reason: try row.decode("reason"))
+        }.sorted { $0.batch < $1.batch }
     }
 
     /// The drift the proposals saw, stored as the run's "before" phase (the measure step stores "after").

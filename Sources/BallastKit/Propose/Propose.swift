@@ -28,6 +28,10 @@ public struct Propose {
         public var notional: ExactDecimal
         /// Orders written, in leg order (client order ids).
         public var clientOrderIDs: [String] = []
+        /// Why nothing was routed although the portfolio was decided: a batch of it is in flight.
+        public var held: String?
+        /// Batches of the portfolio this proposal superseded (never sent; `execute` now refuses them).
+        public var superseded: [Int64] = []
     }
 
     let connection: Connection
@@ -146,6 +150,14 @@ public struct Propose {
                 tradable: Set(portfolio.targets.keys))
         } catch {
             throw BallastError.invalidInput("portfolio '\(portfolio.id)': \(error)")
+        }
+        if let flight = view.inFlight[portfolio.id] {
+            return Proposal(
+                portfolio: portfolio.id, quote: portfolio.quote, plan: plan, routes: [], inputs: inputs, batchID: nil,
+                status: nil, notional: .zero,
+                held:
+                    "batch \(flight.batch) is \(flight.status) with orders sent: finish it "
+                    + "(`ballast execute \(flight.batch)`) before proposing again")
         }
         // Sells go first: their proceeds (at the limit, net of fees) add to the quote a venue's buys may
         // spend; each buy then uses up quote (at its limit, with the fee) that later buys cannot spend again.

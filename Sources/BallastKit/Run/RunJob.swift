@@ -80,7 +80,14 @@ public struct RunJob {
             let proposals = try Propose(connection: connection, logger: logger).run(
                 config: config, runID: run.id, dryRun: false)
             for p in proposals {
-                let state = p.batchID.map { "batch \($0) \(p.status ?? "")" } ?? "within bands"
+                if let held = p.held {
+                    logger.warning("portfolio \(p.portfolio): held, \(held)")
+                    continue
+                }
+                var state = p.batchID.map { "batch \($0) \(p.status ?? "")" } ?? "within bands"
+                if !p.superseded.isEmpty {
+                    state += "; superseded batch \(p.superseded.map(String.init).joined(separator: ", "))"
+                }
                 logger.info("portfolio \(p.portfolio): \(state)")
             }
             let batches = try ExecuteJob.pendingBatches(portfolios: config.portfolios.map(\.id), on: connection)
