@@ -235,7 +235,8 @@ struct TradingScenario {
     }
 
     /// A batch killed mid-execute holds its portfolio: a proposal now would not see its unsent orders,
-    /// so none is made until the batch is finished; a finished batch is never superseded.
+    /// so none is made until the batch is finished, and then not until balances are pulled that
+    /// show its fills; a finished batch is never superseded.
     @Test func aBatchInFlightHoldsItsPortfolioUntilFinished() async throws {
         let scenario = try await TradingScenario()
         defer { scenario.stop() }
@@ -256,6 +257,15 @@ struct TradingScenario {
         let rerun = try BallastBinary.run(
             ["execute", String(batch), "--job", scenario.jobPath], environment: scenario.environment)
         #expect(rerun.status == 0, "\(rerun.stderr)")
+        // The fills are stored, the balances not pulled since: proposing from them would trade again.
+        let stale = try scenario.propose()
+        #expect(stale.held?.contains("predate its fill") == true, "\(String(describing: stale.held))")
+        #expect(stale.batchID == nil)
+        var logger = Logger(label: "test")
+        logger.logLevel = .error
+        _ = try await PullJob.run(
+            config: scenario.config, databaseURL: scenario.databaseURL, logger: logger,
+            environment: scenario.venues.environment)
         let after = try scenario.propose()
         #expect(after.held == nil && after.superseded.isEmpty)
         let status = try scenario.connection.query("SELECT status FROM batches WHERE id = \(batch)").first!

@@ -34,6 +34,9 @@ struct MarketView: Sendable {
     /// Per portfolio, its latest batch that execute has started and not finished: a new proposal
     /// for the portfolio waits until it is (its orders are not in the balances yet).
     var inFlight: [String: (batch: Int64, status: String)] = [:]
+    /// Per account whose latest balances predate one of its stored fills: that fill's time. Its
+    /// balances do not show the trade yet (pull again before proposing from them).
+    var staleBalances: [String: Date] = [:]
 
     /// Taker fee assumed for an account the venue did not report rates for (Binance's default).
     static let defaultFee = ExactDecimal(significand: 1, scale: 3)
@@ -149,6 +152,18 @@ struct MarketView: Sendable {
             let asset: String = try row.decode("asset")
             view.holdings[account]?.balances[asset] = Balance(
                 asset: asset, free: try row.decode("free"), locked: try row.decode("locked"))
+        }
+        // Both times are the venue's clock: the account's last balance update it reported, and the fill's.
+        for row in try connection.query(
+            """
+            SELECT s.account_id, max(f.executed_at) AS last_fill FROM (
+                SELECT DISTINCT ON (account_id) account_id, coalesce(venue_time, taken_at) AS as_of FROM balance_snapshots
+                ORDER BY account_id, taken_at DESC, id DESC) s
+            JOIN fills f ON f.account_id = s.account_id AND f.executed_at > s.as_of
+            GROUP BY s.account_id
+            """)
+        {
+            view.staleBalances[try row.decode("account_id")] = try row.decode("last_fill")
         }
     }
 

@@ -151,13 +151,20 @@ public struct Propose {
         } catch {
             throw BallastError.invalidInput("portfolio '\(portfolio.id)': \(error)")
         }
-        if let flight = view.inFlight[portfolio.id] {
-            return Proposal(
+        func held(_ why: String) -> Proposal {
+            Proposal(
                 portfolio: portfolio.id, quote: portfolio.quote, plan: plan, routes: [], inputs: inputs, batchID: nil,
-                status: nil, notional: .zero,
-                held:
-                    "batch \(flight.batch) is \(flight.status) with orders sent: finish it "
+                status: nil, notional: .zero, held: why)
+        }
+        if let flight = view.inFlight[portfolio.id] {
+            return held(
+                "batch \(flight.batch) is \(flight.status) with orders sent: finish it "
                     + "(`ballast execute \(flight.batch)`) before proposing again")
+        }
+        if let account = portfolio.accounts.sorted().first(where: { view.staleBalances[$0] != nil }) {
+            return held(
+                "account \(account)'s stored balances predate its fill at "
+                    + "\(Timestamp.iso8601(view.staleBalances[account]!)): run `ballast pull` before proposing")
         }
         // Sells go first: their proceeds (at the limit, net of fees) add to the quote a venue's buys may
         // spend; each buy then uses up quote (at its limit, with the fee) that later buys cannot spend again.
