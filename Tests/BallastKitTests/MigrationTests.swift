@@ -89,6 +89,33 @@ import Testing
         #expect(try connection.query("SELECT count(*) AS n FROM decisions").first!.decode("n", as: Int.self) == 1)
     }
 
+    @Test func anOrderMustAgreeWithItsBatchAndItsAccount() throws {
+        let connection = try TestDatabase.connect(try TestDatabase.migrated())
+        defer { connection.close() }
+        try connection.execute(
+            """
+            INSERT INTO venues (id, dialect, base_url) VALUES ('v1', 'binance-spot', 'http://a'), ('v2', 'binance-spot', 'http://b');
+            INSERT INTO accounts (id, venue_id, key_fingerprint) VALUES ('a1', 'v1', 'f');
+            INSERT INTO portfolios (id, quote_asset) VALUES ('p1', 'USDT'), ('p2', 'USDT');
+            INSERT INTO batches (id, portfolio_id, status) VALUES (1, 'p1', 'proposed');
+            """)
+        func order(_ key: String, portfolio: String, venue: String) -> Query {
+            """
+            INSERT INTO orders (batch_id, leg, intent_key, client_order_id, portfolio_id, account_id, venue_id, symbol,
+                                side, style, order_type, qty, state)
+            VALUES (1, 0, \(key), \(key), \(portfolio), 'a1', \(venue), 'BTCUSDT', 'buy', 'marketable-limit', 'LIMIT', 1,
+                    'proposed')
+            """
+        }
+        for (portfolio, venue) in [("p2", "v1"), ("p1", "v2")] {
+            let error = #expect(throws: PostgresError.self) {
+                try connection.execute(order("k-\(portfolio)-\(venue)", portfolio: portfolio, venue: venue))
+            }
+            #expect(error?.message.contains("violates foreign key constraint") == true, "\(String(describing: error))")
+        }
+        #expect(try connection.execute(order("k-ok", portfolio: "p1", venue: "v1")) == 1)
+    }
+
     @Test func reporterRoleCanReadButNotWrite() throws {
         let connection = try TestDatabase.connect(try TestDatabase.migrated())
         defer { connection.close() }
