@@ -191,6 +191,11 @@ import Testing
         #expect(
             RouteCostModel.buyCost(fitted.quantity, at: fitted.limitPrice, on: Self.quote("sim-a")) <= Self.d("998.988")
         )
+        // A venue that cannot afford the trade says what it would need, fee included, rounded up on 8 places.
+        let poor = Self.route(Self.parent(.buy, "0.333333333"), [Self.quote("sim-a", available: "10")])
+        #expect(
+            poor.candidates.first?.excluded == "needs 669.33533267 USDT at 2006 with the fee, available 10",
+            "\(String(describing: poor.candidates.first?.excluded))")
         // A share below its venue's minimum notional is dropped and said so.
         let small = Self.route(Self.parent(.buy, "2"), [Self.quote("sim-a"), Self.quote("sim-b", minNotional: "5000")])
         #expect(small.children.map(\.venue) == ["sim-a"])

@@ -150,8 +150,10 @@ public enum RouteCostModel {
             return "available \(quote.available.plainString) \(rules.pair.base) < \(quantity.plainString)"
         }
         if side == .buy, buyCost(quantity, at: price, on: quote) > quote.available {
-            return "needs \(buyCost(quantity, at: price, on: quote).plainString) \(rules.pair.quote) at "
-                + "\(price.plainString) with the fee, available \(quote.available.plainString)"
+            // Rounded up to 8 places for the reader: the comparison above is exact.
+            let needs = buyCost(quantity, at: price, on: quote).rounded(scale: 8, .up)
+            return "needs \(needs.plainString) \(rules.pair.quote) at \(price.plainString) with the fee, "
+                + "available \(quote.available.plainString)"
         }
         let floored = rules.floorQuantity(quantity)
         if !floored.isPositive || floored < rules.minQty {
