@@ -52,16 +52,7 @@ public struct Propose {
         }
         let window = portfolios.map(\.bands.windowHours).max() ?? 24
         let view = try MarketView.load(connection: connection, volatilityWindowHours: window, now: now)
-        guard !dryRun else {
-            var proposals: [Proposal] = []
-            proposals.reserveCapacity(portfolios.count)
-            for portfolio in portfolios {
-                proposals.append(try Self.decide(portfolio, config: config, view: view, now: now))
-                progress(proposals.count, of: portfolios.count)
-            }
-            return proposals
-        }
-        return try decideAndStore(portfolios, config: config, view: view, runID: runID, now: now)
+        return try decideInChunks(portfolios, config: config, view: view, runID: runID, store: !dryRun, now: now)
     }
 
     /// Portfolios decided and written together: one transaction per chunk.
@@ -70,17 +61,19 @@ public struct Propose {
     /// Threads deciding and encoding chunks while this one writes: one per core, at most four.
     static var deciders: Int { max(1, min(ProcessInfo.processInfo.activeProcessorCount, 4)) }
 
-    /// Decides and stores chunk by chunk: `deciders` worker threads each decide every n-th chunk and
-    /// encode its records, while this thread writes the chunks in order, each in one transaction.
-    /// Batch ids are drawn in chunk order (on a connection of their own), so ids, the chain and the
-    /// portfolios' order agree however the workers interleave. A failure anywhere stops every
-    /// thread; what was written before it stays written, whole chunks only.
-    private func decideAndStore(
-        _ portfolios: [PortfolioSettings], config: JobConfig, view: MarketView, runID: String?, now: Date
+    /// Decides (and, when `store`, stores) chunk by chunk: `deciders` worker threads each decide every
+    /// n-th chunk and encode its records, while this thread writes the chunks in order, each in one
+    /// transaction. Batch ids are drawn in chunk order (on a connection of their own), so ids, the
+    /// chain and the portfolios' order agree however the workers interleave. A failure anywhere
+    /// stops every thread; what was written before it stays written, whole chunks only. A dry run
+    /// decides the same way and writes nothing.
+    private func decideInChunks(
+        _ portfolios: [PortfolioSettings], config: JobConfig, view: MarketView, runID: String?, store: Bool,
+        now: Date
     ) throws -> [Proposal] {
         let settings = Dictionary(portfolios.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-        let ids = Unshared(try connection.sibling(logger: logger))
-        defer { ids.value.close() }
+        let ids = store ? Unshared(try connection.sibling(logger: logger)) : nil
+        defer { ids?.value.close() }
         let chunks = stride(from: 0, to: portfolios.count, by: Self.chunkSize).map {
             $0..<min($0 + Self.chunkSize, portfolios.count)
         }
@@ -97,6 +90,10 @@ public struct Propose {
                     for index in stride(from: worker, to: chunks.count, by: deciders) {
                         let decided = try portfolios[chunks[index]].map {
                             try Self.decide($0, config: config, view: view, now: now)
+                        }
+                        guard let ids else {
+                            try queues[worker].put(PreparedChunk(proposals: decided, batches: [], drift: []))
+                            continue
                         }
                         let chunk = try Self.prepare(decided, settings: settings) { count in
                             try turns.inTurn(index) { try Self.drawBatchIDs(count, on: ids.value) }
@@ -117,7 +114,7 @@ public struct Propose {
                 guard let chunk = try queues[index % deciders].take() else {
                     throw BallastError.internalFailure("chunk \(index) of the proposal never arrived")
                 }
-                proposals += try write(chunk, runID: runID)
+                proposals += store ? try write(chunk, runID: runID) : chunk.proposals
                 progress(proposals.count, of: portfolios.count)
             }
         } catch {
