@@ -14,6 +14,8 @@ final class Exchange {
     private var nextTradeID: [String: Int64] = [:]
     private var lastStep: Date
     var random: SeededRandom
+    /// Set by a `partial-fill` fault for one order: the share of its quantity it may take now.
+    var takeShare: ExactDecimal?
 
     init(config: VenueConfig, seed: UInt64, now: Date) throws(SimulatorError) {
         self.config = config
@@ -128,7 +130,8 @@ final class Exchange {
         var trades: [SimTrade] = []
         if request.type == .market || crosses {
             let limit: ExactDecimal? = request.type == .market ? nil : price
-            let executions = market.take(from: request.side == .buy ? .sell : .buy, qty: qty, limit: limit)
+            let takeable = takeShare.map { rules.floorQuantity(qty * $0) } ?? qty
+            let executions = market.take(from: request.side == .buy ? .sell : .buy, qty: takeable, limit: limit)
             markets[request.symbol] = market
             for (fillPrice, fillQty) in executions {
                 trades.append(execute(orderID: order.orderId, price: fillPrice, qty: fillQty, maker: false, at: now))

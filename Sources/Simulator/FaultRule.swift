@@ -25,6 +25,9 @@ public struct FaultRule: Codable, Sendable, Equatable {
         case malformed
         /// An extra delay of `delayMs` before the normal response.
         case delay
+        /// An order that crosses takes only half its quantity (on the step) from the book, as if the
+        /// book had thinned since it was read: an IOC order expires with the rest, a GTC one rests.
+        case partialFill = "partial-fill"
     }
 
     public var kind: Kind

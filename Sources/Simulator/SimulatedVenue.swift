@@ -275,9 +275,14 @@ public final class SimulatedVenue: @unchecked Sendable {
             }
         }
 
-        // A fault after the work, or instead of it.
+        // A fault after the work, or instead of it (a partial fill changes the work itself).
         var extra = Duration.zero
-        if let rule = hit {
+        if let rule = hit, rule.kind == .partialFill {
+            stats.faultsHit += 1
+            exchange.takeShare = ExactDecimal(significand: 5, scale: 1)
+        }
+        defer { exchange.takeShare = nil }
+        if let rule = hit, rule.kind != .partialFill {
             // Reads are carried out anyway; an order only when the rule says it was placed.
             let perform = rule.placed || rule.kind == .dropResponse || rule.kind == .delay || !placesOrder
             var reply: Reply?
@@ -315,7 +320,7 @@ public final class SimulatedVenue: @unchecked Sendable {
             case .delay:
                 extra = .milliseconds(rule.delayMs)
                 if let reply { return (.respond(.json(reply.status, reply.body, headers: headers)), delay + extra) }
-            case .rateLimit, .ban: break
+            case .rateLimit, .ban, .partialFill: break
             }
         }
 

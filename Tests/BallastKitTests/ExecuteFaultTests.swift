@@ -1,7 +1,9 @@
+import BallastCore
 import BallastKit
 import BallastTesting
 import Foundation
 import Logging
+import Postgres
 import Simulator
 import Testing
 
@@ -33,6 +35,7 @@ import Testing
             ]
         ),
         ("malformed ack", [FaultRule(kind: .malformed, method: order.method, path: order.path)]),
+        ("partial fills", [FaultRule(kind: .partialFill, method: order.method, path: order.path, count: 3)]),
     ]
 
     @Test(arguments: faults)
@@ -47,4 +50,53 @@ import Testing
         let resentByLibcurl = rules.filter { $0.kind == .reset && $0.method == "GET" }.count
         #expect(trial.venueRequests - trial.attemptsRecorded == resentByLibcurl, "\(name): \(trial)")
     }
+
+    /// The first venue's IOC legs (the fault is scripted there) take half their quantity and expire
+    /// with the rest: each is final with what it filled, its fills stored to the last unit, the other
+    /// venues' legs fill whole, and the batch completes; nothing is sent again.
+    @Test func partialFillsEndFinalWithTheirFillsStored() async throws {
+        let database = DatabaseName()
+        let campaign = CrashCampaign(
+            executable: BallastBinary.url, logger: Logger(label: "test"),
+            makeDatabase: { try database.set(TestDatabase.migrated()) })
+        let partial = FaultRule(kind: .partialFill, method: Self.order.method, path: Self.order.path, count: 3)
+        let trial = try await campaign.run(kill: .none, resting: false, seed: 5, faults: [partial])
+        #expect(trial.passed && trial.firstExit == 0, "\(trial)")
+        let connection = try TestDatabase.connect(database.get())
+        defer { connection.close() }
+        let legs = try connection.query(
+            """
+            SELECT o.venue_id, o.state, o.qty, o.executed_qty, coalesce(sum(f.qty), 0) AS filled
+            FROM orders o LEFT JOIN fills f ON f.venue_id = o.venue_id AND f.symbol = o.symbol
+                                           AND f.order_id = o.venue_order_id
+            GROUP BY o.id ORDER BY o.id
+            """
+        ).map { row in
+            (
+                venue: try row.decode("venue_id", as: String.self), state: try row.decode("state", as: String.self),
+                qty: try row.decode("qty", as: ExactDecimal.self),
+                executed: try row.decode("executed_qty", as: ExactDecimal.self),
+                filled: try row.decode("filled", as: ExactDecimal.self)
+            )
+        }
+        let faulted = legs.filter { $0.venue == "sim-a" }
+        #expect(!faulted.isEmpty && faulted.count <= 3, "\(legs)")
+        #expect(
+            faulted.allSatisfy { $0.state == "expired" && $0.executed.isPositive && $0.executed < $0.qty },
+            "\(legs)")
+        #expect(legs.filter { $0.venue != "sim-a" }.allSatisfy { $0.state == "filled" }, "\(legs)")
+        #expect(legs.allSatisfy { $0.executed == $0.filled }, "\(legs)")
+        #expect(legs.count == trial.orders && trial.venueOrders == trial.orders)
+        let batch = try connection.query("SELECT status FROM batches").first!
+        #expect(try batch.decode("status", as: String.self) == "completed")
+    }
+}
+
+/// The database a campaign trial made, kept for the test to read afterwards.
+final class DatabaseName: @unchecked Sendable {
+    // Safe to share: `name` is only touched under `lock`.
+    private let lock = NSLock()
+    private var name = ""
+    func set(_ value: String) -> String { lock.withLock { name = value }; return value }
+    func get() -> String { lock.withLock { name } }
 }

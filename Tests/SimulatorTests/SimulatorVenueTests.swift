@@ -326,6 +326,32 @@ final class VenueHarness: @unchecked Sendable {
         #expect(live.map(\.clientOrderId) == ["amb-0", "amb-1", "amb-2", "amb-3"])
     }
 
+    @Test func aPartialFillFaultTakesHalfAndTheRestExpiresOrRests() async throws {
+        let h = try VenueHarness()
+        defer { h.close() }
+        let client = h.client()
+        let ticker = try #require(try await client.bookTickers(["BTCUSDT"]).first)
+        func order(_ id: String, _ tif: TimeInForce) -> NewOrder {
+            NewOrder(
+                symbol: "BTCUSDT", side: .buy, type: .limit, timeInForce: tif, quantity: ExactDecimal("0.01001")!,
+                price: ticker.askPrice, clientOrderId: id)
+        }
+        h.venue.addFault(FaultRule(kind: .partialFill, method: "POST", path: "/api/v3/order", count: 2))
+        // Half of 0.01001 on the 0.00001 step is 0.00500: an IOC order expires with the rest…
+        let ioc = try await client.placeOrder(order("half-ioc", .ioc))
+        #expect(ioc.order.status == .expired)
+        #expect(ioc.order.executedQty == ExactDecimal("0.005")!)
+        #expect(ioc.fills.map(\.qty).reduce(ExactDecimal.zero, +) == ExactDecimal("0.005")!)
+        // …a GTC one rests with it.
+        let gtc = try await client.placeOrder(order("half-gtc", .gtc))
+        #expect(gtc.order.status == .partiallyFilled)
+        #expect(gtc.order.executedQty == ExactDecimal("0.005")!)
+        // The fault spent, the next order takes all it crosses.
+        let whole = try await client.placeOrder(order("whole", .ioc))
+        #expect(whole.order.status == .filled && whole.order.executedQty == ExactDecimal("0.01001")!)
+        #expect(h.venue.statistics.faultsHit == 2)
+    }
+
     @Test func theSameSeedAndClockGiveTheSameMarket() async throws {
         func run() async throws -> [String] {
             let clock = ManualSimulatorClock()
