@@ -95,6 +95,33 @@ public protocol VenueEventSink: Sendable {
     func record(_ event: ThrottleEvent) async
 }
 
+/// The HTTP attempts a venue client recorded while a piece of work ran, so that the work can name,
+/// in its own records, the request each one is about (execute's `order_attempts.http_attempt_id`).
+/// A client notes every attempt it records into the trace of the current task, if there is one.
+public final class AttemptTrace: @unchecked Sendable {
+    // Safe to share: `recorded` is only touched under `lock`.
+    private let lock = NSLock()
+    private var recorded: [(id: Int64, clientOrderId: String?)] = []
+
+    public init() {}
+
+    /// The trace the current task keeps, if any.
+    @TaskLocal public static var current: AttemptTrace?
+
+    func note(_ id: Int64, clientOrderId: String?) {
+        lock.withLock { recorded.append((id, clientOrderId)) }
+    }
+
+    /// The id of the last attempt recorded for `clientOrderId` (nil: a request naming no order, such
+    /// as a trades lookup) since the previous call; the trace is emptied either way.
+    public func takeLatest(clientOrderId: String?) -> Int64? {
+        lock.withLock {
+            defer { recorded.removeAll() }
+            return recorded.last { $0.clientOrderId == clientOrderId }?.id
+        }
+    }
+}
+
 /// Keeps events in memory (tests, dry runs).
 public final class MemoryEventSink: VenueEventSink, @unchecked Sendable {
     // Safe to share: every access to the arrays holds `lock`.

@@ -40,9 +40,15 @@ import Testing
 
     @Test(arguments: faults)
     func theBatchCompletesWithoutDuplicates(name: String, rules: [FaultRule]) async throws {
+        let database = DatabaseName()
         let campaign = CrashCampaign(
-            executable: BallastBinary.url, logger: Logger(label: "test"), makeDatabase: { try TestDatabase.migrated() })
+            executable: BallastBinary.url, logger: Logger(label: "test"),
+            makeDatabase: { try database.set(TestDatabase.migrated()) })
         let trial = try await campaign.run(kill: .none, resting: false, seed: 5, faults: rules)
+        // Each order attempt that names an HTTP attempt names the request it is about, and no two
+        // name the same one.
+        let links = try Self.attemptLinks(database.get())
+        #expect(links.linked > 0 && links.mismatched == 0 && links.shared == 0, "\(name): \(links)")
         #expect(trial.passed, "\(name): \(trial)")
         #expect(trial.firstExit == 0 || trial.firstExit == 3, "\(name): exit \(trial.firstExit)")
         // libcurl itself re-sends an idempotent GET once when a reused connection is reset before any
@@ -89,6 +95,34 @@ import Testing
         #expect(legs.count == trial.orders && trial.venueOrders == trial.orders)
         let batch = try connection.query("SELECT status FROM batches").first!
         #expect(try batch.decode("status", as: String.self) == "completed")
+        // With no request refused before it left, every order attempt names its HTTP attempt.
+        let links = try Self.attemptLinks(database.get())
+        #expect(links.unlinked == 0 && links.mismatched == 0 && links.shared == 0 && links.linked > 0, "\(links)")
+    }
+
+    /// How `order_attempts` rows link to `http_attempts`: unlinked, linked, linked to a request about
+    /// something else (another order, another action), and linked to a request another row names.
+    static func attemptLinks(_ url: String) throws -> (unlinked: Int, linked: Int, mismatched: Int, shared: Int) {
+        let connection = try TestDatabase.connect(url)
+        defer { connection.close() }
+        let row = try connection.query(
+            """
+            SELECT count(*) FILTER (WHERE a.http_attempt_id IS NULL) AS unlinked,
+                   count(*) FILTER (WHERE a.http_attempt_id IS NOT NULL) AS linked,
+                   count(*) FILTER (WHERE a.http_attempt_id IS NOT NULL AND NOT coalesce(
+                       CASE a.action
+                           WHEN 'fills' THEN h.endpoint = '/api/v3/myTrades'
+                           ELSE h.endpoint = '/api/v3/order' AND h.client_order_id = o.client_order_id
+                                AND h.method = CASE a.action WHEN 'create' THEN 'POST' WHEN 'query' THEN 'GET'
+                                                             WHEN 'cancel' THEN 'DELETE' END
+                       END, false)) AS mismatched,
+                   count(a.http_attempt_id) - count(DISTINCT a.http_attempt_id) AS shared
+            FROM order_attempts a JOIN orders o ON o.id = a.order_id LEFT JOIN http_attempts h ON h.id = a.http_attempt_id
+            """
+        ).first!
+        return (
+            try row.decode("unlinked"), try row.decode("linked"), try row.decode("mismatched"), try row.decode("shared")
+        )
     }
 }
 

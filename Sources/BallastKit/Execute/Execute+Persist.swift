@@ -1,6 +1,7 @@
 import BallastCore
 import Foundation
 import Postgres
+import Venues
 
 extension Execute {
     /// Applies `event` through the pure state machine and commits the new state
@@ -28,15 +29,18 @@ extension Execute {
         }
     }
 
-    /// Appends an `order_attempts` row.
+    /// Appends an `order_attempts` row, naming the HTTP attempt it is about: the last one recorded
+    /// for the order since the previous row (for a trades lookup, the last one naming no order).
     func record(_ order: ChildOrder, _ attempt: AttemptRecord) throws {
         let detail = try DecisionLog.canonical(["detail": attempt.detail ?? ""])
+        let http = AttemptTrace.current?.takeLatest(
+            clientOrderId: attempt.action == "fills" ? nil : order.clientOrderId)
         try connection.execute(
             """
-            INSERT INTO order_attempts (order_id, action, started_at, outcome, http_status, venue_code, venue_message,
-                                        state_after, detail)
-            VALUES (\(order.id), \(attempt.action), now(), \(attempt.outcome), \(attempt.httpStatus), \(attempt.venueCode),
-                    \(attempt.message), \(order.state.rawValue), \(detail)::jsonb)
+            INSERT INTO order_attempts (order_id, http_attempt_id, action, started_at, outcome, http_status, venue_code,
+                                        venue_message, state_after, detail)
+            VALUES (\(order.id), \(http), \(attempt.action), now(), \(attempt.outcome), \(attempt.httpStatus),
+                    \(attempt.venueCode), \(attempt.message), \(order.state.rawValue), \(detail)::jsonb)
             """)
     }
 

@@ -2,6 +2,7 @@ public import BallastCore
 import Foundation
 public import Logging
 public import Postgres
+import Venues
 
 /// The execute step (DESIGN.md "Orders, keys and the execute state machine"):
 /// drives each child order of an approved batch through `OrderLifecycle`,
@@ -50,8 +51,13 @@ public struct Execute {
         self.pollInterval = pollInterval
     }
 
-    /// Executes `batch` under its advisory lock.
+    /// Executes `batch` under its advisory lock. Each `order_attempts` row names the HTTP attempt it
+    /// is about: the venue client notes what it records in the task's `AttemptTrace`.
     public func run(batch: Int64, policy: RouterPolicy) async throws -> Summary {
+        try await AttemptTrace.$current.withValue(AttemptTrace()) { try await runTraced(batch: batch, policy: policy) }
+    }
+
+    private func runTraced(batch: Int64, policy: RouterPolicy) async throws -> Summary {
         let locked: Bool = try connection.query(
             "SELECT pg_try_advisory_lock(\(Self.lockNamespace), \(Int32(truncatingIfNeeded: batch))) AS ok"
         ).first!.decode("ok")

@@ -233,7 +233,9 @@ public final class BinanceSpotClient: Sendable {
             orderCount1d: response?.header("x-mbx-order-count-1d").flatMap { Int($0) },
             retryAfterSeconds: response?.header("retry-after").flatMap { Int($0) }, error: error,
             clientOrderId: params.first { $0.0 == "newClientOrderId" || $0.0 == "origClientOrderId" }?.1)
-        await events.record(attempt)
+        if let id = await events.record(attempt) {
+            AttemptTrace.current?.note(id, clientOrderId: attempt.clientOrderId)
+        }
     }
 
     private static func reason(_ error: any Error) -> String {
