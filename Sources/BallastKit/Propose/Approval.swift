@@ -1,3 +1,4 @@
+import BallastCore
 import Foundation
 public import Postgres
 
@@ -20,11 +21,20 @@ public struct Approval {
         case alreadyApproved(by: String)
     }
 
-    /// Approves `batch`; refuses a batch that is not `proposed` (or already approved).
-    @discardableResult
-    public func approve(batch: Int64, by name: String, automatic: Bool = false, reason: String? = nil) throws
-        -> Outcome
+    /// The record of an approval under the portfolio's cap, which `propose` stores with the batch
+    /// (the batch and its orders are inserted `approved`).
+    static func automaticRecord(batch: Int64, orders: Int, notional: ExactDecimal, quote: String, cap: ExactDecimal)
+        throws -> String
     {
+        try DecisionLog.canonical(
+            ApprovalPayload(
+                kind: "approval", batch: batch, approval: "automatic", by: capApprover, orders: orders,
+                notional: notional.description, reason: "notional \(notional) \(quote) ≤ approval cap \(cap)"))
+    }
+
+    /// Approves `batch` by a named person; refuses a batch that is not `proposed` (or already approved).
+    @discardableResult
+    public func approve(batch: Int64, by name: String) throws -> Outcome {
         let trimmed = name.trimmingCharacters(in: .whitespaces)
         guard !trimmed.isEmpty else { throw BallastError.invalidInput("--by needs the approver's name") }
         return try connection.withTransaction {
@@ -48,10 +58,9 @@ public struct Approval {
                 if let by = try row.decode("approved_by", as: String?.self) { return .alreadyApproved(by: by) }
                 throw BallastError.invalidInput("batch \(batch) is \(status), not proposed: nothing to approve")
             }
-            let kind = automatic ? "automatic" : "manual"
             try connection.execute(
                 """
-                UPDATE batches SET status = 'approved', approved_by = \(trimmed), approval = \(kind),
+                UPDATE batches SET status = 'approved', approved_by = \(trimmed), approval = 'manual',
                        approved_at = now() WHERE id = \(batch)
                 """)
             let orders = try connection.execute(
@@ -59,8 +68,8 @@ public struct Approval {
             )
             let notional: String = try row.decode("notional")
             let payload = ApprovalPayload(
-                kind: "approval", batch: batch, approval: kind, by: trimmed, orders: orders, notional: notional,
-                reason: reason ?? "approved by \(trimmed)")
+                kind: "approval", batch: batch, approval: "manual", by: trimmed, orders: orders, notional: notional,
+                reason: "approved by \(trimmed)")
             try DecisionLog.append(
                 payload, kind: "approval", portfolio: try row.decode("portfolio_id"), batch: batch, order: nil,
                 on: connection)

@@ -34,15 +34,9 @@ public enum DecisionLog {
         _ payload: some Encodable, kind: String, portfolio: String, batch: Int64?, order: Int64?,
         on connection: Connection
     ) throws -> String {
-        let previous = try lockedHead(on: connection)
-        let text = try canonical(payload)
-        let hash = hash(previous: previous, payloadText: text)
-        try connection.execute(
-            """
-            INSERT INTO decisions (batch_id, order_id, portfolio_id, kind, payload_text, prev_hash, hash)
-            VALUES (\(batch), \(order), \(portfolio), \(kind), \(text), \(previous), \(hash))
-            """)
-        return hash
+        let entry = Entry(
+            kind: kind, portfolio: portfolio, batch: batch, order: order, payloadText: try canonical(payload))
+        return try append([entry], on: connection)!
     }
 
     /// A record to append: what it explains and the canonical text of its payload.
@@ -99,11 +93,16 @@ public enum DecisionLog {
         return previous
     }
 
+    /// Takes the append lock, held until the transaction ends (again, if it is held already).
+    static func lock(on connection: Connection) throws {
+        try connection.execute("SELECT pg_advisory_xact_lock(\(appendLock))")
+    }
+
     /// Takes the append lock (held until the transaction ends), then reads the chain's head.
     /// Two statements on purpose: under READ COMMITTED the second one's snapshot is taken after
     /// the lock is held, so it sees every record the previous holder committed.
     private static func lockedHead(on connection: Connection) throws -> String {
-        try connection.execute("SELECT pg_advisory_xact_lock(\(appendLock))")
+        try lock(on: connection)
         return try connection.query("SELECT hash FROM decisions ORDER BY id DESC LIMIT 1").first?.decode(
             "hash", as: String.self) ?? genesis
     }

@@ -57,12 +57,9 @@ extension Propose {
             var approvalText: String?
             if status == "proposed", portfolio.approvalCap.isPositive, proposal.notional <= portfolio.approvalCap {
                 status = "approved"
-                approvalText = try DecisionLog.canonical(
-                    ApprovalPayload(
-                        kind: "approval", batch: id, approval: "automatic", by: Approval.capApprover,
-                        orders: rows.orders.count, notional: proposal.notional.description,
-                        reason:
-                            "notional \(proposal.notional) \(proposal.quote) ≤ approval cap \(portfolio.approvalCap)"))
+                approvalText = try Approval.automaticRecord(
+                    batch: id, orders: rows.orders.count, notional: proposal.notional, quote: proposal.quote,
+                    cap: portfolio.approvalCap)
             }
             chunk.batches.append(
                 PreparedBatch(
@@ -108,7 +105,7 @@ extension Propose {
         try connection.withTransaction {
             // The chain's lock first, held to the end: two proposers write one after the other, and
             // the later one's supersession sees (and supersedes) what the earlier one committed.
-            try connection.execute("SELECT pg_advisory_xact_lock(\(DecisionLog.appendLock))")
+            try DecisionLog.lock(on: connection)
             var entries: [DecisionLog.Entry] = []
             var orderIDs: [Int64: [Int64]] = [:]
             if !batches.isEmpty {
