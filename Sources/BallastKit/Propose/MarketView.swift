@@ -153,13 +153,14 @@ struct MarketView: Sendable {
             view.holdings[account]?.balances[asset] = Balance(
                 asset: asset, free: try row.decode("free"), locked: try row.decode("locked"))
         }
-        // Both times are the venue's clock: the account's last balance update it reported, and the fill's.
+        // The snapshots just read, against their accounts' fills. Both times are the venue's clock:
+        // the account's last balance update it reported, and the fill's.
         for row in try connection.query(
             """
-            SELECT s.account_id, max(f.executed_at) AS last_fill FROM (
-                SELECT DISTINCT ON (account_id) account_id, coalesce(venue_time, taken_at) AS as_of FROM balance_snapshots
-                ORDER BY account_id, taken_at DESC, id DESC) s
-            JOIN fills f ON f.account_id = s.account_id AND f.executed_at > s.as_of
+            SELECT s.account_id, max(f.executed_at) AS last_fill
+            FROM balance_snapshots s
+            JOIN fills f ON f.account_id = s.account_id AND f.executed_at > coalesce(s.venue_time, s.taken_at)
+            WHERE s.id = ANY(\(view.holdings.values.map(\.snapshotId))::bigint[])
             GROUP BY s.account_id
             """)
         {

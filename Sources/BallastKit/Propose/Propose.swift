@@ -158,7 +158,7 @@ public struct Propose {
                 "batch \(flight.batch) is \(flight.status) with orders sent: finish it "
                     + "(`ballast execute \(flight.batch)`) before proposing again")
         }
-        if let account = portfolio.accounts.sorted().first(where: { view.staleBalances[$0] != nil }) {
+        if let account = portfolio.accounts.filter({ view.staleBalances[$0] != nil }).min() {
             return held(
                 "account \(account)'s stored balances predate its fill at "
                     + "\(Timestamp.iso8601(view.staleBalances[account]!)): run `ballast pull` before proposing")
