@@ -275,20 +275,19 @@ public final class SimulatedVenue: @unchecked Sendable {
             }
         }
 
-        // A fault after the work, or instead of it (a partial fill changes the work itself).
+        // A fault after the work, instead of it, or (a partial fill) in it.
         var extra = Duration.zero
-        if let rule = hit, rule.kind == .partialFill {
-            stats.faultsHit += 1
-            exchange.takeShare = ExactDecimal(significand: 5, scale: 1)
-        }
-        defer { exchange.takeShare = nil }
-        if let rule = hit, rule.kind != .partialFill {
+        if let rule = hit {
             // Reads are carried out anyway; an order only when the rule says it was placed.
-            let perform = rule.placed || rule.kind == .dropResponse || rule.kind == .delay || !placesOrder
+            let perform =
+                rule.placed || rule.kind == .dropResponse || rule.kind == .delay || rule.kind == .partialFill
+                || !placesOrder
             var reply: Reply?
             if perform {
                 exchange.advance(to: now)
+                if rule.kind == .partialFill { exchange.takeShare = ExactDecimal(significand: 5, scale: 1) }
                 reply = try? dispatch(request.method, request.path, params, apiKey: apiKey, now: now)
+                exchange.takeShare = nil
                 if let reply, reply.placedOrder { stats.ordersAccepted += 1 }
             }
             stats.faultsHit += 1
@@ -317,10 +316,10 @@ public final class SimulatedVenue: @unchecked Sendable {
             case .malformed:
                 let body = reply?.body ?? "{\"symbol\":\"BTCUSDT\",\"price\":\"43000.00000000\",\"qty\":"
                 return (.respond(.json(200, String(body.prefix(max(1, body.count / 2))), headers: headers)), delay)
-            case .delay:
+            case .delay, .partialFill:
                 extra = .milliseconds(rule.delayMs)
                 if let reply { return (.respond(.json(reply.status, reply.body, headers: headers)), delay + extra) }
-            case .rateLimit, .ban, .partialFill: break
+            case .rateLimit, .ban: break
             }
         }
 
