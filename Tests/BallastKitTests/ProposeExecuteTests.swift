@@ -208,6 +208,16 @@ struct TradingScenario {
         #expect(fresh.status == 0, "\(fresh.stderr)")
         let accepted = scenario.venues.simulator.venues.map(\.statistics.ordersAccepted).reduce(0, +)
         #expect(accepted == newOrders && newOrders > 0)
+        // The measures count what was sent: the superseded batch's orders reached no route, and its
+        // parents' decision was carried by the later batch.
+        let run = try JobRun.start("report", on: scenario.connection)
+        let measure = Measure(
+            connection: scenario.connection, databaseURL: scenario.databaseURL, logger: Logger(label: "test"))
+        _ = try measure.run(runID: run.id, from: Date().addingTimeInterval(-3600), to: Date().addingTimeInterval(60))
+        #expect(try scenario.count("SELECT coalesce(sum(orders), 0)::int AS n FROM route_measures") == newOrders)
+        #expect(try scenario.count("SELECT count(*) AS n FROM order_measures") == newOrders)
+        #expect(try scenario.count("SELECT count(*) AS n FROM parent_measures WHERE batch_id = \(old)") == 0)
+        #expect(try scenario.count("SELECT count(*) AS n FROM parent_measures WHERE batch_id = \(new)") > 0)
     }
 
     /// Proposers running at once for one portfolio write one after the other; each later one

@@ -78,7 +78,8 @@ public struct Measure {
         return summary
     }
 
-    /// Streams the period's orders with their execution totals, summed by the
+    /// Streams the period's orders that were sent (an order still `proposed` or `approved`, such as
+    /// one of a superseded batch, never reached a route) with their execution totals, summed by the
     /// database (exactly: numeric). Fees in the base or quote asset are summed
     /// there too; fees in a third asset are converted fill by fill here.
     private func forEachOrder(from: Date, to: Date, _ body: (MeasuredOrder) throws -> Void) throws {
@@ -102,7 +103,7 @@ public struct Measure {
             LEFT JOIN (SELECT order_id, count(*) AS creates FROM order_attempts WHERE action = 'create'
                        GROUP BY order_id) a ON a.order_id = o.id
             LEFT JOIN fills f ON f.venue_id = o.venue_id AND f.symbol = o.symbol AND f.order_id = o.venue_order_id
-            WHERE o.created_at >= \(from) AND o.created_at < \(to)
+            WHERE o.created_at >= \(from) AND o.created_at < \(to) AND o.state NOT IN ('proposed', 'approved')
             GROUP BY o.id, p.quote_asset
             ORDER BY o.id
             """, fetchSize: 4096

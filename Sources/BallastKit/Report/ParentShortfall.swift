@@ -3,7 +3,8 @@ import Foundation
 import Postgres
 
 /// Implementation shortfall of each parent trade decided in a period, from
-/// `batch_parents`, its children's fills and the mid when execution ended.
+/// `batch_parents`, its children's fills and the mid when execution ended. A superseded batch's
+/// parents are left out: the later proposal that replaced them carries the decision.
 struct ParentShortfall {
     let connection: Connection
     let writer: Connection
@@ -17,7 +18,7 @@ struct ParentShortfall {
                    array_agg(DISTINCT o.venue_id) FILTER (WHERE o.venue_id IS NOT NULL)::text AS venues
             FROM batch_parents bp JOIN batches b ON b.id = bp.batch_id
             LEFT JOIN orders o ON o.batch_id = bp.batch_id AND o.parent = bp.parent
-            WHERE b.created_at >= \(from) AND b.created_at < \(to)
+            WHERE b.created_at >= \(from) AND b.created_at < \(to) AND b.status <> 'superseded'
             GROUP BY bp.batch_id, bp.parent, b.finished_at
             ORDER BY bp.batch_id, bp.parent
             """)
