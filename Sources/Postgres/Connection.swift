@@ -1,6 +1,11 @@
 internal import CLibPQ
 import Foundation
 public import Logging
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// One libpq connection, owned by one task at a time.
 ///
@@ -16,13 +21,34 @@ public final class Connection {
     /// The settings this connection was opened with (may hold a password: never log it).
     public let conninfo: String
 
-    /// Connects and sets the session to UTC with ISO dates.
-    public init(conninfo: String = "", logger: Logger) throws(PostgresError) {
+    /// Connects and prepares the session: UTC with ISO dates, durable commits
+    /// (`synchronous_commit = on`, whatever the server's default), and deadlines.
+    ///
+    /// Deadlines follow libpq's conventions: `connect_timeout` and the `keepalives*`
+    /// settings come from `conninfo` or the `PG*` variables, else Ballast's defaults
+    /// (10 s to connect; keepalives after 30 s idle, every 10 s, 3 lost probes);
+    /// `statement_timeout` comes from `options=-c statement_timeout=…`, `PGOPTIONS` or
+    /// the role's settings, else 60 s. Every query also waits at most the statement
+    /// timeout plus `grace` on the client side, so a server that stalls rather than
+    /// fails (frozen, partitioned) ends the call with `connectionFailed` instead of hanging.
+    public init(conninfo: String = "", logger: Logger, grace: Duration = .seconds(2)) throws(PostgresError) {
         self.logger = logger
         self.conninfo = conninfo
         self.notices = NoticeSink(logger: logger)
-        let keywords = ["fallback_application_name", "dbname"]
-        let values = ["ballast", conninfo]
+        let environment = ProcessInfo.processInfo.environment
+        var keywords = ["fallback_application_name"]
+        var values = ["ballast"]
+        if environment["PGCONNECT_TIMEOUT"] == nil {
+            keywords.append("connect_timeout")
+            values.append(String(Self.defaultConnectTimeoutSeconds))
+        }
+        for (keyword, value) in Self.keepaliveDefaults {
+            keywords.append(keyword)
+            values.append(value)
+        }
+        // Last, so that what conninfo says overrides the defaults above.
+        keywords.append("dbname")
+        values.append(conninfo)
         let h = withCStringArray(keywords) { k in
             withCStringArray(values) { v in PQconnectdbParams(k, v, 1) }
         }
@@ -36,8 +62,38 @@ public final class Connection {
         }
         handle = h
         PQsetNoticeProcessor(h, noticeCallback, Unmanaged.passUnretained(notices).toOpaque())
-        try execute("SET TIME ZONE 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'iso_8601'")
+        // A stand-in for failover to an asynchronous standby, for crash tests only: commits
+        // acknowledged before they are on disk. Never set it in production.
+        let loseRecentCommits = environment["BALLAST_TEST_LOSE_RECENT_COMMITS"] == "1"
+        try execute(
+            Query(
+                unsafeSQL:
+                    "SET TIME ZONE 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'iso_8601'; "
+                    + "SET synchronous_commit = \(loseRecentCommits ? "off" : "on")"))
+        let configured: String = try query("SELECT current_setting('statement_timeout') AS t").first!.decode("t")
+        if configured == "0" {
+            try execute(Query(unsafeSQL: "SET statement_timeout = '\(Self.defaultStatementTimeoutSeconds)s'"))
+        }
+        let milliseconds: Int64 =
+            try query("SELECT setting::bigint AS ms FROM pg_settings WHERE name = 'statement_timeout'").first!
+            .decode("ms")
+        statementTimeout = .milliseconds(milliseconds)
+        deadline = milliseconds > 0 ? .milliseconds(milliseconds) + grace : nil
     }
+
+    /// Seconds libpq waits to connect when neither conninfo nor `PGCONNECT_TIMEOUT` says.
+    public static let defaultConnectTimeoutSeconds = 10
+    /// The session's `statement_timeout` when nothing configures one.
+    public static let defaultStatementTimeoutSeconds = 60
+    /// TCP keepalives: a dead peer is noticed in about a minute, not hours.
+    static let keepaliveDefaults = [
+        ("keepalives", "1"), ("keepalives_idle", "30"), ("keepalives_interval", "10"), ("keepalives_count", "3"),
+    ]
+
+    /// The session's `statement_timeout` (zero: none).
+    public private(set) var statementTimeout: Duration = .zero
+    /// How long one call waits for the server before giving up on the connection (nil: forever).
+    public private(set) var deadline: Duration?
 
     deinit {
         assert(handle == nil, "Postgres.Connection was not closed")
@@ -117,7 +173,9 @@ public final class Connection {
         }
         var count = 0
         var failure: (any Error)?
-        while let raw = PQgetResult(h) {
+        while true {
+            try awaitResult(query: query.sql)
+            guard let raw = PQgetResult(h) else { break }
             let status = PQresultStatus(raw)
             if status == PGRES_SINGLE_TUPLE, failure == nil {
                 do {
@@ -179,15 +237,90 @@ public final class Connection {
 
     private func run(_ query: Query) throws(PostgresError) -> ResultHandle {
         let h = try live()
-        let raw: OpaquePointer?
+        try failFastIfStalled(query: query.sql)
+        let sent: Int32
         if query.binds.isEmpty {
-            raw = PQexec(h, query.sql)
+            sent = PQsendQuery(h, query.sql)
         } else {
-            raw = withBinds(query.binds) { values in
-                PQexecParams(h, query.sql, Int32(query.binds.count), nil, values, nil, nil, 0)
+            sent = withBinds(query.binds) { values in
+                PQsendQueryParams(h, query.sql, Int32(query.binds.count), nil, values, nil, nil, 0)
             }
         }
-        return try check(raw, query: query.sql)
+        guard sent == 1 else { throw connectionError(query: query.sql) }
+        // Like PQexec: the first failure, else the last result (COPY hands over at once).
+        var kept: OpaquePointer?
+        var failed = false
+        while true {
+            try awaitResult(query: query.sql)
+            guard let raw = PQgetResult(h) else { break }
+            let status = PQresultStatus(raw)
+            if status == PGRES_COPY_IN || status == PGRES_COPY_OUT {
+                if let kept { PQclear(kept) }
+                return try check(raw, query: query.sql)
+            }
+            if failed {
+                PQclear(raw)
+                continue
+            }
+            if let kept { PQclear(kept) }
+            kept = raw
+            failed = status == PGRES_FATAL_ERROR || status == PGRES_BAD_RESPONSE || status == PGRES_NONFATAL_ERROR
+        }
+        return try check(kept, query: query.sql)
+    }
+
+    /// Waits until a result can be read without blocking, at most `deadline`. A server that
+    /// does not answer in time (stalled, frozen, cut off) costs the connection: it is closed
+    /// and the call fails with `deadlineExceeded`, which callers treat like a lost server.
+    func awaitResult(query: String?) throws(PostgresError) {
+        let h = try live()
+        let start = ContinuousClock.now
+        while PQisBusy(h) == 1 {
+            var timeout: Int32 = -1
+            if let deadline {
+                let left = deadline - (ContinuousClock.now - start)
+                guard left > .zero else {
+                    close()
+                    Self.stalls.withLock { $0[conninfo] = ContinuousClock.now }
+                    throw PostgresError(
+                        code: .deadlineExceeded,
+                        message:
+                            "the database did not answer within \(Self.seconds(deadline)) s (statement_timeout "
+                            + "\(Self.seconds(statementTimeout)) s plus a grace): the connection was closed",
+                        query: query)
+                }
+                timeout = Int32(clamping: Self.milliseconds(left))
+            }
+            var descriptor = pollfd(fd: PQsocket(h), events: Int16(POLLIN), revents: 0)
+            let ready = poll(&descriptor, 1, timeout)
+            if ready < 0 && errno != EINTR { throw connectionError(query: query) }
+            if ready > 0 && PQconsumeInput(h) == 0 { throw connectionError(query: query) }
+        }
+    }
+
+    /// When a session of this process last gave up on each server (by conninfo). A server that
+    /// stalled for one session stalls for all: for one deadline after that, the others fail at
+    /// once instead of each waiting out a deadline of its own.
+    private static let stalls = Mutex<[String: ContinuousClock.Instant]>([:])
+
+    private func failFastIfStalled(query: String) throws(PostgresError) {
+        guard let deadline, let since = Self.stalls.withLock({ $0[conninfo] }) else { return }
+        let ago = ContinuousClock.now - since
+        guard ago < deadline else { return }
+        throw PostgresError(
+            code: .deadlineExceeded,
+            message:
+                "the database stopped answering another session of this process \(Self.seconds(ago)) s ago "
+                + "(no answer within \(Self.seconds(deadline)) s)",
+            query: query)
+    }
+
+    static func milliseconds(_ duration: Duration) -> Int64 {
+        max(1, duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000)
+    }
+
+    static func seconds(_ duration: Duration) -> String {
+        String(format: "%g", Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
     }
 
     /// Turns a result into a handle, or into the error it carries.

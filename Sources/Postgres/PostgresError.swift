@@ -18,6 +18,9 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
     public enum Code: Sendable, Equatable {
         /// Could not connect or the connection broke.
         case connectionFailed
+        /// The server did not answer within the connection's deadline (stalled, frozen, cut
+        /// off); the connection was closed.
+        case deadlineExceeded
         /// 23505: the row already exists ("already done" for idempotent inserts).
         case uniqueViolation
         /// 23503.
@@ -96,6 +99,9 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
         self.detail = detail
         self.query = query
     }
+
+    /// The database could not be reached or did not answer: a service is unavailable (exit 69).
+    public var isUnavailable: Bool { code == .connectionFailed || code == .deadlineExceeded }
 
     /// True for failures where running the same transaction again may succeed.
     public var isTransient: Bool {

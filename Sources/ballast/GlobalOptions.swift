@@ -63,7 +63,7 @@ struct GlobalOptions: ParsableArguments {
             throw ExitCode(error.exitCode)
         } catch let error as PostgresError {
             logger.error("\(error.description)")
-            throw ExitCode(error.code == .connectionFailed ? 69 : 1)
+            throw ExitCode(error.isUnavailable ? 69 : 1)
         } catch let error as ExitCode {
             throw error
         } catch let error as CleanExit {
@@ -91,7 +91,7 @@ extension BallastError {
     var exitCode: Int32 {
         switch self {
         case .invalidInput: 65
-        case .database(_, let underlying): underlying?.code == .connectionFailed ? 69 : 1
+        case .database(_, let underlying): underlying?.isUnavailable == true ? 69 : 1
         case .venue: 69
         case .busy: 75
         case .internalFailure: 70
