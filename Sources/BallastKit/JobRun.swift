@@ -17,29 +17,68 @@ public struct JobRun: Sendable {
         return compact + "Z-" + Digest.hex(random)
     }
 
-    /// Records the start of a run of `command`.
+    /// Records the start of a run of `command`, first marking runs whose holder is gone as interrupted.
+    ///
+    /// A run names the server session it holds (`backend_pid`, `backend_start`): the caller keeps
+    /// that connection for the run's life, so a `running` row whose session no longer exists
+    /// belongs to a process that was killed or lost its database before recording its end.
     public static func start(
         _ command: String, configHash: String? = nil, on connection: Connection, at date: Date = Date()
     ) throws -> JobRun {
+        try markInterrupted(on: connection)
         let run = JobRun(id: makeID(at: date), startedAt: date)
         let host = ProcessInfo.processInfo.hostName
         let pid = Int(ProcessInfo.processInfo.processIdentifier)
         try connection.execute(
             """
-            INSERT INTO job_runs (id, command, started_at, config_hash, host, pid)
-            VALUES (\(run.id), \(command), \(date), \(configHash), \(host), \(pid))
+            INSERT INTO job_runs (id, command, started_at, config_hash, host, pid, backend_pid, backend_start)
+            SELECT \(run.id), \(command), \(date), \(configHash), \(host), \(pid), pg_backend_pid(),
+                   (SELECT backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid())
             """)
         return run
     }
 
-    /// Records how the run ended.
+    /// Marks `running` runs whose server session is gone as `interrupted`; returns their ids.
+    @discardableResult
+    public static func markInterrupted(on connection: Connection) throws -> [String] {
+        try connection.query(
+            """
+            UPDATE job_runs r SET status = 'interrupted', finished_at = now(),
+                   error = coalesce(r.error, 'its process ended without recording how the run ended '
+                                             || '(killed, or its database connection was lost)')
+            WHERE r.status = 'running' AND r.backend_pid IS NOT NULL
+              AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a
+                              WHERE a.pid = r.backend_pid AND a.backend_start = r.backend_start)
+            RETURNING r.id
+            """
+        ).map { try $0.decode("id") }
+    }
+
+    /// Records how the run ended. When the run's connection was lost (the server went away), the
+    /// end is written through a new connection if the database answers again a second later;
+    /// otherwise (and when the server stalled) the next run marks this one `interrupted`.
     public func finish(on connection: Connection, error: (any Error)? = nil) throws {
         let status = error == nil ? "succeeded" : "failed"
         let message = error.map { String(describing: $0) }
-        try connection.execute(
+        let update: Query = """
+            UPDATE job_runs SET finished_at = now(), status = \(status), error = \(message)
+            WHERE id = \(id) AND status = 'running'
             """
-            UPDATE job_runs SET finished_at = now(), status = \(status), error = \(message) WHERE id = \(id)
-            """)
+        let lost: Bool
+        do {
+            try connection.execute(update)
+            return
+        } catch {
+            // A server that stalled is not back; one that went away may be by now.
+            guard error.code == .connectionFailed else { throw error }
+            lost = true
+        }
+        if lost {
+            Thread.sleep(forTimeInterval: 1)
+            let fresh = try Connection(conninfo: connection.conninfo, logger: connection.logger)
+            defer { fresh.close() }
+            try fresh.execute(update)
+        }
     }
 
     /// The run's day folder name, `YYYY-MM-DD` (UTC).

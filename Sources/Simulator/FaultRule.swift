@@ -25,6 +25,10 @@ public struct FaultRule: Codable, Sendable, Equatable {
         case malformed
         /// An extra delay of `delayMs` before the normal response.
         case delay
+        /// The request is held `delayMs` on its way in, before the venue (its recvWindow check and
+        /// matching engine) sees it: a client that times out first may look the order up, find
+        /// nothing, and resend while the original is still coming.
+        case delayInbound = "delay-inbound"
         /// An order that crosses takes only half its quantity (on the step) from the book, as if the
         /// book had thinned since it was read: an IOC order expires with the rest, a GTC one rests.
         case partialFill = "partial-fill"

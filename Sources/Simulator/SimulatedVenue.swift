@@ -34,6 +34,7 @@ public final class SimulatedVenue: @unchecked Sendable {
 
     // Counters.
     private(set) var stats = VenueStats()
+    private var onTheWayIn = 0
 
     /// Starts the venue on 127.0.0.1 (`config.port`, 0 for a free port).
     public init(config: VenueConfig, seed: UInt64, clock: any SimulatorClock) throws(SimulatorError) {
@@ -85,6 +86,9 @@ public final class SimulatedVenue: @unchecked Sendable {
     /// What the venue has seen so far.
     public var statistics: VenueStats { lock.withLock { stats } }
 
+    /// API requests received but not yet seen by the venue (held by their entry latency).
+    public var requestsOnTheWayIn: Int { lock.withLock { onTheWayIn } }
+
     /// Adds a scripted fault; it counts matching requests from now on.
     public func addFault(_ rule: FaultRule) { lock.withLock { faults.append(ActiveFault(rule: rule)) } }
 
@@ -134,6 +138,14 @@ public final class SimulatedVenue: @unchecked Sendable {
         }
     }
 
+    /// Credits `amount` of `asset` to `apiKey`'s free balance (a deposit).
+    public func deposit(apiKey: String, asset: String, amount: ExactDecimal) {
+        lock.withLock {
+            let now = clock.now()
+            exchange.accounts[apiKey]?.credit(asset, amount, at: now)
+        }
+    }
+
     /// Every order of `apiKey`, oldest first, as the venue holds them.
     public func orders(apiKey: String) -> [OrderView] {
         lock.withLock {
@@ -169,7 +181,24 @@ public final class SimulatedVenue: @unchecked Sendable {
     private func handle(_ request: ServerRequest) -> ServerAction {
         if request.path.hasPrefix("/sim/") { return control(request) }
         let params = RequestParams(request)
-        let (action, delay) = lock.withLock { gate(request, params) }
+        // On the way in: the venue sees the request only after its entry latency. On the wall
+        // clock the connection's thread waits; in virtual time the arrival is that much later.
+        let entry = lock.withLock {
+            onTheWayIn += 1
+            return entryLatency(request)
+        }
+        var arrival = Duration.zero
+        if entry > .zero {
+            if clock is SystemSimulatorClock {
+                Thread.sleep(forTimeInterval: Self.seconds(entry))
+            } else {
+                arrival = entry
+            }
+        }
+        let (action, delay) = lock.withLock {
+            defer { onTheWayIn -= 1 }
+            return gate(request, params, arrivalOffset: arrival)
+        }
         guard delay > .zero else { return action }
         switch action {
         case .respond(let response): return .respondAfter(delay, response)
@@ -179,8 +208,10 @@ public final class SimulatedVenue: @unchecked Sendable {
     }
 
     /// Runs under `lock`: decides what happens to one API request.
-    private func gate(_ request: ServerRequest, _ params: RequestParams) -> (ServerAction, Duration) {
-        let now = clock.now().addingTimeInterval(Double(skewMs) / 1000)
+    private func gate(_ request: ServerRequest, _ params: RequestParams, arrivalOffset: Duration)
+        -> (ServerAction, Duration)
+    {
+        let now = clock.now().addingTimeInterval(Double(skewMs) / 1000 + Self.seconds(arrivalOffset))
         stats.requests += 1
         let endpoint = "\(request.method) \(request.path)"
         stats.byEndpoint[endpoint, default: 0] += 1
@@ -192,7 +223,9 @@ public final class SimulatedVenue: @unchecked Sendable {
         }
         // Scripted faults that refuse before any work.
         var hit: FaultRule?
-        for i in faults.indices where faults[i].rule.matches(method: request.method, path: request.path) {
+        for i in faults.indices
+        where faults[i].rule.kind != .delayInbound && faults[i].rule.matches(method: request.method, path: request.path)
+        {
             if faults[i].hits({ network.unit() }) {
                 hit = faults[i].rule
                 break
@@ -319,7 +352,7 @@ public final class SimulatedVenue: @unchecked Sendable {
             case .delay, .partialFill:
                 extra = .milliseconds(rule.delayMs)
                 if let reply { return (.respond(.json(reply.status, reply.body, headers: headers)), delay + extra) }
-            case .rateLimit, .ban: break
+            case .rateLimit, .ban, .delayInbound: break
             }
         }
 
@@ -363,6 +396,30 @@ public final class SimulatedVenue: @unchecked Sendable {
             .json(
                 status, JSONText.error(code, message),
                 headers: [("Retry-After", String(seconds)), ("x-mbx-used-weight-1m", String(usedWeight))]))
+    }
+
+    /// Runs under `lock`: how long the request takes to reach the venue — the profile's entry
+    /// latency, plus a scripted `delay-inbound` fault's delay when one hits it.
+    private func entryLatency(_ request: ServerRequest) -> Duration {
+        var ms = 0.0
+        let profile = config.latency
+        if profile.entryMs > 0 || profile.entryJitterMs > 0 {
+            ms += profile.entryMs + profile.entryJitterMs * network.unit()
+        }
+        for i in faults.indices
+        where faults[i].rule.kind == .delayInbound && faults[i].rule.matches(method: request.method, path: request.path)
+        {
+            if faults[i].hits({ network.unit() }) {
+                stats.faultsHit += 1
+                ms += faults[i].rule.delayMs
+                break
+            }
+        }
+        return ms > 0 ? .microseconds(Int64(ms * 1000)) : .zero
+    }
+
+    static func seconds(_ duration: Duration) -> TimeInterval {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 
     /// Base latency, jitter and the odd spike, from the venue's network generator.

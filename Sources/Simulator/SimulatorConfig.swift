@@ -314,22 +314,33 @@ public struct AccountConfig: Codable, Sendable {
     }
 }
 
-/// How long a venue takes to answer.
+/// How long a venue takes: on the way in (request → matching engine: `entry_ms` plus up to
+/// `entry_jitter_ms`), and on the way out (engine → client: `base_ms` plus up to `jitter_ms`,
+/// and now and then `spike_ms` more). Two separate draws: an order meets the book as it is
+/// when it arrives, and the venue checks its recvWindow then, not when it was sent.
 public struct LatencyProfile: Codable, Sendable {
     public var baseMs: Double
     public var jitterMs: Double
     public var spikeProbability: Double
     public var spikeMs: Double
+    public var entryMs: Double
+    public var entryJitterMs: Double
 
-    public init(baseMs: Double = 1, jitterMs: Double = 0.5, spikeProbability: Double = 0, spikeMs: Double = 0) {
+    public init(
+        baseMs: Double = 1, jitterMs: Double = 0.5, spikeProbability: Double = 0, spikeMs: Double = 0,
+        entryMs: Double = 0, entryJitterMs: Double = 0
+    ) {
         self.baseMs = baseMs
         self.jitterMs = jitterMs
         self.spikeProbability = spikeProbability
         self.spikeMs = spikeMs
+        self.entryMs = entryMs
+        self.entryJitterMs = entryJitterMs
     }
 
     enum CodingKeys: String, CodingKey {
         case baseMs = "base_ms", jitterMs = "jitter_ms", spikeProbability = "spike_probability", spikeMs = "spike_ms"
+        case entryMs = "entry_ms", entryJitterMs = "entry_jitter_ms"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -338,7 +349,9 @@ public struct LatencyProfile: Codable, Sendable {
             baseMs: try c.decodeNumberIfPresent(forKey: .baseMs) ?? 1,
             jitterMs: try c.decodeNumberIfPresent(forKey: .jitterMs) ?? 0.5,
             spikeProbability: try c.decodeNumberIfPresent(forKey: .spikeProbability) ?? 0,
-            spikeMs: try c.decodeNumberIfPresent(forKey: .spikeMs) ?? 0)
+            spikeMs: try c.decodeNumberIfPresent(forKey: .spikeMs) ?? 0,
+            entryMs: try c.decodeNumberIfPresent(forKey: .entryMs) ?? 0,
+            entryJitterMs: try c.decodeNumberIfPresent(forKey: .entryJitterMs) ?? 0)
     }
 }
 

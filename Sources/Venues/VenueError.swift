@@ -31,6 +31,8 @@ public enum VenueError: Error, Sendable, CustomStringConvertible {
     case malformed(venue: String, endpoint: String, reason: String, raw: String)
     /// The call needs API credentials and none were configured.
     case missingCredentials(venue: String)
+    /// The request was not sent: it could not be put on record first (the event store failed).
+    case notRecorded(venue: String, endpoint: String, detail: String)
 
     public var description: String {
         switch self {
@@ -48,6 +50,8 @@ public enum VenueError: Error, Sendable, CustomStringConvertible {
             "\(venue) \(endpoint): unexpected response (\(reason)): \(raw.prefix(200))"
         case .missingCredentials(let venue):
             "\(venue): this call needs an API key and secret, and none are configured"
+        case .notRecorded(let venue, let endpoint, let detail):
+            "\(venue) \(endpoint): not sent, since the request could not be put on record first (\(detail))"
         }
     }
 

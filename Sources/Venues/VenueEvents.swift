@@ -5,6 +5,8 @@ public import Transport
 public struct HTTPAttempt: Sendable {
     /// How an attempt ended.
     public enum Outcome: String, Sendable {
+        /// On record before the request leaves; completed when the answer (or failure) is known.
+        case pending
         case ok, venueError = "venue_error", rateLimited = "rate_limited", banned, serverError = "server_error"
         case timeout, transportError = "transport_error", malformed
     }
@@ -87,10 +89,16 @@ public struct ThrottleEvent: Sendable {
 }
 
 /// Where HTTP attempts and throttle decisions are recorded (PostgreSQL in production).
+///
+/// A request is on record before it leaves: `begin` stores it as `pending` and returns its id,
+/// or throws, and then the request must not be sent. `complete` records how it ended.
 public protocol VenueEventSink: Sendable {
-    /// Records an attempt and returns its id in the store, if it has one.
+    /// Records a request about to be sent (outcome `pending`) and returns its id in the store.
+    func begin(_ attempt: HTTPAttempt) async throws -> Int64?
+    /// Records how an attempt ended: completes the row `begin` wrote (`id`), or adds one when
+    /// there is none. Returns the attempt's id in the store, if it has one.
     @discardableResult
-    func record(_ attempt: HTTPAttempt) async -> Int64?
+    func complete(_ attempt: HTTPAttempt, id: Int64?) async -> Int64?
     /// Records a throttle decision.
     func record(_ event: ThrottleEvent) async
 }
@@ -131,8 +139,19 @@ public final class MemoryEventSink: VenueEventSink, @unchecked Sendable {
 
     public init() {}
 
-    public func record(_ attempt: HTTPAttempt) async -> Int64? {
+    public func begin(_ attempt: HTTPAttempt) async throws -> Int64? {
         lock.withLock {
+            storedAttempts.append(attempt)
+            return Int64(storedAttempts.count)
+        }
+    }
+
+    public func complete(_ attempt: HTTPAttempt, id: Int64?) async -> Int64? {
+        lock.withLock {
+            if let id, id >= 1, Int(id) <= storedAttempts.count, storedAttempts[Int(id) - 1].outcome == .pending {
+                storedAttempts[Int(id) - 1] = attempt
+                return id
+            }
             storedAttempts.append(attempt)
             return Int64(storedAttempts.count)
         }

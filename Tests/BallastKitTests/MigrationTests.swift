@@ -89,6 +89,69 @@ import Testing
         #expect(try connection.query("SELECT count(*) AS n FROM decisions").first!.decode("n", as: Int.self) == 1)
     }
 
+    /// A request on record before it leaves (`pending`) may be completed once with its answer;
+    /// what it asked, and a completed row, may not change.
+    @Test func aPendingRequestIsCompletedOnceAndNothingElseChanges() throws {
+        let connection = try TestDatabase.connect(try TestDatabase.migrated())
+        defer { connection.close() }
+        let id: Int64 = try connection.query(
+            """
+            INSERT INTO http_attempts (venue_id, method, endpoint, started_at, outcome, client_order_id)
+            VALUES ('v', 'POST', '/api/v3/order', now(), 'pending', 'abc') RETURNING id
+            """
+        ).first!.decode("id")
+        for statement: Query in [
+            "UPDATE http_attempts SET client_order_id = 'other', outcome = 'ok' WHERE id = \(id)",
+            "UPDATE http_attempts SET endpoint = '/api/v3/time', outcome = 'ok' WHERE id = \(id)",
+            "UPDATE http_attempts SET total_ms = 5 WHERE id = \(id)",
+        ] {
+            let error = #expect(throws: PostgresError.self) { try connection.execute(statement) }
+            #expect(error?.message.contains("append-only") == true, "\(statement.sql)")
+        }
+        #expect(
+            try connection.execute(
+                "UPDATE http_attempts SET outcome = 'ok', http_status = 200, total_ms = 12.5 WHERE id = \(id)") == 1)
+        let again = #expect(throws: PostgresError.self) {
+            try connection.execute("UPDATE http_attempts SET outcome = 'timeout' WHERE id = \(id)")
+        }
+        #expect(again?.message.contains("append-only") == true)
+        let row = try connection.query("SELECT outcome, http_status FROM http_attempts WHERE id = \(id)").first!
+        #expect(try row.decode("outcome", as: String.self) == "ok" && row.decode("http_status", as: Int.self) == 200)
+    }
+
+    /// A run whose process is gone (its server session ended without recording the end) is marked
+    /// `interrupted` by the next run; a run whose session is alive is left running.
+    @Test func theNextRunMarksARunWhoseHolderIsGoneInterrupted() throws {
+        let url = try TestDatabase.migrated()
+        let gone = try TestDatabase.connect(url)
+        let dead = try JobRun.start("execute", on: gone)
+        gone.close()
+        let alive = try TestDatabase.connect(url)
+        defer { alive.close() }
+        let live = try JobRun.start("pull", on: alive)
+        let next = try TestDatabase.connect(url)
+        defer { next.close() }
+        // The closed session may take a moment to leave pg_stat_activity (and the live run's own
+        // start may already have marked it).
+        func status() throws -> String {
+            try next.query("SELECT status FROM job_runs WHERE id = \(dead.id)").first!.decode("status")
+        }
+        for _ in 0..<50 where try status() == "running" {
+            if try JobRun.markInterrupted(on: next).isEmpty { Thread.sleep(forTimeInterval: 0.05) }
+        }
+        let rows = try next.query("SELECT id, status, error FROM job_runs ORDER BY started_at").map {
+            (
+                try $0.decode("id", as: String.self), try $0.decode("status", as: String.self),
+                try $0.decode("error", as: String?.self)
+            )
+        }
+        #expect(rows.first { $0.0 == dead.id }?.1 == "interrupted")
+        #expect(rows.first { $0.0 == dead.id }?.2?.contains("without recording") == true)
+        #expect(rows.first { $0.0 == live.id }?.1 == "running")
+        try live.finish(on: alive)
+        #expect(try JobRun.markInterrupted(on: next).isEmpty)
+    }
+
     @Test func anOrderMustAgreeWithItsBatchAndItsAccount() throws {
         let connection = try TestDatabase.connect(try TestDatabase.migrated())
         defer { connection.close() }

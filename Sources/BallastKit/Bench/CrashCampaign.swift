@@ -1,4 +1,4 @@
-import BallastCore
+public import BallastCore
 public import Foundation
 public import Logging
 import Postgres
@@ -20,6 +20,12 @@ public struct CrashCampaign: Sendable {
         case at(String, hit: Int)
         /// SIGKILL after this long.
         case after(Duration)
+        /// The database server crashes (`pg_ctl stop -m immediate`) after this long, and is
+        /// started again once execute has ended; needs the campaign's `cluster`.
+        case databaseCrash(after: Duration)
+        /// The database server's processes are frozen (SIGSTOP) after this long, and thawed once
+        /// execute has ended; needs the campaign's `cluster`.
+        case databaseFreeze(after: Duration)
         /// No kill (the control).
         case none
 
@@ -27,9 +33,28 @@ public struct CrashCampaign: Sendable {
             switch self {
             case .at(let point, let hit): "\(point):\(hit)"
             case .after(let delay): "random@\(Int(delay.seconds * 1000))ms"
+            case .databaseCrash(let delay): "db-crash@\(Int(delay.seconds * 1000))ms"
+            case .databaseFreeze(let delay): "db-freeze@\(Int(delay.seconds * 1000))ms"
             case .none: "none"
             }
         }
+    }
+
+    /// What a trial runs against besides the defaults.
+    public struct Setup: Sendable {
+        /// Lines added to each `[[venues]]` table of the job file (e.g. `timeout_ms = 600`).
+        public var venueSettings = "recv_window_ms = 2000"
+        /// Text appended to the job file (e.g. a `[database]` table).
+        public var jobExtra = ""
+        /// Variables set for every `ballast execute` of the trial.
+        public var environment: [String: String] = [:]
+        /// Deposited at every venue after the batch is approved, before execute: money the
+        /// proposal did not count (so that a duplicate order is not refused for funds).
+        public var deposits: [String: ExactDecimal] = [:]
+        /// The venues' latency profile.
+        public var latency = LatencyProfile(baseMs: 6, jitterMs: 6, spikeProbability: 0, spikeMs: 0)
+
+        public init() {}
     }
 
     /// What one trial found.
@@ -55,13 +80,31 @@ public struct CrashCampaign: Sendable {
         public var attemptsRecorded = 0
         /// The first execute's exit status (when it was not killed).
         public var firstExit: Int32 = 0
+        /// How long the first execute ran, in seconds.
+        public var firstSeconds = 0.0
+        /// Venue orders whose placing request (`POST /api/v3/order` with their client order id) is
+        /// not in `http_attempts`.
+        public var ordersWithoutRequest = 0
+        /// Order lookups execute made (GET /api/v3/order at the venues), and those made before a
+        /// first send because the order might have been sent unrecorded.
+        public var lookups = 0
+        public var checksFirst = 0
+        /// Runs still `running` in `job_runs` after the last rerun (a killed run must have been
+        /// marked `interrupted` by the next one), and the statuses the runs ended with.
+        public var runsLeftRunning = 0
+        public var runStatuses: [String: Int] = [:]
 
-        public var passed: Bool { duplicates == 0 && liveLeft == 0 && unresolved == 0 && ledgerMismatches.isEmpty }
+        public var passed: Bool {
+            duplicates == 0 && liveLeft == 0 && unresolved == 0 && ledgerMismatches.isEmpty && ordersWithoutRequest == 0
+                && runsLeftRunning == 0
+        }
 
         public var description: String {
             "kill \(kill): killed=\(killed) orders=\(orders) venue-orders=\(venueOrders) duplicates=\(duplicates) "
                 + "live=\(liveLeft) unresolved=\(unresolved) reruns=\(reruns) requests=\(venueRequests) "
-                + "attempts=\(attemptsRecorded)"
+                + "attempts=\(attemptsRecorded) lookups=\(lookups) checks-first=\(checksFirst) "
+                + "first-exit=\(firstExit) first-s=\(String(format: "%.2f", firstSeconds)) "
+                + "without-request=\(ordersWithoutRequest) runs=\(runStatuses.sorted { $0.key < $1.key })"
                 + (ledgerMismatches.isEmpty ? "" : " ledger: \(ledgerMismatches.joined(separator: "; "))")
         }
     }
@@ -72,9 +115,16 @@ public struct CrashCampaign: Sendable {
     public let makeDatabase: @Sendable () throws -> String
     public let logger: Logger
 
-    public init(executable: URL, logger: Logger, makeDatabase: @escaping @Sendable () throws -> String) {
+    /// The cluster `databaseCrash` and `databaseFreeze` act on (its databases come from `makeDatabase`).
+    public let cluster: PrivateCluster?
+
+    public init(
+        executable: URL, logger: Logger, cluster: PrivateCluster? = nil,
+        makeDatabase: @escaping @Sendable () throws -> String
+    ) {
         self.executable = executable
         self.logger = logger
+        self.cluster = cluster
         self.makeDatabase = makeDatabase
     }
 
@@ -86,20 +136,23 @@ public struct CrashCampaign: Sendable {
     }
 
     /// Runs one trial; `faults` are scripted at the first venue for the first execute only.
-    public func run(kill: Kill, resting: Bool, seed: UInt64, faults: [FaultRule] = []) async throws -> Trial {
+    public func run(kill: Kill, resting: Bool, seed: UInt64, faults: [FaultRule] = [], setup: Setup = Setup())
+        async throws -> Trial
+    {
         let venues = try SimulatedVenues(
-            venues: 3, seed: seed, latency: LatencyProfile(baseMs: 6, jitterMs: 6, spikeProbability: 0, spikeMs: 0))
+            venues: 3, seed: seed, latency: setup.latency, venueSettings: setup.venueSettings)
         defer { venues.stop() }
         let databaseURL = try makeDatabase()
         let jobPath = FileManager.default.temporaryDirectory.appendingPathComponent("crash-\(UUID()).toml").path
         defer { try? FileManager.default.removeItem(atPath: jobPath) }
-        try (venues.jobTOML + Self.router(resting: resting)).write(toFile: jobPath, atomically: true, encoding: .utf8)
+        try (venues.jobTOML + Self.router(resting: resting) + setup.jobExtra).write(
+            toFile: jobPath, atomically: true, encoding: .utf8)
         let config = try JobConfig.load(path: jobPath)
         var quiet = logger
         quiet.logLevel = .error
         _ = try await PullJob.run(
             config: config, databaseURL: databaseURL, logger: quiet, environment: venues.environment)
-        let connection = try Connection(conninfo: databaseURL, logger: quiet)
+        var connection = try Connection(conninfo: databaseURL, logger: quiet)
         defer { connection.close() }
         let proposals = try Propose(connection: connection, logger: quiet).run(
             config: config, runID: nil, dryRun: false)
@@ -109,18 +162,33 @@ public struct CrashCampaign: Sendable {
         if proposals.first?.status == "proposed" {
             try Approval(connection: connection).approve(batch: batch, by: "crash-campaign")
         }
+        for venue in venues.simulator.venues {
+            for (asset, amount) in setup.deposits.sorted(by: { $0.key < $1.key }) {
+                venue.deposit(apiKey: venue.config.accounts[0].apiKey, asset: asset, amount: amount)
+            }
+        }
         let start = Dictionary(
             uniqueKeysWithValues: venues.simulator.venues.map { v in
                 (v.name, v.balances(apiKey: v.config.accounts[0].apiKey).mapValues(\.total))
             })
         var trial = Trial(kill: kill.description)
-        var environment = venues.environment
+        var environment = venues.environment.merging(setup.environment) { $1 }
         environment["BALLAST_DATABASE_URL"] = databaseURL
         let requestsBefore = venues.simulator.venues.map(\.statistics.requests).reduce(0, +)
         for fault in faults { venues.simulator.venues[0].addFault(fault) }
+        let began = ContinuousClock.now
         let first = try await execute(batch, jobPath, environment, kill: kill)
+        trial.firstSeconds = (ContinuousClock.now - began).seconds
         trial.killed = first.killed
         trial.firstExit = first.status
+        switch kill {
+        case .databaseCrash where first.killed, .databaseFreeze where first.killed:
+            if case .databaseCrash = kill { try cluster?.start() } else { cluster?.thaw() }
+            // This side's session went down with the server (or waited out its freeze): a new one.
+            connection.close()
+            connection = try Connection(conninfo: databaseURL, logger: quiet)
+        default: break
+        }
         venues.simulator.venues[0].clearFaults()
         for _ in 0..<6 {
             if try connection.query("SELECT status FROM batches WHERE id = \(batch)").first?.decode(
@@ -132,6 +200,11 @@ public struct CrashCampaign: Sendable {
             // A deferred batch waits out what deferred it (a ban's Retry-After) before the next try.
             if first.status == 3 || trial.reruns > 1 { try await Task.sleep(for: .seconds(1)) }
             _ = try await execute(batch, jobPath, environment, kill: .none)
+        }
+        // Requests still on their way in reach the venue before it is inspected (a duplicate they
+        // make is made then).
+        for _ in 0..<1000 where venues.simulator.venues.contains(where: { $0.requestsOnTheWayIn > 0 }) {
+            try await Task.sleep(for: .milliseconds(10))
         }
         trial.venueRequests = venues.simulator.venues.map(\.statistics.requests).reduce(0, +) - requestsBefore
         trial.attemptsRecorded = try connection.query(
@@ -159,12 +232,27 @@ public struct CrashCampaign: Sendable {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        if case .after(let delay) = kill {
+        var struck = false
+        switch kill {
+        case .after(let delay):
             try await Task.sleep(for: delay)
             if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
+        case .databaseCrash(let delay):
+            try await Task.sleep(for: delay)
+            if process.isRunning {
+                try cluster?.crash()
+                struck = true
+            }
+        case .databaseFreeze(let delay):
+            try await Task.sleep(for: delay)
+            if process.isRunning {
+                cluster?.freeze()
+                struck = true
+            }
+        case .at, .none: break
         }
         while process.isRunning { try await Task.sleep(for: .milliseconds(10)) }
-        return (process.terminationReason == .uncaughtSignal, process.terminationStatus)
+        return (process.terminationReason == .uncaughtSignal || struck, process.terminationStatus)
     }
 
     private func check(
@@ -184,9 +272,31 @@ public struct CrashCampaign: Sendable {
         {
             trial.unresolved += 1
         }
+        let requested = Set(
+            try connection.query(
+                """
+                SELECT DISTINCT venue_id || ' ' || client_order_id AS k FROM http_attempts
+                WHERE method = 'POST' AND endpoint = '/api/v3/order' AND client_order_id IS NOT NULL
+                """
+            ).map { try $0.decode("k", as: String.self) })
+        let looked = try connection.query(
+            """
+            SELECT count(*) FILTER (WHERE h.method = 'GET' AND h.endpoint = '/api/v3/order') AS lookups,
+                   (SELECT count(*) FROM order_attempts WHERE outcome = 'check_first') AS first
+            FROM http_attempts h WHERE h.run_id IN (SELECT id FROM job_runs WHERE command = 'execute')
+            """
+        ).first!
+        for row in try connection.query("SELECT status, count(*) AS n FROM job_runs GROUP BY status") {
+            trial.runStatuses[try row.decode("status")] = try row.decode("n")
+        }
+        trial.runsLeftRunning = trial.runStatuses["running"] ?? 0
+        trial.lookups = try looked.decode("lookups")
+        trial.checksFirst = try looked.decode("first")
         for venue in venues.simulator.venues {
             let key = venue.config.accounts[0].apiKey
             let orders = venue.orders(apiKey: key)
+            trial.ordersWithoutRequest +=
+                orders.filter { !requested.contains(venue.name + " " + $0.clientOrderId) }.count
             trial.venueOrders += orders.count
             let byClient = Dictionary(grouping: orders, by: \.clientOrderId)
             trial.duplicates += byClient.values.filter { $0.count > 1 }.count

@@ -24,8 +24,10 @@ public struct JobConfig: Sendable, Decodable {
     public var venues: [VenueSettings]
     public var accounts: [AccountSettings]
     public var portfolios: [PortfolioSettings]
+    /// What Ballast may assume of its database.
+    public var database = DatabaseSettings()
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case venues, accounts, portfolios }
+    enum CodingKeys: String, CodingKey, CaseIterable { case venues, accounts, portfolios, database }
 
     public init(venues: [VenueSettings], accounts: [AccountSettings], portfolios: [PortfolioSettings]) throws {
         self.venues = venues
@@ -41,6 +43,7 @@ public struct JobConfig: Sendable, Decodable {
         venues = try c.decode([VenueSettings].self, forKey: .venues)
         accounts = try c.decodeIfPresent([AccountSettings].self, forKey: .accounts) ?? []
         portfolios = try c.decodeIfPresent([PortfolioSettings].self, forKey: .portfolios) ?? []
+        database = try c.decodeIfPresent(DatabaseSettings.self, forKey: .database) ?? DatabaseSettings()
         do { try validate() } catch let error as BallastError {
             throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: error.description))
         }
@@ -206,5 +209,24 @@ public struct AccountSettings: Sendable, Decodable {
                     debugDescription:
                         "account '\(id)': give either api_key_env and api_secret_env, or credentials_file"))
         }
+    }
+}
+
+/// The job file's `[database]` table: what Ballast may assume of its database.
+public struct DatabaseSettings: Sendable, Decodable {
+    /// True when a commit the server acknowledged may still be lost — behind asynchronous
+    /// replication, where a failover drops the standby's missing tail. Execute then looks every
+    /// order up at its venue before its first send (one order lookup per order, paid once per
+    /// generation), since the ledger's "never sent" may be a lost `sending` row.
+    public var mayLoseCommits = false
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case mayLoseCommits = "may_lose_commits" }
+
+    public init(mayLoseCommits: Bool = false) { self.mayLoseCommits = mayLoseCommits }
+
+    public init(from decoder: any Decoder) throws {
+        try StrictKeys.check(try decoder.container(keyedBy: AnyKey.self), known: CodingKeys.self, section: "[database]")
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        mayLoseCommits = try c.decodeIfPresent(Bool.self, forKey: .mayLoseCommits) ?? false
     }
 }

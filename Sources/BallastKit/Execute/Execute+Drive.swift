@@ -23,9 +23,23 @@ extension Execute {
             case .approved:
                 try apply(&order, .send, nil)
                 crash.reach("before-send")
+                if checkFirst == .always || ambiguity.rerun {
+                    // It may have left before, unrecorded: an earlier executor died no later than this
+                    // one started. Looked up (and resent only under the resend rule) like any ambiguity.
+                    ambiguity.note(order.id, at: startedAt)
+                    try apply(
+                        &order, .ambiguous,
+                        AttemptRecord(
+                            action: "query", outcome: "check_first",
+                            detail: checkFirst == .always
+                                ? "the database may lose recent commits: looked up before the first send"
+                                : "rerun of a started batch: looked up before the first send"))
+                    continue
+                }
                 try await place(&order, venue, summary: &summary)
             case .sending:
-                // Found on a rerun: the request may or may not have left. Look before any resend.
+                // Found on a rerun: the request may or may not have left (no later than this executor started).
+                ambiguity.note(order.id, at: startedAt)
                 try apply(
                     &order, .ambiguous, AttemptRecord(action: "query", outcome: "resumed", detail: "found in sending"))
             case .unknown:
@@ -60,10 +74,13 @@ extension Execute {
     /// Sends the order (state `sending`, committed) and records what the venue said.
     func place(_ order: inout ChildOrder, _ venue: any OrderVenue, summary: inout Summary) async throws {
         summary.sent += 1
+        ambiguity.forget(order.id)
         let ack: OrderAck
         do {
             ack = try await venue.placeOrder(order.request)
         } catch {
+            // The request left no later than now, if it left at all.
+            ambiguity.note(order.id, at: clock.now())
             try failed(&order, error, action: "create")
             return
         }
@@ -72,7 +89,9 @@ extension Execute {
         try storeFills(ack.fills, of: order, ifTheyCover: ack.order.executedQty)
     }
 
-    /// Asks the venue for the order by client order id; resends the same key only if it does not exist.
+    /// Asks the venue for the order by client order id; resends the same key only if it does not
+    /// exist and a request still in flight could no longer execute. Before that time, waits for
+    /// it (on the clock) and leaves the order `unknown`, so the driver looks it up once more.
     func lookUp(_ order: inout ChildOrder, _ venue: any OrderVenue, summary: inout Summary) async throws {
         let found: VenueOrder?
         do {
@@ -82,8 +101,19 @@ extension Execute {
             return
         }
         crash.reach("after-lookup")
+        let safe = venue.inFlightRequestsExpire(sentBy: ambiguity.inFlightSince(order.id, fallback: startedAt))
         if let found {
             try report(&order, found, AttemptRecord(action: "query", outcome: "found", httpStatus: 200))
+        } else if resendGuard, clock.now() < safe {
+            let wait = safe.timeIntervalSince(clock.now())
+            try record(
+                order,
+                AttemptRecord(
+                    action: "query", outcome: "not_found_yet", venueCode: -2013,
+                    detail: String(
+                        format: "not found, but a request in flight could still execute: looking again in %.3f s",
+                        wait)))
+            try await clock.sleep(for: .milliseconds(Int64((wait * 1000).rounded(.up))))
         } else {
             try apply(
                 &order, .notFound,
@@ -100,11 +130,12 @@ extension Execute {
         let sentAt =
             try connection.query(
                 "SELECT min(started_at) AS t FROM order_attempts WHERE order_id = \(order.id) AND action = 'create'"
-            ).first?.decode("t", as: Date?.self) ?? Date()
+            ).first?.decode("t", as: Date?.self) ?? clock.now()
         let deadline = sentAt.addingTimeInterval(policy.passiveTimeoutSeconds)
         let interval = max(pollInterval, .milliseconds(Int64(policy.passiveTimeoutSeconds * 100)))
-        while Date() < deadline {
-            try await Task.sleep(for: min(interval, .seconds(max(0, deadline.timeIntervalSinceNow)) + .milliseconds(1)))
+        while clock.now() < deadline {
+            let left = Duration.milliseconds(Int64(max(0, deadline.timeIntervalSince(clock.now())) * 1000))
+            try await clock.sleep(for: min(interval, left + .milliseconds(1)))
             let seen: VenueOrder?
             do { seen = try await venue.queryOrder(order.symbol, clientOrderId: order.clientOrderId) } catch {
                 try failed(&order, error, action: "query")
@@ -155,6 +186,11 @@ extension Execute {
                     action: action, outcome: "rejected", httpStatus: status, venueCode: code, message: message))
         case .outcomeUnknown, .malformed, .rejected:
             try apply(&order, .ambiguous, AttemptRecord(action: action, outcome: "ambiguous", message: "\(error)"))
+        case .notRecorded(_, _, let detail):
+            // The database failed under the request's own record: nothing more can be written.
+            throw BallastError.database(
+                "\(order.clientOrderId) at \(order.venue) not sent: \(error)",
+                PostgresError(code: .connectionFailed, message: detail))
         case .banned, .throttled, .unreachable, .missingCredentials:
             try record(order, AttemptRecord(action: action, outcome: "not_sent", message: "\(error)"))
             throw ExecuteDeferral(reason: "\(order.clientOrderId) at \(order.venue): \(error)")

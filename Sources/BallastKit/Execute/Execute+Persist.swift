@@ -19,7 +19,7 @@ extension Execute {
                 """
                 UPDATE orders SET state = \(order.state.rawValue), venue_order_id = \(order.venueOrderId),
                        executed_qty = \(order.executed), cumulative_quote = \(order.cumulativeQuote),
-                       last_error = \(attempt?.message), updated_at = now()
+                       last_error = \(attempt?.message), updated_at = \(clock.now())
                 WHERE id = \(order.id)
                 """)
             if var attempt {
@@ -39,7 +39,7 @@ extension Execute {
             """
             INSERT INTO order_attempts (order_id, http_attempt_id, action, started_at, outcome, http_status, venue_code,
                                         venue_message, state_after, detail)
-            VALUES (\(order.id), \(http), \(attempt.action), now(), \(attempt.outcome), \(attempt.httpStatus),
+            VALUES (\(order.id), \(http), \(attempt.action), \(clock.now()), \(attempt.outcome), \(attempt.httpStatus),
                     \(attempt.venueCode), \(attempt.message), \(order.state.rawValue), \(detail)::jsonb)
             """)
     }

@@ -2,7 +2,7 @@ public import BallastCore
 import Foundation
 public import Logging
 public import Postgres
-import Venues
+public import Venues
 
 /// The execute step (DESIGN.md "Orders, keys and the execute state machine"):
 /// drives each child order of an approved batch through `OrderLifecycle`,
@@ -11,7 +11,13 @@ import Venues
 /// Invariants:
 /// - Track before send: the `sending` row commits before the request leaves.
 /// - After any ambiguous outcome the order is looked up by client order id;
-///   the same key is sent again only when the venue says it does not exist.
+///   the same key is sent again only when the venue says it does not exist *and*
+///   a request still in flight could no longer execute (the dialect's
+///   `inFlightRequestsExpire`: for Binance, recvWindow after it was built), with
+///   one more lookup after that time.
+/// - A generation that may have been sent before without the ledger knowing (a
+///   rerun of a started batch; every send when the database may lose recent
+///   commits) is looked up, under the same rule, before its first send.
 /// - A reprice is a new generation with a new key, created only after the
 ///   previous generation is final at the venue.
 /// - One executor per batch (a session advisory lock); a finished batch sends nothing.
@@ -35,13 +41,32 @@ public struct Execute {
     let pollInterval: Duration
     /// The run the fills it stores belong to.
     let runID: String?
+    /// Reads the time and waits (resting orders, the resend rule): virtual in replays and tests.
+    let clock: any VenueClock
+    /// When to look an order up before its first send.
+    let checkFirst: CheckFirst
+    /// The resend rule (off only in the test that shows the duplicate it prevents).
+    let resendGuard: Bool
+    /// When this executor started: any earlier executor of the batch died no later than this.
+    let startedAt: Date
+    let ambiguity = AmbiguityLog()
+
+    /// When a generation that has no `sending` row on record may nevertheless have been sent.
+    public enum CheckFirst: Sendable {
+        /// On a rerun of a batch an earlier execute started (its commits are durable).
+        case onRerun
+        /// Before every first send: the database may lose recent commits (asynchronous
+        /// replication, failover), so the ledger's memory is not proof of "never sent".
+        case always
+    }
 
     /// Advisory lock namespace for "one executor per batch".
     static let lockNamespace: Int32 = 0x4241_4C58
 
     public init(
         connection: Connection, venues: [String: any OrderVenue], logger: Logger, runID: String? = nil,
-        crash: CrashPoints = CrashPoints(), pollInterval: Duration = .milliseconds(100)
+        crash: CrashPoints = CrashPoints(), pollInterval: Duration = .milliseconds(100),
+        clock: any VenueClock = SystemVenueClock(), checkFirst: CheckFirst = .onRerun, resendGuard: Bool = true
     ) {
         self.runID = runID
         self.connection = connection
@@ -49,6 +74,10 @@ public struct Execute {
         self.logger = logger
         self.crash = crash
         self.pollInterval = pollInterval
+        self.clock = clock
+        self.checkFirst = checkFirst
+        self.resendGuard = resendGuard
+        self.startedAt = clock.now()
     }
 
     /// Executes `batch` under its advisory lock. Each `order_attempts` row names the HTTP attempt it
@@ -71,6 +100,8 @@ public struct Execute {
         }
         var summary = Summary()
         let status: String = try row.decode("status")
+        // A batch an earlier execute started may hold generations sent without a `sending` row.
+        ambiguity.rerun = status == "executing" || status == "deferred"
         switch status {
         case "proposed":
             throw BallastError.invalidInput(
@@ -111,7 +142,8 @@ public struct Execute {
         if deferrals.isEmpty {
             summary.status = "completed"
             try connection.execute(
-                "UPDATE batches SET status = 'completed', finished_at = now(), reason = NULL WHERE id = \(batch)")
+                "UPDATE batches SET status = 'completed', finished_at = \(clock.now()), reason = NULL WHERE id = \(batch)"
+            )
         } else {
             summary.status = "deferred"
             summary.reason = deferrals.joined(separator: "; ")
@@ -141,6 +173,18 @@ public struct Execute {
             """
         ).map { try $0.decode("leg") }
     }
+}
+
+/// What one executor knows about orders whose outcome was ambiguous: since when (on its clock)
+/// a request for each may have been in flight. Used by one task only.
+final class AmbiguityLog {
+    var rerun = false
+    private var since: [Int64: Date] = [:]
+
+    /// The time a request for `order` left no later than; `fallback` when none was noted here.
+    func inFlightSince(_ order: Int64, fallback: Date) -> Date { since[order] ?? fallback }
+    func note(_ order: Int64, at date: Date) { since[order] = date }
+    func forget(_ order: Int64) { since[order] = nil }
 }
 
 /// A leg that cannot go on now (venue banned, throttled, unreachable): left for a rerun.

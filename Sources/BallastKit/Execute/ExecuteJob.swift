@@ -18,6 +18,29 @@ public enum ExecuteJob {
         ).map { try $0.decode("id") }
     }
 
+    /// Execute's "track before send" holds only if a committed `sending` row survives a crash.
+    /// Ballast's sessions commit synchronously whatever the server's default; a server running
+    /// with `fsync = off` can still lose them in a machine crash (a server crash is survived).
+    static func warnIfNotDurable(_ connection: Connection, logger: Logger) throws {
+        let row = try connection.query(
+            "SELECT current_setting('fsync') AS fsync, current_setting('synchronous_commit') AS sync"
+        ).first!
+        if try row.decode("fsync", as: String.self) == "off" {
+            logger.warning(
+                """
+                the database server runs with fsync = off: a machine crash can lose committed orders' states \
+                (a server crash cannot); set fsync = on for real trading
+                """)
+        }
+        if try row.decode("sync", as: String.self) == "off" {
+            logger.warning(
+                """
+                synchronous_commit is off for this session (BALLAST_TEST_LOSE_RECENT_COMMITS): recent commits \
+                may be lost in a crash; for crash tests only
+                """)
+        }
+    }
+
     public static func run(
         batch: Int64, config: JobConfig, databaseURL: String, logger: Logger, run existing: JobRun? = nil,
         environment: [String: String] = ProcessInfo.processInfo.environment
@@ -36,6 +59,7 @@ public enum ExecuteJob {
         var logger = logger
         logger[metadataKey: "run.id"] = "\(run.id)"
         logger[metadataKey: "batch"] = "\(batch)"
+        try warnIfNotDurable(connection, logger: logger)
         let session = try VenueSession(
             databaseURL: databaseURL, runID: run.id, clock: SystemVenueClock(), environment: environment, logger: logger
         )
@@ -62,8 +86,11 @@ public enum ExecuteJob {
                 if let orders = try row.decode("orders_per_10s", as: Int?.self) { limits.ordersPerTenSeconds = orders }
                 clients[venueID] = try wiring.client(venue, account: account, limits: limits)
             }
-            let summary = try await Execute(connection: connection, venues: clients, logger: logger, runID: run.id).run(
-                batch: batch, policy: settings.router)
+            let summary = try await Execute(
+                connection: connection, venues: clients, logger: logger, runID: run.id, clock: session.wiring.clock,
+                checkFirst: config.database.mayLoseCommits ? .always : .onRerun,
+                resendGuard: environment["BALLAST_TEST_UNSAFE_RESEND"] != "1"
+            ).run(batch: batch, policy: settings.router)
             if existing == nil { try run.finish(on: connection) }
             return summary
         } catch {

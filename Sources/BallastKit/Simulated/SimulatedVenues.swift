@@ -12,9 +12,10 @@ public final class SimulatedVenues: Sendable {
     public let environment: [String: String]
 
     /// Starts `count` demo venues; each account gets `history` historical BTCUSDT trades.
+    /// `venueSettings` are lines added to each `[[venues]]` table of the job (`timeout_ms = 600`).
     public init(
         venues count: Int = 3, seed: UInt64 = 1, history: Int = 0, limits: LimitConfig? = nil,
-        latency: LatencyProfile? = nil
+        latency: LatencyProfile? = nil, venueSettings: String = ""
     ) throws {
         var settings = SimulatorConfig.demo(venues: count, seed: seed)
         for i in settings.venues.indices {
@@ -51,6 +52,7 @@ public final class SimulatedVenues: Sendable {
                 base_url = "\(venue.baseURL)"
                 symbols = ["BTCUSDT", "ETHUSDT", "SOLUSDT", "BNBUSDT", "ETHBTC"]
                 rate_limit_margin = 0.1
+                \(venueSettings)
 
                 [[accounts]]
                 id = "\(venue.name)-main"

@@ -74,13 +74,15 @@ public final class BinanceSpotClient: Sendable {
             try await governor.acquire(weight: endpoint.weight(params), orders: endpoint.placesOrder ? 1 : 0)
             let request = try build(endpoint, params)
             let started = clock.now()
+            // On record before it leaves; if it cannot be recorded, it is not sent.
+            let pending = try await begin(endpoint, params, started)
             let response: HTTPResponse
             do {
                 response = try await transport.send(request)
             } catch {
                 let timedOut = error.kind == .timedOut
                 await record(
-                    endpoint, params, started, nil, outcome: timedOut ? .timeout : .transportError,
+                    endpoint, params, started, nil, pending, outcome: timedOut ? .timeout : .transportError,
                     error: error.description)
                 if endpoint.idempotent && attempts < 3 { continue }
                 if error.reach == .never {
@@ -88,7 +90,7 @@ public final class BinanceSpotClient: Sendable {
                 }
                 throw .outcomeUnknown(venue: venue, endpoint: endpoint.path, detail: error.description)
             }
-            switch try await classify(endpoint, params, started, response) {
+            switch try await classify(endpoint, params, started, response, pending) {
             case .success:
                 let decoded: T
                 do {
@@ -96,12 +98,12 @@ public final class BinanceSpotClient: Sendable {
                 } catch {
                     // The payload itself goes into the attempt record (first 4 KiB) for the audit trail.
                     await record(
-                        endpoint, params, started, response, outcome: .malformed,
+                        endpoint, params, started, response, pending, outcome: .malformed,
                         error: "\(Self.reason(error)); body: \(response.text.prefix(4096))")
                     throw .malformed(
                         venue: venue, endpoint: endpoint.path, reason: Self.reason(error), raw: response.text)
                 }
-                await record(endpoint, params, started, response, outcome: .ok)
+                await record(endpoint, params, started, response, pending, outcome: .ok)
                 return decoded
             case .retry:
                 if attempts < 4 { continue }
@@ -123,7 +125,8 @@ public final class BinanceSpotClient: Sendable {
 
     /// Records the exchange and decides what follows from its status and body.
     private func classify(
-        _ endpoint: BinanceEndpoint, _ params: [(String, String)], _ started: Date, _ response: HTTPResponse
+        _ endpoint: BinanceEndpoint, _ params: [(String, String)], _ started: Date, _ response: HTTPResponse,
+        _ pending: Int64?
     ) async throws(VenueError) -> Next {
         let usedWeight = response.header("x-mbx-used-weight-1m").flatMap { Int($0) }
         let orders10s = response.header("x-mbx-order-count-10s").flatMap { Int($0) }
@@ -136,28 +139,29 @@ public final class BinanceSpotClient: Sendable {
             // Recorded by the caller once the body is read: `ok`, or `malformed` (one record per exchange).
             return .success
         case 429:
-            await record(endpoint, params, started, response, outcome: .rateLimited, code: error?.code)
+            await record(endpoint, params, started, response, pending, outcome: .rateLimited, code: error?.code)
             await governor.rateLimited(retryAfter: retryAfter)
             return .retry
         case 418:
-            await record(endpoint, params, started, response, outcome: .banned, code: error?.code)
+            await record(endpoint, params, started, response, pending, outcome: .banned, code: error?.code)
             let until = await governor.banned(retryAfter: retryAfter)
             throw .banned(venue: venue, until: until)
         case 500...:
-            await record(endpoint, params, started, response, outcome: .serverError, code: error?.code)
+            await record(endpoint, params, started, response, pending, outcome: .serverError, code: error?.code)
             if endpoint.idempotent { return .retry }
             throw .outcomeUnknown(
                 venue: venue, endpoint: endpoint.path, detail: "HTTP \(status)\(error.map { ": \($0.msg)" } ?? "")")
         default:
             guard let error else {
                 await record(
-                    endpoint, params, started, response, outcome: .malformed,
+                    endpoint, params, started, response, pending, outcome: .malformed,
                     error: "HTTP \(status) without an error body")
                 throw .malformed(
                     venue: venue, endpoint: endpoint.path, reason: "HTTP \(status) without an error body",
                     raw: response.text)
             }
-            await record(endpoint, params, started, response, outcome: .venueError, code: error.code, error: error.msg)
+            await record(
+                endpoint, params, started, response, pending, outcome: .venueError, code: error.code, error: error.msg)
             if error.code == -1021 { return .resynchroniseClock }
             if error.code == -1006 || error.code == -1007 {
                 if endpoint.idempotent { return .retry }
@@ -220,11 +224,37 @@ public final class BinanceSpotClient: Sendable {
         return out
     }
 
+    /// Puts the request on record as `pending` before it leaves; a request that cannot be
+    /// recorded is not sent (`notRecorded`).
+    private func begin(_ endpoint: BinanceEndpoint, _ params: [(String, String)], _ started: Date)
+        async throws(VenueError) -> Int64?
+    {
+        let attempt = Self.attempt(
+            venue: venue, account: account, endpoint, params, started, nil, outcome: .pending, code: nil, error: nil)
+        do {
+            return try await events.begin(attempt)
+        } catch {
+            throw .notRecorded(venue: venue, endpoint: endpoint.path, detail: "\(error)")
+        }
+    }
+
     private func record(
         _ endpoint: BinanceEndpoint, _ params: [(String, String)], _ started: Date, _ response: HTTPResponse?,
-        outcome: HTTPAttempt.Outcome, code: Int? = nil, error: String? = nil
+        _ pending: Int64?, outcome: HTTPAttempt.Outcome, code: Int? = nil, error: String? = nil
     ) async {
-        let attempt = HTTPAttempt(
+        let attempt = Self.attempt(
+            venue: venue, account: account, endpoint, params, started, response, outcome: outcome, code: code,
+            error: error)
+        if let id = await events.complete(attempt, id: pending) {
+            AttemptTrace.current?.note(id, clientOrderId: attempt.clientOrderId)
+        }
+    }
+
+    private static func attempt(
+        venue: String, account: String?, _ endpoint: BinanceEndpoint, _ params: [(String, String)], _ started: Date,
+        _ response: HTTPResponse?, outcome: HTTPAttempt.Outcome, code: Int?, error: String?
+    ) -> HTTPAttempt {
+        HTTPAttempt(
             venue: venue, account: account, method: endpoint.method, endpoint: endpoint.path,
             weight: endpoint.weight(params), startedAt: started, timings: response?.timings,
             httpStatus: response?.status, venueCode: code, outcome: outcome,
@@ -233,9 +263,6 @@ public final class BinanceSpotClient: Sendable {
             orderCount1d: response?.header("x-mbx-order-count-1d").flatMap { Int($0) },
             retryAfterSeconds: response?.header("retry-after").flatMap { Int($0) }, error: error,
             clientOrderId: params.first { $0.0 == "newClientOrderId" || $0.0 == "origClientOrderId" }?.1)
-        if let id = await events.record(attempt) {
-            AttemptTrace.current?.note(id, clientOrderId: attempt.clientOrderId)
-        }
     }
 
     private static func reason(_ error: any Error) -> String {
