@@ -9,10 +9,12 @@ struct RestingOrder {
     let side: Side
     /// Its limit price.
     let price: ExactDecimal
-    /// Quantity still open.
-    var remaining: ExactDecimal
-    /// Shown quantity of other traders ahead of it at its price.
-    var queueAhead: ExactDecimal
+    /// Its price's place on the book's lattice (`Book.slot`).
+    let slot: Int
+    /// Lots still open.
+    var remaining: Int
+    /// Shown lots of other traders ahead of it at its price.
+    var queueAhead: Int
 }
 
 /// A resting order's execution, at its own limit price (it is the maker).
@@ -41,8 +43,10 @@ struct RestingFill: Equatable {
 extension Market {
     /// Adds our order `id` resting at `price` with `qty` open, at the back of the queue.
     mutating func rest(id: Int64, side: Side, price: ExactDecimal, qty: ExactDecimal) {
-        let ahead = book.queue(side, at: price) ?? .zero
-        resting.append(RestingOrder(id: id, side: side, price: price, remaining: qty, queueAhead: ahead))
+        let slot = book.slot(price)
+        let ahead = book.queueLots(side, slot: slot) ?? 0
+        resting.append(
+            RestingOrder(id: id, side: side, price: price, slot: slot, remaining: book.lots(qty), queueAhead: ahead))
     }
 
     /// Forgets order `id` (cancelled, expired or filled).
@@ -51,7 +55,7 @@ extension Market {
     /// The queue ahead of each order shrinks to what its price still shows.
     mutating func clampQueues() {
         for i in resting.indices {
-            if let shown = book.queue(resting[i].side, at: resting[i].price) {
+            if let shown = book.queueLots(resting[i].side, slot: resting[i].slot) {
                 resting[i].queueAhead = min(resting[i].queueAhead, shown)
             }
         }
@@ -59,57 +63,67 @@ extension Market {
 
     /// Orders the opposite touch has reached fill in full at their limit.
     mutating func tradeThrough() -> [RestingFill] {
-        let (bid, ask) = touch
+        guard !resting.isEmpty else { return [] }
+        let bid = 2 * book.bestIndex(.buy)
+        let ask = 2 * book.bestIndex(.sell)
         var fills: [RestingFill] = []
-        for order in resting where order.side == .buy ? ask <= order.price : bid >= order.price {
-            fills.append(RestingFill(orderId: order.id, price: order.price, qty: order.remaining))
+        for order in resting where order.side == .buy ? ask <= order.slot : bid >= order.slot {
+            fills.append(RestingFill(orderId: order.id, price: order.price, qty: book.qty(lots: order.remaining)))
         }
-        let filled = Set(fills.map(\.orderId))
-        resting.removeAll { filled.contains($0.id) }
+        if !fills.isEmpty {
+            let filled = Set(fills.map(\.orderId))
+            resting.removeAll { filled.contains($0.id) }
+        }
         return fills
     }
 
-    /// Another trader's market order of `qty` on `aggressor`'s side walks the other side
+    /// Another trader's market order of `lots` on `aggressor`'s side walks the other side
     /// of the book — shown levels and our resting orders, in price priority — and
     /// consumes what it trades; returns what our orders filled.
-    mutating func absorb(aggressor: Side, qty: ExactDecimal) -> [RestingFill] {
+    mutating func absorb(aggressor: Side, lots: Int) -> [RestingFill] {
         let side = aggressor.opposite
-        let better: (ExactDecimal, ExactDecimal) -> Bool = side == .buy ? { $0 > $1 } : { $0 < $1 }
-        let prices = Set(levels(side).map(\.price) + resting.filter { $0.side == side }.map(\.price)).sorted(by: better)
-        var left = qty
+        let better: (Int, Int) -> Bool = side == .buy ? { $0 > $1 } : { $0 < $1 }
+        let ours = resting.indices.filter { resting[$0].side == side }.sorted { a, b in
+            let (x, y) = (resting[a], resting[b])
+            if x.slot != y.slot { return better(x.slot, y.slot) }
+            return (x.queueAhead, x.id) < (y.queueAhead, y.id)
+        }
+        var left = lots
+        var next = 0  // into `ours`
+        var level = 0
         var fills: [RestingFill] = []
-        for price in prices where left.isPositive {
-            let level = shownLevel(side, at: price)
-            let shown = level?.qty ?? .zero
-            var consumed = ExactDecimal.zero
-            let here = resting.indices.filter { resting[$0].side == side && resting[$0].price == price }
-                .sorted { (resting[$0].queueAhead, resting[$0].id) < (resting[$1].queueAhead, resting[$1].id) }
-            for i in here {
-                let ahead = min(resting[i].queueAhead, shown)
-                let before = min(left, max(ahead - consumed, .zero))
+        while left > 0 {
+            while level < book.levelCount, book.shownLots(side, level: level) == 0 { level += 1 }
+            let levelSlot = level < book.levelCount ? 2 * book.index(side, level: level) : nil
+            let orderSlot = next < ours.count ? resting[ours[next]].slot : nil
+            guard let slot = [levelSlot, orderSlot].compactMap({ $0 }).min(by: better) else { break }
+            let shown = levelSlot == slot ? book.shownLots(side, level: level) : 0
+            var group: [Int] = []
+            while next < ours.count, resting[ours[next]].slot == slot {
+                group.append(ours[next])
+                next += 1
+            }
+            var consumed = 0
+            for i in group where left > 0 {
+                let before = min(left, max(min(resting[i].queueAhead, shown) - consumed, 0))
                 consumed += before
                 left -= before
-                guard left.isPositive else { break }
                 let filled = min(left, resting[i].remaining)
+                guard filled > 0 else { continue }
                 left -= filled
                 resting[i].remaining -= filled
-                fills.append(RestingFill(orderId: resting[i].id, price: price, qty: filled))
+                fills.append(RestingFill(orderId: resting[i].id, price: resting[i].price, qty: book.qty(lots: filled)))
             }
-            let after = min(left, max(shown - consumed, .zero))
+            let after = min(left, max(shown - consumed, 0))
             consumed += after
             left -= after
-            if let level, consumed.isPositive { book.consume(side, index: level.index, qty: consumed) }
-            for i in here { resting[i].queueAhead = max(resting[i].queueAhead - consumed, .zero) }
+            if levelSlot == slot {
+                book.consume(side, index: book.index(side, level: level), lots: consumed)
+                level += 1
+            }
+            for i in group { resting[i].queueAhead = max(resting[i].queueAhead - consumed, 0) }
         }
-        resting.removeAll { !$0.remaining.isPositive }
+        resting.removeAll { $0.remaining <= 0 }
         return fills
-    }
-
-    /// The lattice index and shown quantity of `side`'s level at `price`, if one is there.
-    private func shownLevel(_ side: Side, at price: ExactDecimal) -> (index: Int, qty: ExactDecimal)? {
-        guard price.isMultiple(of: book.spacing), let k = book.latticeIndex(price) else { return nil }
-        let level = side == .buy ? book.bidIndex - k : k - book.askIndex
-        guard level >= 0, level < book.levelCount else { return nil }
-        return (k, book.displayed(side, level: level))
     }
 }

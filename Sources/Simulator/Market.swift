@@ -22,6 +22,8 @@ struct Market {
     /// Our resting orders on this market, in arrival order.
     var resting: [RestingOrder] = []
     private var path: any PriceSource
+    /// The path from this step to the flow's horizon, one point per step (the path is exogenous, so it can be read ahead).
+    private var ahead: [PathStep] = []
     private var flow: OrderFlow
     /// The time of the last step.
     private(set) var time: Date
@@ -72,30 +74,44 @@ struct Market {
     var sigma: Double { variance.squareRoot() }
 
     /// Moves the market one step of `seconds` to `date`; returns what resting orders filled.
+    ///
+    /// Within the step: taken depth recovers; other traders' market orders arrive and
+    /// trade against the book as it stands, their buy share following the move the
+    /// path makes from the last step to the flow's horizon H (k = max(1, round(H / Δt))
+    /// steps ahead: the flow is informed, so a resting order it fills is followed by
+    /// the price moving against it); then the mid moves, σ_s updates, the book is
+    /// re-quoted, queues shrink to what their prices show, and orders the new opposite
+    /// touch has reached fill.
     mutating func step(to date: Date, seconds: Double) -> [RestingFill] {
-        let next = path.advance(to: date)
-        let pathReturn = log(next.point.mid / pathMid)
+        let horizon = max(1, Int((model.flowHorizon / seconds).rounded()))
+        let aligned = ahead.first.map { abs($0.point.time.timeIntervalSince(date)) < seconds / 2 } ?? false
+        if !aligned { ahead = [path.advance(to: date)] }  // the first step, or after a skip
+        while ahead.count < horizon {
+            ahead.append(path.advance(to: ahead[ahead.count - 1].point.time.addingTimeInterval(seconds)))
+        }
+        let next = ahead.removeFirst()
+        let informed = log((ahead.last ?? next).point.mid / pathMid)
+        book.recover(keeping: MarketModel.decay(seconds: seconds, halfLife: model.resilienceHalfLife))
+        var fills: [RestingFill] = []
+        let orders = flow.draw(
+            seconds: seconds, intensity: model.flowIntensity(sigma: sigma),
+            buyShare: model.buyShare(logReturn: informed, sigma: sigma, seconds: Double(horizon) * seconds),
+            model: model, bar: next.bar)
+        for (side, size) in orders {
+            let lots = book.lots(size)
+            if lots > 0 { fills += absorb(aggressor: side, lots: lots) }
+        }
         pathMid = next.point.mid
         conditions = next
         signedVolume *= MarketModel.decay(seconds: seconds, halfLife: model.impactHalfLife)
         mid = pathMid * exp(model.impact(signedVolume: signedVolume))
         variance = model.updatedVariance(variance, logReturn: log(mid / stepMid), seconds: seconds)
         stepMid = mid
-        book.recover(keeping: MarketModel.decay(seconds: seconds, halfLife: model.resilienceHalfLife))
         requote()
         time = date
         updateId += 1
         clampQueues()
-        var fills = tradeThrough()
-        let orders = flow.draw(
-            seconds: seconds, intensity: model.flowIntensity(sigma: sigma),
-            buyShare: model.buyShare(logReturn: pathReturn, sigma: sigma, seconds: seconds), model: model,
-            bar: next.bar)
-        for (side, size) in orders {
-            let qty = ExactDecimal(rounding: size).rounded(toMultipleOf: config.stepSize, .down)
-            if qty.isPositive { fills += absorb(aggressor: side, qty: qty) }
-        }
-        return fills
+        return fills + tradeThrough()
     }
 
     /// Best shown bid and ask (the first level of each side with quantity).
@@ -131,12 +147,5 @@ struct Market {
         let depth = model.depthFactor(
             sigma: sigma, liquidity: conditions.point.liquidity, volumeFactor: conditions.bar?.volumeFactor ?? 1)
         book.requote(mid: mid, halfSpread: model.halfSpread(sigma: sigma), depthFactor: depth)
-    }
-}
-
-extension ExactDecimal {
-    /// A decimal near `value` (12 places), for the price process only.
-    init(rounding value: Double) {
-        self = ExactDecimal(String(format: "%.12f", value)) ?? .zero
     }
 }

@@ -31,6 +31,8 @@ struct MarketModel {
     let flowOrderQty: Double
     /// κ: how strongly the flow's buy share follows the price move.
     let flowImbalance: Double
+    /// H: how far ahead (seconds) the move the flow follows reaches.
+    let flowHorizon: Double
 
     /// The model of `symbol` at `venue`, on a path with `dailyVolatility` and, when known, `pathDailyVolume`.
     init(symbol: SymbolConfig, venue: VenueConfig, dailyVolatility: Double, pathDailyVolume: Double?) {
@@ -44,9 +46,11 @@ struct MarketModel {
         resilienceHalfLife = venue.resilienceHalfLifeSeconds
         impactHalfLife = venue.impactHalfLifeSeconds
         flowRate = symbol.flowRatePerSecond
-        flowOrderQty = (symbol.flowOrderQty ?? symbol.levelQty.divided(by: 4, scale: 12)!).doubleValue
+        flowOrderQty = (symbol.flowOrderQty ?? symbol.levelQty.divided(by: 10, scale: 12)!).doubleValue
         flowImbalance = symbol.flowImbalance
-        dailyVolume = symbol.dailyVolume ?? pathDailyVolume ?? max(flowRate * 86_400 * flowOrderQty, 1e-9)
+        flowHorizon = symbol.flowHorizonSeconds
+        // Off an OHLCV path: the flow's expected daily volume (as if at 1 order/s when switched off).
+        dailyVolume = symbol.dailyVolume ?? pathDailyVolume ?? (flowRate > 0 ? flowRate : 1) * 86_400 * flowOrderQty
     }
 
     /// Half-spread as a fraction of the mid: h = max(spread_bps / 20 000, a · σ_s).
@@ -68,8 +72,8 @@ struct MarketModel {
     /// Flow intensity relative to calm: clamp(σ_s / σ_ref, 0.25, 10).
     func flowIntensity(sigma: Double) -> Double { min(10, max(0.25, sigma / referenceSigma)) }
 
-    /// The share of flow orders that buy after a step with log return r:
-    /// p_buy = 1 / (1 + e^{−κ·z}), z = r / (σ_s · √Δt), z clamped to ±6.
+    /// The share of flow orders that buy when the path moves by log return r over the
+    /// next `seconds` (the horizon): p_buy = 1 / (1 + e^{−κ·z}), z = r / (σ_s · √seconds), z clamped to ±6.
     func buyShare(logReturn r: Double, sigma: Double, seconds: Double) -> Double {
         let scale = max(sigma, referenceSigma * 0.1) * seconds.squareRoot()
         let z = min(6, max(-6, r / scale))

@@ -59,7 +59,7 @@ public struct OHLCVSeries: Sendable {
     /// Parses CSV `text`; `source` names it in errors (`source:line: what is wrong`).
     public init(csv text: String, source: String) throws(SimulatorError) {
         self.source = source
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
         var columns: Columns?
         var bars: [OHLCVBar] = []
         var previousLine = 0

@@ -8,8 +8,10 @@ import Foundation
 /// On an OHLCV path the flow adds up to the bar's volume V: with R still to trade and
 /// m steps left in the bar, a step expects E = R · min(1, f / m) with orders of mean
 /// size V / (n · Δt · λ₀) (n steps per bar), capped at R; the bar's last step trades
-/// all that is left. Each order buys with probability p_buy (`MarketModel.buyShare`),
-/// so sells dominate while the price falls and buys while it rises.
+/// all that is left. Each order buys with probability p_buy (`MarketModel.buyShare`) of
+/// the path's move from the last step to the flow's horizon, so sells dominate ahead of
+/// a fall and buys ahead of a rise: the flow is informed, and the passive orders it
+/// fills are adversely selected.
 struct OrderFlow {
     private var random: SeededRandom
     private var bar = -1

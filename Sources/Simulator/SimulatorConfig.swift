@@ -115,7 +115,7 @@ public struct VenueConfig: Codable, Sendable {
         self.stepSeconds = 1
         self.banSeconds = 120
         self.volHalfLifeSeconds = 60
-        self.resilienceHalfLifeSeconds = 20
+        self.resilienceHalfLifeSeconds = 5
         self.impactHalfLifeSeconds = 1800
     }
 
@@ -140,7 +140,7 @@ public struct VenueConfig: Codable, Sendable {
         stepSeconds = try c.decodeNumberIfPresent(forKey: .stepSeconds) ?? 1
         banSeconds = try c.decodeIfPresent(Int.self, forKey: .banSeconds) ?? 120
         volHalfLifeSeconds = try c.decodeNumberIfPresent(forKey: .volHalfLifeSeconds) ?? 60
-        resilienceHalfLifeSeconds = try c.decodeNumberIfPresent(forKey: .resilienceHalfLifeSeconds) ?? 20
+        resilienceHalfLifeSeconds = try c.decodeNumberIfPresent(forKey: .resilienceHalfLifeSeconds) ?? 5
         impactHalfLifeSeconds = try c.decodeNumberIfPresent(forKey: .impactHalfLifeSeconds) ?? 1800
         pathSeed = try c.decodeIfPresent(Int.self, forKey: .pathSeed).map { UInt64(bitPattern: Int64($0)) }
     }
@@ -213,10 +213,12 @@ public struct SymbolConfig: Codable, Sendable {
     public var dailyVolume: Double?
     /// λ₀: other traders' market orders per second at calm volatility.
     public var flowRatePerSecond: Double = 1
-    /// Mean size of other traders' market orders; nil: a quarter of `levelQty`.
+    /// Mean size of other traders' market orders; nil: a tenth of `levelQty`.
     public var flowOrderQty: ExactDecimal?
     /// κ: how strongly other traders' flow follows the price move (0: buys and sells alike).
     public var flowImbalance: Double = 1.5
+    /// How far ahead (seconds) the price move other traders' flow follows reaches: the flow is informed.
+    public var flowHorizonSeconds: Double = 10
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case symbol, base, quote, tickSize = "tick_size", stepSize = "step_size", minQty = "min_qty"
@@ -225,6 +227,7 @@ public struct SymbolConfig: Codable, Sendable {
         case scenario, scenarioSeconds = "scenario_seconds", spreadVolMultiple = "spread_vol_multiple"
         case depthVolExponent = "depth_vol_exponent", impactY = "impact_y", dailyVolume = "daily_volume"
         case flowRatePerSecond = "flow_rate_per_s", flowOrderQty = "flow_order_qty", flowImbalance = "flow_imbalance"
+        case flowHorizonSeconds = "flow_horizon_s"
     }
 
     /// Only `symbol`, `base`, `quote`, `tick_size`, `step_size`, `start_price` and `level_qty` are required.
@@ -254,6 +257,7 @@ public struct SymbolConfig: Codable, Sendable {
         flowRatePerSecond = try c.decodeNumberIfPresent(forKey: .flowRatePerSecond) ?? 1
         flowOrderQty = try c.decodeIfPresent(ExactDecimal.self, forKey: .flowOrderQty)
         flowImbalance = try c.decodeNumberIfPresent(forKey: .flowImbalance) ?? 1.5
+        flowHorizonSeconds = try c.decodeNumberIfPresent(forKey: .flowHorizonSeconds) ?? 10
     }
 
     init(
@@ -317,9 +321,11 @@ public struct SymbolConfig: Codable, Sendable {
         guard startPrice.isMultiple(of: tickSize) else { return "startPrice must be a multiple of tickSize" }
         guard depthLevels > 0, depthLevels <= 5000 else { return "depthLevels must be 1…5000" }
         guard spreadBps >= 0, volatility >= 0 else { return "spreadBps and volatility must be ≥ 0" }
-        let model = [spreadVolMultiple, depthVolExponent, impactY, flowRatePerSecond, flowImbalance]
+        let model = [
+            spreadVolMultiple, depthVolExponent, impactY, flowRatePerSecond, flowImbalance, flowHorizonSeconds,
+        ]
         guard model.allSatisfy({ $0 >= 0 && $0.isFinite }) else {
-            return "spread_vol_multiple, depth_vol_exponent, impact_y, flow_rate_per_s and flow_imbalance must be ≥ 0"
+            return "spread_vol_multiple, depth_vol_exponent, impact_y and the flow_ settings must be ≥ 0"
         }
         guard scenarioSeconds > 0, dailyVolume.map({ $0 > 0 }) ?? true, flowOrderQty?.isPositive ?? true else {
             return "scenario_seconds, daily_volume and flow_order_qty must be positive"
