@@ -66,10 +66,13 @@ final class Exchange {
         var clientOrderId: String
     }
 
-    /// Validates and places an order; returns it with the trades it made at once.
+    /// Validates and places an order arriving at the matching engine at `now`; returns it
+    /// with the trades it made at once. The market is first stepped to `now`, so the order
+    /// meets the book as it is when it arrives, not as it was when it was sent.
     func place(_ request: NewOrder, apiKey: String, at now: Date, testOnly: Bool = false) throws(APIError)
         -> (SimOrder, [SimTrade])
     {
+        advance(to: now)
         guard let market = markets[request.symbol] else { throw .invalidSymbol }
         let rules = market.rules
         if let ids = byClientID[apiKey]?[request.clientOrderId], ids.contains(where: open.contains) {
@@ -142,6 +145,7 @@ final class Exchange {
     func cancel(apiKey: String, symbol: String, clientOrderId: String?, orderId: Int64?, at now: Date) throws(APIError)
         -> SimOrder
     {
+        advance(to: now)  // a late cancel finds what filled meanwhile
         guard let id = find(apiKey: apiKey, symbol: symbol, clientOrderId: clientOrderId, orderId: orderId),
             open.contains(id)
         else { throw .unknownOrder }
