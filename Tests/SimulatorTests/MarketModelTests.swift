@@ -192,4 +192,23 @@ import Testing
         #expect(Set(pathA).count > 10)
         #expect(a.markets["ETHUSDT"]!.pathMid != a.markets["BTCUSDT"]!.pathMid)
     }
+
+    // MARK: Settings
+
+    @Test func modelSettingsDecodeWithDefaultsAndUnknownOnesAreRefused() throws {
+        let symbol = """
+            {"symbol": "BTCUSDT", "base": "BTC", "quote": "USDT", "tick_size": "0.01", "step_size": "0.00001",
+             "start_price": "43000.00", "level_qty": "0.5", "scenario": "flash-crash", "impact_y": 0.7}
+            """
+        let venue = "{\"name\": \"x\", \"resilience_half_life_s\": 2, \"path_seed\": 5, \"symbols\": [\(symbol)]}"
+        let config = try JSONDecoder().decode(SimulatorConfig.self, from: Data("{\"venues\": [\(venue)]}".utf8))
+        let decoded = config.venues[0]
+        #expect(decoded.resilienceHalfLifeSeconds == 2 && decoded.pathSeed == 5 && decoded.volHalfLifeSeconds == 60)
+        #expect(decoded.symbols[0].scenario == .flashCrash && decoded.symbols[0].impactY == 0.7)
+        #expect(decoded.symbols[0].flowRatePerSecond == 1 && decoded.symbols[0].scenarioSeconds == 7200)
+        let typo = symbol.replacingOccurrences(of: "impact_y", with: "impact_why")
+        #expect {
+            _ = try JSONDecoder().decode(SymbolConfig.self, from: Data(typo.utf8))
+        } throws: { error in "\(error)".contains("unknown setting 'impact_why'") }
+    }
 }
