@@ -13,16 +13,19 @@ final class Exchange {
     private var nextOrderID: Int64 = 1
     private var nextTradeID: [String: Int64] = [:]
     private var lastStep: Date
-    var random: SeededRandom
     /// Set by a `partial-fill` fault for one order: the share of its quantity it may take now.
     var takeShare: ExactDecimal?
 
+    /// The venue's markets, seeded per asset for the path (venues listing a symbol share
+    /// it: `pathSeed`, else the simulator's seed, else `seed`) and per venue for the flow.
     init(config: VenueConfig, seed: UInt64, now: Date) throws(SimulatorError) {
         self.config = config
         self.lastStep = now
-        self.random = SeededRandom(seed: seed)
+        let pathSeed = config.pathSeed ?? config.sharedPathSeed ?? seed
         for symbol in config.symbols {
-            markets[symbol.symbol] = try Market(config: symbol, start: now)
+            markets[symbol.symbol] = try Market(
+                config: symbol, venue: config, start: now, pathSeed: PricePaths.seed(pathSeed, symbol: symbol.symbol),
+                flowSeed: PricePaths.seed(seed ^ 0xF10E_0000_0000_0000, symbol: symbol.symbol))
             nextTradeID[symbol.symbol] = 1
         }
         for account in config.accounts { accounts[account.apiKey] = SimAccount(config: account, now: now) }
@@ -30,7 +33,9 @@ final class Exchange {
 
     // MARK: Time
 
-    /// Steps every market up to `now`, filling resting orders the price reaches.
+    /// Steps every market up to `now`, one `stepSeconds` at a time, filling the resting
+    /// orders each step's flow or price reaches (see `Market+Queue`). An order placed
+    /// at `now` then meets the book as it is at `now`.
     func advance(to now: Date) {
         let step = config.stepSeconds
         var steps = 0
@@ -38,29 +43,13 @@ final class Exchange {
             lastStep = lastStep.addingTimeInterval(step)
             steps += 1
             for symbol in markets.keys.sorted() {
-                markets[symbol]!.step(to: lastStep, seconds: step, random: &random)
-                fillResting(symbol, at: lastStep)
+                let fills = markets[symbol]!.step(to: lastStep, seconds: step)
+                for fill in fills {
+                    execute(orderID: fill.orderId, price: fill.price, qty: fill.qty, maker: true, at: lastStep)
+                }
             }
         }
         if steps == 100_000 { lastStep = now }  // a long idle gap: skip ahead
-    }
-
-    /// Resting orders fill when the touch reaches them: through the price in
-    /// full, at the price with some chance, a random part at a time.
-    private func fillResting(_ symbol: String, at time: Date) {
-        guard let market = markets[symbol] else { return }
-        let (bid, ask) = market.touch
-        for id in open.sorted() {
-            guard let order = orders[id], order.symbol == symbol else { continue }
-            let crossed = order.side == .buy ? ask <= order.price : bid >= order.price
-            let atTouch = order.side == .buy ? order.price >= bid : order.price <= ask
-            guard crossed || (atTouch && random.unit() < 0.25) else { continue }
-            let fraction = crossed ? 1.0 : 0.3 + 0.7 * random.unit()
-            var qty = (order.remaining * ExactDecimal(rounding: fraction)).rounded(
-                toMultipleOf: market.config.stepSize, .down)
-            if qty < market.config.stepSize || qty > order.remaining { qty = order.remaining }
-            execute(orderID: id, price: order.price, qty: qty, maker: true, at: time)
-        }
     }
 
     // MARK: Orders
@@ -77,11 +66,14 @@ final class Exchange {
         var clientOrderId: String
     }
 
-    /// Validates and places an order; returns it with the trades it made at once.
+    /// Validates and places an order arriving at the matching engine at `now`; returns it
+    /// with the trades it made at once. The market is first stepped to `now`, so the order
+    /// meets the book as it is when it arrives, not as it was when it was sent.
     func place(_ request: NewOrder, apiKey: String, at now: Date, testOnly: Bool = false) throws(APIError)
         -> (SimOrder, [SimTrade])
     {
-        guard var market = markets[request.symbol] else { throw .invalidSymbol }
+        advance(to: now)
+        guard let market = markets[request.symbol] else { throw .invalidSymbol }
         let rules = market.rules
         if let ids = byClientID[apiKey]?[request.clientOrderId], ids.contains(where: open.contains) {
             throw .duplicate
@@ -131,8 +123,8 @@ final class Exchange {
         if request.type == .market || crosses {
             let limit: ExactDecimal? = request.type == .market ? nil : price
             let takeable = takeShare.map { rules.floorQuantity(qty * $0) } ?? qty
-            let executions = market.take(from: request.side == .buy ? .sell : .buy, qty: takeable, limit: limit)
-            markets[request.symbol] = market
+            let executions = markets[request.symbol]!.take(
+                from: request.side == .buy ? .sell : .buy, qty: takeable, limit: limit)
             for (fillPrice, fillQty) in executions {
                 trades.append(execute(orderID: order.orderId, price: fillPrice, qty: fillQty, maker: false, at: now))
             }
@@ -143,6 +135,8 @@ final class Exchange {
             && (request.type == .market || request.timeInForce == .ioc || request.timeInForce == .fok)
         {
             finish(order.orderId, status: .expired, at: now)
+        } else if order.status.isOpen {
+            markets[request.symbol]!.rest(id: order.orderId, side: order.side, price: order.price, qty: order.remaining)
         }
         return (orders[order.orderId]!, trades)
     }
@@ -151,6 +145,7 @@ final class Exchange {
     func cancel(apiKey: String, symbol: String, clientOrderId: String?, orderId: Int64?, at now: Date) throws(APIError)
         -> SimOrder
     {
+        advance(to: now)  // a late cancel finds what filled meanwhile
         guard let id = find(apiKey: apiKey, symbol: symbol, clientOrderId: clientOrderId, orderId: orderId),
             open.contains(id)
         else { throw .unknownOrder }
@@ -255,6 +250,7 @@ final class Exchange {
         order.updateTime = time
         orders[id] = order
         open.remove(id)
+        markets[order.symbol]?.removeResting(id)
     }
 
     private func feeAssetPrice(_ asset: String, quote: String) -> ExactDecimal? {

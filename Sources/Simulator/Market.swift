@@ -1,100 +1,137 @@
 import BallastCore
 import Foundation
 
-/// One symbol's market: a mid that moves by a seeded random walk with
-/// volatility regimes (or follows an OHLCV path), and a synthetic book around
-/// it whose liquidity our marketable orders consume until the next step.
+/// One symbol's market at one venue: the asset's common price path, this venue's
+/// impact on it, and a synthetic book around the result that every order meets alike.
+///
+/// Invariants:
+/// - mid = path mid · exp(ι), ι the permanent impact of the signed volume our orders took.
+/// - The book is re-quoted from the mid, σ_s, the path's liquidity and the bar's
+///   volume after every step and every take, so an order meets the book as it is
+///   at the time it is matched.
+/// - Taken depth comes back only by the resilience half-life, never at once.
+/// - Resting orders fill only through `Market+Queue`: queue ahead consumed by
+///   other traders' flow at their price, or the market trading through them.
 struct Market {
     let config: SymbolConfig
     let rules: SymbolRules
-    private(set) var mid: Double
+    /// Settings and formulas.
+    let model: MarketModel
+    /// The synthetic book.
+    var book: Book
+    /// Our resting orders on this market, in arrival order.
+    var resting: [RestingOrder] = []
+    private var path: any PriceSource
+    /// The path from this step to the flow's horizon, one point per step (the path is exogenous, so it can be read ahead).
+    private var ahead: [PathStep] = []
+    private var flow: OrderFlow
+    /// The time of the last step.
     private(set) var time: Date
+    /// Bumped whenever the book changes (the depth endpoint's `lastUpdateId`).
     private(set) var updateId: Int64 = 1
-    /// Quantity already taken at each level since the last step (ask side, bid side).
-    private var takenAsk: [ExactDecimal]
-    private var takenBid: [ExactDecimal]
-    private var volatile = false
-    private let path: [(Date, Double)]
+    /// The asset's common mid from the path.
+    private(set) var pathMid: Double
+    /// This venue's mid: the path mid with our impact.
+    private(set) var mid: Double
+    /// The mid at the last step, for the next step's return.
+    private var stepMid: Double
+    /// σ_s²: EWMA of squared log returns of the mid, per second.
+    private(set) var variance: Double
+    /// W: signed base quantity our orders took (buys positive), fading by the impact half-life.
+    private(set) var signedVolume = 0.0
+    /// The path's state at the last step.
+    private(set) var conditions: PathStep
 
-    init(config: SymbolConfig, start: Date) throws(SimulatorError) {
+    /// The market `config` asks for at `venue`: its path drawn from `pathSeed`, its flow from `flowSeed`.
+    init(config: SymbolConfig, venue: VenueConfig, start: Date, pathSeed: UInt64, flowSeed: UInt64)
+        throws(SimulatorError)
+    {
+        let path = try PricePaths.make(config: config, seed: pathSeed, start: start, step: venue.stepSeconds)
+        self.init(config: config, venue: venue, path: path, start: start, flowSeed: flowSeed)
+    }
+
+    /// A market on a given `path` (scripted paths in tests and replays).
+    init(config: SymbolConfig, venue: VenueConfig, path: any PriceSource, start: Date, flowSeed: UInt64) {
+        var path = path
+        let first = path.advance(to: start)
         self.config = config
         self.rules = config.rules
+        self.model = MarketModel(
+            symbol: config, venue: venue, dailyVolatility: path.dailyVolatility, pathDailyVolume: path.dailyVolume)
+        self.path = path
+        self.flow = OrderFlow(seed: flowSeed)
         self.time = start
-        self.takenAsk = Array(repeating: .zero, count: config.depthLevels)
-        self.takenBid = Array(repeating: .zero, count: config.depthLevels)
-        if let file = config.ohlcvPath {
-            self.path = try OHLCV.load(file)
-            self.mid = path.first?.1 ?? config.startPrice.doubleValue
-        } else {
-            self.path = []
-            self.mid = config.startPrice.doubleValue
-        }
+        self.pathMid = first.point.mid
+        self.mid = first.point.mid
+        self.stepMid = first.point.mid
+        self.variance = model.referenceSigma * model.referenceSigma
+        self.conditions = first
+        self.book = Book(config: config, mid: first.point.mid)
+        requote()
     }
 
-    /// Moves the market one step of `seconds` to `to`.
-    mutating func step(to date: Date, seconds: Double, random: inout SeededRandom) {
+    /// σ_s, per √second.
+    var sigma: Double { variance.squareRoot() }
+
+    /// Moves the market one step of `seconds` to `date`; returns what resting orders filled.
+    ///
+    /// Within the step: taken depth recovers; other traders' market orders arrive and
+    /// trade against the book as it stands, their buy share following the move the
+    /// path makes from the last step to the flow's horizon H (k = max(1, round(H / Δt))
+    /// steps ahead: the flow is informed, so a resting order it fills is followed by
+    /// the price moving against it); then the mid moves, σ_s updates, the book is
+    /// re-quoted, queues shrink to what their prices show, and orders the new opposite
+    /// touch has reached fill.
+    mutating func step(to date: Date, seconds: Double) -> [RestingFill] {
+        let horizon = max(1, Int((model.flowHorizon / seconds).rounded()))
+        let aligned = ahead.first.map { abs($0.point.time.timeIntervalSince(date)) < seconds / 2 } ?? false
+        if !aligned { ahead = [path.advance(to: date)] }  // the first step, or after a skip
+        while ahead.count < horizon {
+            ahead.append(path.advance(to: ahead[ahead.count - 1].point.time.addingTimeInterval(seconds)))
+        }
+        let next = ahead.removeFirst()
+        let informed = log((ahead.last ?? next).point.mid / pathMid)
+        book.recover(keeping: MarketModel.decay(seconds: seconds, halfLife: model.resilienceHalfLife))
+        var fills: [RestingFill] = []
+        let orders = flow.draw(
+            seconds: seconds, intensity: model.flowIntensity(sigma: sigma),
+            buyShare: model.buyShare(logReturn: informed, sigma: sigma, seconds: Double(horizon) * seconds),
+            model: model, bar: next.bar)
+        for (side, size) in orders {
+            let lots = book.lots(size)
+            if lots > 0 { fills += absorb(aggressor: side, lots: lots) }
+        }
+        pathMid = next.point.mid
+        conditions = next
+        signedVolume *= MarketModel.decay(seconds: seconds, halfLife: model.impactHalfLife)
+        mid = pathMid * exp(model.impact(signedVolume: signedVolume))
+        variance = model.updatedVariance(variance, logReturn: log(mid / stepMid), seconds: seconds)
+        stepMid = mid
+        requote()
         time = date
         updateId += 1
-        takenAsk = Array(repeating: .zero, count: config.depthLevels)
-        takenBid = Array(repeating: .zero, count: config.depthLevels)
-        if !path.isEmpty {
-            mid = OHLCV.price(in: path, at: date) ?? mid
-            return
-        }
-        // Volatility regimes: calm, or three times as volatile; switches are rare.
-        if random.unit() < 0.002 { volatile.toggle() }
-        let perSecond = config.volatility / (86_400.0).squareRoot() * (volatile ? 3 : 1)
-        mid *= exp(perSecond * seconds.squareRoot() * random.normal())
-        mid = max(mid, config.tickSize.doubleValue * 10)
+        clampQueues()
+        return fills + tradeThrough()
     }
 
-    /// Best bid and ask: the mid ± half the spread, on ticks, at least one tick apart.
-    var touch: (bid: ExactDecimal, ask: ExactDecimal) {
-        let tick = config.tickSize
-        let halfSpread = mid * config.spreadBps / 20_000
-        let bid = ExactDecimal(rounding: mid - halfSpread).rounded(toMultipleOf: tick, .down)
-        var ask = ExactDecimal(rounding: mid + halfSpread).rounded(toMultipleOf: tick, .up)
-        if ask <= bid { ask = bid + tick }
-        return (max(bid, tick), ask)
-    }
+    /// Best shown bid and ask (the first level of each side with quantity).
+    var touch: (bid: ExactDecimal, ask: ExactDecimal) { (book.best(.buy), book.best(.sell)) }
 
-    /// Levels of one side, best first: price and the quantity still available.
-    func levels(_ side: Side) -> [BookLevel] {
-        let (bid, ask) = touch
-        let spacing =
-            config.tickSize * ExactDecimal(max(1, Int((mid * 0.0001 / config.tickSize.doubleValue).rounded())))
-        var out: [BookLevel] = []
-        out.reserveCapacity(config.depthLevels)
-        for i in 0..<config.depthLevels {
-            let offset = spacing * ExactDecimal(i)
-            let price = side == .buy ? bid - offset : ask + offset
-            guard price.isPositive else { break }
-            // Deeper levels hold more: qty × (1 + i/4), on the lot step.
-            let full = (config.levelQty * ExactDecimal(4 + i)).divided(by: 4, scale: 12)!
-                .rounded(toMultipleOf: config.stepSize, .down)
-            let taken = side == .buy ? takenBid[i] : takenAsk[i]
-            out.append(BookLevel(price: price, qty: max(full - taken, .zero)))
-        }
-        return out
-    }
+    /// Shown levels of one side (`.buy`: bids, `.sell`: asks), best first.
+    func levels(_ side: Side) -> [BookLevel] { book.levels(side) }
 
-    /// Takes up to `qty` from one side's levels priced within `limit` (nil: any);
-    /// returns the executions (price, qty) level by level.
+    /// Takes up to `qty` from one side's levels priced within `limit` (nil: any) for one
+    /// of our orders; returns the executions (price, qty) level by level. The quantity
+    /// taken moves the mid by the permanent impact.
     mutating func take(from side: Side, qty: ExactDecimal, limit: ExactDecimal?) -> [(ExactDecimal, ExactDecimal)] {
-        var remaining = qty
-        var out: [(ExactDecimal, ExactDecimal)] = []
-        for (i, level) in levels(side).enumerated() where remaining.isPositive && level.qty.isPositive {
-            if let limit {
-                if side == .sell && level.price > limit { break }
-                if side == .buy && level.price < limit { break }
-            }
-            let q = min(level.qty, remaining)
-            out.append((level.price, q))
-            remaining -= q
-            if side == .buy { takenBid[i] += q } else { takenAsk[i] += q }
-        }
-        if !out.isEmpty { updateId += 1 }
-        return out
+        let executions = book.take(side, qty: qty, limit: limit)
+        guard !executions.isEmpty else { return [] }
+        let filled = executions.map(\.1).sum().doubleValue
+        signedVolume += side == .sell ? filled : -filled
+        mid = pathMid * exp(model.impact(signedVolume: signedVolume))
+        requote()
+        updateId += 1
+        return executions
     }
 
     /// What `take` would fill, without taking it.
@@ -104,45 +141,11 @@ struct Market {
             return side == .sell ? level.price <= limit : level.price >= limit
         }.map(\.qty).sum()
     }
-}
 
-extension ExactDecimal {
-    /// A decimal near `value` (12 places), for the price process only.
-    init(rounding value: Double) {
-        self = ExactDecimal(String(format: "%.12f", value)) ?? .zero
-    }
-}
-
-/// OHLCV candles (Binance kline export order: timestamp,open,high,low,close,volume).
-enum OHLCV {
-    /// (time, close) per candle, in time order.
-    static func load(_ path: String) throws(SimulatorError) -> [(Date, Double)] {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw .invalidConfig("cannot read OHLCV file \(path)")
-        }
-        var rows: [(Date, Double)] = []
-        for (number, line) in text.split(whereSeparator: \.isNewline).enumerated() {
-            let fields = line.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-            if number == 0, Double(fields.first ?? "") == nil { continue }  // header
-            guard fields.count >= 5, let stamp = Double(fields[0]), let close = Double(fields[4]), close > 0 else {
-                throw .invalidConfig("\(path):\(number + 1): expected timestamp,open,high,low,close,volume")
-            }
-            // Binance exports milliseconds; accept seconds too.
-            let seconds = stamp > 10_000_000_000 ? stamp / 1000 : stamp
-            rows.append((Date(timeIntervalSince1970: seconds), close))
-        }
-        guard !rows.isEmpty else { throw .invalidConfig("\(path): no candles") }
-        return rows.sorted { $0.0 < $1.0 }
-    }
-
-    /// The close of the candle in force at `date` (held after the last one).
-    static func price(in path: [(Date, Double)], at date: Date) -> Double? {
-        var low = 0
-        var high = path.count
-        while low < high {
-            let middle = (low + high) / 2
-            if path[middle].0 <= date { low = middle + 1 } else { high = middle }
-        }
-        return low == 0 ? path.first?.1 : path[low - 1].1
+    /// Re-quotes the book from the mid, σ_s, liquidity and the bar's volume.
+    private mutating func requote() {
+        let depth = model.depthFactor(
+            sigma: sigma, liquidity: conditions.point.liquidity, volumeFactor: conditions.bar?.volumeFactor ?? 1)
+        book.requote(mid: mid, halfSpread: model.halfSpread(sigma: sigma), depthFactor: depth)
     }
 }

@@ -14,20 +14,30 @@ import Foundation
 
 /// Everything the simulator runs: venues and a seed.
 public struct SimulatorConfig: Codable, Sendable {
-    public var seed: UInt64
-    public var venues: [VenueConfig]
+    /// The run's seed; also the price paths' seed of venues that set no `path_seed`, so
+    /// every venue listing a symbol follows the same path.
+    public var seed: UInt64 { didSet { sharePathSeed() } }
+    public var venues: [VenueConfig] { didSet { sharePathSeed() } }
 
     public init(seed: UInt64 = 1, venues: [VenueConfig]) {
         self.seed = seed
         self.venues = venues
+        sharePathSeed()
     }
 
-    enum CodingKeys: String, CodingKey { case seed, venues }
+    /// Hands the run's seed to every venue as its default path seed.
+    private mutating func sharePathSeed() {
+        for i in venues.indices where venues[i].sharedPathSeed != seed { venues[i].sharedPathSeed = seed }
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case seed, venues }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
+        try UnknownKeys.check(decoder, known: CodingKeys.self, section: "the simulator file")
         seed = UInt64(try c.decodeIfPresent(Int.self, forKey: .seed) ?? 1)
         venues = try c.decode([VenueConfig].self, forKey: .venues)
+        sharePathSeed()
     }
 
     /// `count` venues (sim-a, sim-b, …) with different latency profiles, the
@@ -82,6 +92,16 @@ public struct VenueConfig: Codable, Sendable {
     public var stepSeconds: Double
     /// How long a ban lasts after a client ignores 429s (HTTP 418).
     public var banSeconds: Int
+    /// Half-life of the short-horizon volatility estimate σ_s, in seconds.
+    public var volHalfLifeSeconds: Double
+    /// Half-life at which depth taken from the book comes back, in seconds.
+    public var resilienceHalfLifeSeconds: Double
+    /// Half-life at which the signed volume behind the permanent impact fades, in seconds.
+    public var impactHalfLifeSeconds: Double
+    /// Seed of the price paths (with each symbol); nil: the simulator's seed.
+    public var pathSeed: UInt64?
+    /// The simulator's seed, handed down by `SimulatorConfig` (the default path seed).
+    var sharedPathSeed: UInt64?
 
     public init(name: String) {
         self.name = name
@@ -94,15 +114,21 @@ public struct VenueConfig: Codable, Sendable {
         self.clockSkewMs = 0
         self.stepSeconds = 1
         self.banSeconds = 120
+        self.volHalfLifeSeconds = 60
+        self.resilienceHalfLifeSeconds = 5
+        self.impactHalfLifeSeconds = 1800
     }
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case name, port, symbols, accounts, latency, limits, faults
         case clockSkewMs = "clock_skew_ms", stepSeconds = "step_seconds", banSeconds = "ban_seconds"
+        case volHalfLifeSeconds = "vol_half_life_s", resilienceHalfLifeSeconds = "resilience_half_life_s"
+        case impactHalfLifeSeconds = "impact_half_life_s", pathSeed = "path_seed"
     }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
+        try UnknownKeys.check(decoder, known: CodingKeys.self, section: "[[venues]]")
         self.init(name: try c.decode(String.self, forKey: .name))
         port = try c.decodeIfPresent(UInt16.self, forKey: .port) ?? 0
         symbols = try c.decodeIfPresent([SymbolConfig].self, forKey: .symbols) ?? SymbolConfig.demo
@@ -113,6 +139,10 @@ public struct VenueConfig: Codable, Sendable {
         clockSkewMs = try c.decodeIfPresent(Int.self, forKey: .clockSkewMs) ?? 0
         stepSeconds = try c.decodeNumberIfPresent(forKey: .stepSeconds) ?? 1
         banSeconds = try c.decodeIfPresent(Int.self, forKey: .banSeconds) ?? 120
+        volHalfLifeSeconds = try c.decodeNumberIfPresent(forKey: .volHalfLifeSeconds) ?? 60
+        resilienceHalfLifeSeconds = try c.decodeNumberIfPresent(forKey: .resilienceHalfLifeSeconds) ?? 5
+        impactHalfLifeSeconds = try c.decodeNumberIfPresent(forKey: .impactHalfLifeSeconds) ?? 1800
+        pathSeed = try c.decodeIfPresent(Int.self, forKey: .pathSeed).map { UInt64(bitPattern: Int64($0)) }
     }
 
     func validate() throws(SimulatorError) {
@@ -136,6 +166,9 @@ public struct VenueConfig: Codable, Sendable {
             guard keys.insert(account.apiKey).inserted else { throw bad("accounts", "an API key is used twice") }
         }
         guard stepSeconds > 0 else { throw bad("stepSeconds", "must be positive") }
+        guard volHalfLifeSeconds > 0, resilienceHalfLifeSeconds >= 0, impactHalfLifeSeconds >= 0 else {
+            throw bad("half-lives", "vol_half_life_s must be positive, the others ≥ 0")
+        }
         guard limits.requestWeightPerMinute > 0, limits.ordersPer10s > 0 else {
             throw bad("limits", "must be positive")
         }
@@ -166,16 +199,41 @@ public struct SymbolConfig: Codable, Sendable {
     public var volatility: Double
     /// Optional OHLCV CSV (timestamp,open,high,low,close,volume) the price follows instead.
     public var ohlcvPath: String?
+    /// Optional built-in scenario the price follows (when no OHLCV file is given).
+    public var scenario: Scenario?
+    /// How long the scenario runs, in seconds, from the venue's start; then it holds.
+    public var scenarioSeconds: Double = 7200
+    /// a: the half-spread is at least a times one second's volatility σ_s.
+    public var spreadVolMultiple: Double = 1
+    /// γ: depth per level scales with min(1, σ_ref / σ_s)^γ.
+    public var depthVolExponent: Double = 1
+    /// Y of the square-root impact law ΔP/P = Y · σ_daily · √(Q / V_daily).
+    public var impactY: Double = 0.5
+    /// V_daily of the impact law (base units); nil: the OHLCV file's, else the flow's expected daily volume.
+    public var dailyVolume: Double?
+    /// λ₀: other traders' market orders per second at calm volatility.
+    public var flowRatePerSecond: Double = 1
+    /// Mean size of other traders' market orders; nil: a tenth of `levelQty`.
+    public var flowOrderQty: ExactDecimal?
+    /// κ: how strongly other traders' flow follows the price move (0: buys and sells alike).
+    public var flowImbalance: Double = 1.5
+    /// How far ahead (seconds) the price move other traders' flow follows reaches: the flow is informed.
+    public var flowHorizonSeconds: Double = 10
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case symbol, base, quote, tickSize = "tick_size", stepSize = "step_size", minQty = "min_qty"
         case maxQty = "max_qty", minNotional = "min_notional", startPrice = "start_price", spreadBps = "spread_bps"
         case depthLevels = "depth_levels", levelQty = "level_qty", volatility, ohlcvPath = "ohlcv_path"
+        case scenario, scenarioSeconds = "scenario_seconds", spreadVolMultiple = "spread_vol_multiple"
+        case depthVolExponent = "depth_vol_exponent", impactY = "impact_y", dailyVolume = "daily_volume"
+        case flowRatePerSecond = "flow_rate_per_s", flowOrderQty = "flow_order_qty", flowImbalance = "flow_imbalance"
+        case flowHorizonSeconds = "flow_horizon_s"
     }
 
     /// Only `symbol`, `base`, `quote`, `tick_size`, `step_size`, `start_price` and `level_qty` are required.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
+        try UnknownKeys.check(decoder, known: CodingKeys.self, section: "[[venues.symbols]]")
         symbol = try c.decode(String.self, forKey: .symbol)
         base = try c.decode(String.self, forKey: .base)
         quote = try c.decode(String.self, forKey: .quote)
@@ -190,6 +248,16 @@ public struct SymbolConfig: Codable, Sendable {
         levelQty = try c.decode(ExactDecimal.self, forKey: .levelQty)
         volatility = try c.decodeNumberIfPresent(forKey: .volatility) ?? 0.03
         ohlcvPath = try c.decodeIfPresent(String.self, forKey: .ohlcvPath)
+        scenario = try c.decodeIfPresent(Scenario.self, forKey: .scenario)
+        scenarioSeconds = try c.decodeNumberIfPresent(forKey: .scenarioSeconds) ?? 7200
+        spreadVolMultiple = try c.decodeNumberIfPresent(forKey: .spreadVolMultiple) ?? 1
+        depthVolExponent = try c.decodeNumberIfPresent(forKey: .depthVolExponent) ?? 1
+        impactY = try c.decodeNumberIfPresent(forKey: .impactY) ?? 0.5
+        dailyVolume = try c.decodeNumberIfPresent(forKey: .dailyVolume)
+        flowRatePerSecond = try c.decodeNumberIfPresent(forKey: .flowRatePerSecond) ?? 1
+        flowOrderQty = try c.decodeIfPresent(ExactDecimal.self, forKey: .flowOrderQty)
+        flowImbalance = try c.decodeNumberIfPresent(forKey: .flowImbalance) ?? 1.5
+        flowHorizonSeconds = try c.decodeNumberIfPresent(forKey: .flowHorizonSeconds) ?? 10
     }
 
     init(
@@ -253,6 +321,15 @@ public struct SymbolConfig: Codable, Sendable {
         guard startPrice.isMultiple(of: tickSize) else { return "startPrice must be a multiple of tickSize" }
         guard depthLevels > 0, depthLevels <= 5000 else { return "depthLevels must be 1…5000" }
         guard spreadBps >= 0, volatility >= 0 else { return "spreadBps and volatility must be ≥ 0" }
+        let model = [
+            spreadVolMultiple, depthVolExponent, impactY, flowRatePerSecond, flowImbalance, flowHorizonSeconds,
+        ]
+        guard model.allSatisfy({ $0 >= 0 && $0.isFinite }) else {
+            return "spread_vol_multiple, depth_vol_exponent, impact_y and the flow_ settings must be ≥ 0"
+        }
+        guard scenarioSeconds > 0, dailyVolume.map({ $0 > 0 }) ?? true, flowOrderQty?.isPositive ?? true else {
+            return "scenario_seconds, daily_volume and flow_order_qty must be positive"
+        }
         return nil
     }
 
