@@ -33,7 +33,18 @@ let package = Package(
         /// The `ballast` command: parses, validates, wires dependencies, maps errors to exit codes.
         .executableTarget(
             name: "ballast",
-            dependencies: ["BallastKit", "Simulator", argumentParser, logging],
+            dependencies: ["BallastKit", "BallastLab", "Simulator", argumentParser, logging],
+            swiftSettings: swiftSettings),
+
+        // MARK: Lab
+
+        /// Above the use cases: the simulated-venue demo wiring, benchmarks, crash campaigns and
+        /// replay. Production modules do not link the simulator.
+        .target(
+            name: "BallastLab",
+            dependencies: [
+                "BallastKit", "BallastCore", "Venues", "Postgres", "Simulator", "Digest", "Workbook", logging, toml,
+            ],
             swiftSettings: swiftSettings),
 
         // MARK: Use cases
@@ -42,7 +53,7 @@ let package = Package(
         .target(
             name: "BallastKit",
             dependencies: [
-                "BallastCore", "Venues", "Postgres", "CurlHTTP", "Workbook", "Transport", "Digest", "Simulator",
+                "BallastCore", "Venues", "Postgres", "CurlHTTP", "Workbook", "Transport", "Digest",
                 logging, mustache, toml,
             ],
             resources: [.copy("Migrations")],
@@ -114,7 +125,9 @@ let package = Package(
             name: "WorkbookTests", dependencies: ["Workbook", "BallastTesting"], swiftSettings: swiftSettings),
         .testTarget(
             name: "BallastKitTests",
-            dependencies: ["BallastKit", "BallastCore", "Postgres", "Simulator", "BallastTesting", logging],
+            dependencies: [
+                "BallastKit", "BallastLab", "BallastCore", "Postgres", "Simulator", "BallastTesting", logging,
+            ],
             swiftSettings: swiftSettings),
     ]
 )

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BallastKit
+import BallastLab
 import Foundation
 
 extension BenchCommand {

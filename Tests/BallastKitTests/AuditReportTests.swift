@@ -1,4 +1,5 @@
 import BallastKit
+import BallastLab
 import BallastTesting
 import Foundation
 import Logging

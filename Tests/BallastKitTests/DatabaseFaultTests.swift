@@ -1,5 +1,6 @@
 import BallastCore
 import BallastKit
+import BallastLab
 import BallastTesting
 import Foundation
 import Logging

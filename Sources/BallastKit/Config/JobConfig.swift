@@ -70,7 +70,7 @@ public struct JobConfig: Sendable, Decodable {
     public func venue(_ id: String) -> VenueSettings? { venues.first { $0.id == id } }
 
     /// Cross-checks ids and references.
-    func validate() throws {
+    package func validate() throws {
         guard !venues.isEmpty else { throw BallastError.invalidInput("no [[venues]] configured") }
         try unique(venues.map(\.id), "venue")
         try unique(accounts.map(\.id), "account")

@@ -42,7 +42,7 @@ public struct PortfolioSettings: Sendable, Decodable {
     }
 
     /// Checks the targets: asset codes, weights in [0, 1] that add up to 1, a quote and a cap that make sense.
-    func validate() throws {
+    package func validate() throws {
         func bad(_ why: String) -> BallastError { .invalidInput("portfolio '\(id)': \(why)") }
         guard Self.isAssetCode(quote) else { throw bad("quote '\(quote)' is not an asset code (A–Z, 0–9)") }
         guard !targets.isEmpty else { throw bad("targets is empty: give each asset its weight") }

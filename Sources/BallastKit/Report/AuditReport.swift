@@ -4,12 +4,6 @@ import Mustache
 public import Postgres
 import Workbook
 
-/// A value handed to one other thread while this one waits for it (see `pipeline`).
-final class Unshared<Value>: @unchecked Sendable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
-}
-
 /// Writes a run's audit report — `audit.xlsx`, one CSV per table and
 /// `summary.md` — from PostgreSQL into `Output/<date>/<run-id>/`.
 ///
@@ -275,7 +269,7 @@ public struct AuditReport {
     }
 
     /// Where each template column sits in the query's result; a missing one names the field.
-    static func positions(of template: ReportTemplate, in columns: [String]) throws -> [Int] {
+    package static func positions(of template: ReportTemplate, in columns: [String]) throws -> [Int] {
         try template.columns.map { column in
             guard let index = columns.firstIndex(of: column.field) else {
                 throw BallastError.invalidInput(

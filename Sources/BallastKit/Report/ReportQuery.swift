@@ -1,13 +1,13 @@
-import Postgres
+package import Postgres
 
 /// Turns a template's SQL with named parameters (`:from`, `:to`, `:run`) into
 /// a query whose values travel as binds.
-enum ReportQuery {
+package enum ReportQuery {
     /// The names a template may use.
     static let known: Set<String> = ["from", "to", "run"]
 
     /// Replaces each `:name` (not `::cast`) with a `$n` bind of `parameters[name]`.
-    static func bind(_ sql: String, parameters: [String: String?], source: String) throws -> Query {
+    package static func bind(_ sql: String, parameters: [String: String?], source: String) throws -> Query {
         var out = ""
         var binds: [String?] = []
         var positions: [String: Int] = [:]

@@ -1,9 +1,9 @@
-import Postgres
-import Workbook
+package import Postgres
+package import Workbook
 
 /// Writes one template's rows into its worksheet, continuing on "Name (2)",
 /// "Name (3)" … past Excel's row limit.
-final class SheetStream {
+package final class SheetStream {
     let template: ReportTemplate
     private let workbook: Workbook
     private let formats: ReportFormats
@@ -49,7 +49,9 @@ final class SheetStream {
 
     /// Converts one result row: typed cells for the sheet, exact text for the CSV.
     /// Pure, so it runs on the reader thread.
-    static func convert(_ row: Row, template: ReportTemplate, positions: [Int]) throws -> ([CellValue], [CSVField]) {
+    package static func convert(_ row: Row, template: ReportTemplate, positions: [Int]) throws -> (
+        [CellValue], [CSVField]
+    ) {
         var cells: [CellValue] = []
         var fields: [CSVField] = []
         cells.reserveCapacity(template.columns.count)

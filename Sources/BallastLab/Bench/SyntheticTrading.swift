@@ -1,4 +1,5 @@
 import BallastCore
+public import BallastKit
 public import Foundation
 public import Postgres
 

@@ -133,3 +133,9 @@ final class InTurn: @unchecked Sendable {
         condition.unlock()
     }
 }
+
+/// A value handed to one other thread while this one waits for it (see `pipeline`).
+package final class Unshared<Value>: @unchecked Sendable {
+    package let value: Value
+    package init(_ value: Value) { self.value = value }
+}

@@ -1,4 +1,5 @@
 public import BallastCore
+public import BallastKit
 public import Foundation
 public import Logging
 import Postgres

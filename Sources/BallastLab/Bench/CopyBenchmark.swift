@@ -1,4 +1,5 @@
 import BallastCore
+public import BallastKit
 import Foundation
 public import Logging
 public import Postgres
@@ -87,13 +88,5 @@ public struct CopyBenchmark {
             rows: rows, secondsIn: secondsIn, secondsOut: secondsOut, bytesOut: bytes,
             quantitySum: sum.description, expectedQuantitySum: expected.description,
             peakResidentBytes: ProcessStats.peakResidentBytes())
-    }
-}
-
-extension Duration {
-    /// The duration in seconds as a `Double` (for reporting only).
-    public var seconds: Double {
-        let (s, atto) = components
-        return Double(s) + Double(atto) / 1e18
     }
 }

@@ -1,3 +1,4 @@
+public import BallastKit
 import Foundation
 import Postgres
 

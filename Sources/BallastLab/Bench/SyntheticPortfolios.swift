@@ -1,4 +1,5 @@
 import BallastCore
+public import BallastKit
 import Foundation
 import Postgres
 

@@ -1,3 +1,4 @@
+public import BallastKit
 public import Foundation
 public import Logging
 public import Postgres
