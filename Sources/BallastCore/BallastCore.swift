@@ -7,4 +7,7 @@
 //   with values alone, and deterministic for the same inputs.
 // - Amounts are `ExactDecimal`; `Double` appears only in statistics
 //   (volatility, scores, latencies) and never in what is sent or stored.
-// - Time is passed in, never read from a clock.
+// - Time is passed in, never read from a clock. The one clock abstraction the
+//   venues, the simulator and execute share (`TimeSource`) is declared here;
+//   only its `SystemTime` reads the wall clock, and nothing else in this module
+//   calls it.

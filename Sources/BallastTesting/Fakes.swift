@@ -1,6 +1,6 @@
-public import Foundation
+import Foundation
 public import Transport
-public import Venues
+import Venues
 
 /// A transport that answers from a script and remembers what was sent.
 public final class ScriptedTransport: HTTPTransport, @unchecked Sendable {
@@ -37,30 +37,4 @@ public final class ScriptedTransport: HTTPTransport, @unchecked Sendable {
         }
         return try next.get()
     }
-}
-
-/// A venue clock that only moves when told to, and whose sleeps advance it.
-public final class ManualVenueClock: VenueClock, @unchecked Sendable {
-    // Safe to share: `current` and `slept` are only touched while holding `lock`.
-    private let lock = NSLock()
-    private var current: Date
-    private var slept: [Duration] = []
-
-    public init(_ start: Date = Date(timeIntervalSince1970: 1_767_225_600)) { current = start }
-
-    public func now() -> Date { lock.withLock { current } }
-
-    public func sleep(for duration: Duration) async throws {
-        lock.withLock {
-            slept.append(duration)
-            current = current.addingTimeInterval(
-                Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
-        }
-    }
-
-    /// Moves the clock forward.
-    public func advance(by seconds: TimeInterval) { lock.withLock { current = current.addingTimeInterval(seconds) } }
-
-    /// Every sleep asked for so far.
-    public var sleeps: [Duration] { lock.withLock { slept } }
 }

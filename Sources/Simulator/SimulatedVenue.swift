@@ -13,7 +13,7 @@ public final class SimulatedVenue: @unchecked Sendable {
     public let name: String
     public let config: VenueConfig
     let exchange: Exchange
-    let clock: any SimulatorClock
+    let clock: any TimeSource
     let lock = NSLock()
     private var server: HTTPServer?
     private var faults: [ActiveFault]
@@ -37,7 +37,7 @@ public final class SimulatedVenue: @unchecked Sendable {
     private var onTheWayIn = 0
 
     /// Starts the venue on 127.0.0.1 (`config.port`, 0 for a free port).
-    public init(config: VenueConfig, seed: UInt64, clock: any SimulatorClock) throws(SimulatorError) {
+    public init(config: VenueConfig, seed: UInt64, clock: any TimeSource) throws(SimulatorError) {
         try config.validate()
         self.name = config.name
         self.config = config
@@ -189,7 +189,7 @@ public final class SimulatedVenue: @unchecked Sendable {
         }
         var arrival = Duration.zero
         if entry > .zero {
-            if clock is SystemSimulatorClock {
+            if clock is SystemTime {
                 Thread.sleep(forTimeInterval: Self.seconds(entry))
             } else {
                 arrival = entry

@@ -1,3 +1,4 @@
+public import BallastCore
 import Foundation
 import LoopbackHTTP
 
@@ -7,7 +8,7 @@ public final class Simulator: Sendable {
 
     /// Starts each venue on its own port. Venue `i` draws from `seed` mixed with `i`,
     /// so venues differ but a run repeats exactly for the same seed.
-    public init(config: SimulatorConfig, clock: any SimulatorClock = SystemSimulatorClock()) throws(SimulatorError) {
+    public init(config: SimulatorConfig, clock: any TimeSource = SystemTime()) throws(SimulatorError) {
         try config.validate()
         var started: [SimulatedVenue] = []
         do {

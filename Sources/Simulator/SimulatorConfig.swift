@@ -5,7 +5,7 @@
 // Invariants:
 // - Deterministic for a seed, a clock and a sequence of requests: every random
 //   draw comes from seeded generators (market and network draw separately).
-// - Time comes from the injected `SimulatorClock`, never from `Date()`.
+// - Time comes from the injected `TimeSource`, never from `Date()`.
 // - A fault never leaves the venue inconsistent: an order accepted under a
 //   fault is really there, visible to order queries, open orders and trades.
 // - Amounts are exact decimals; only the price process uses `Double`.

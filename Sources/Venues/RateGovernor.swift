@@ -1,3 +1,4 @@
+public import BallastCore
 public import Foundation
 
 /// Holds requests to one venue and key within the venue's limits: takes
@@ -9,11 +10,11 @@ public struct RateGovernor: Sendable {
     public let limits: RateLimits
     let store: any RateBudgetStore
     let events: any VenueEventSink
-    let clock: any VenueClock
+    let clock: any TimeSource
 
     public init(
         venue: String, keyFingerprint: String, limits: RateLimits, store: any RateBudgetStore,
-        events: any VenueEventSink, clock: any VenueClock
+        events: any VenueEventSink, clock: any TimeSource
     ) {
         self.venue = venue
         self.keyFingerprint = keyFingerprint

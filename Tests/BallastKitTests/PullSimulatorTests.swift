@@ -1,3 +1,4 @@
+import BallastCore
 import BallastTesting
 import Foundation
 import Postgres
@@ -15,7 +16,7 @@ struct PullScenario {
     /// One venue `sim-p` holding `trades` historical BTCUSDT trades for its account.
     init(
         trades: Int, latency: LatencyProfile = LatencyProfile(baseMs: 0, jitterMs: 0), limits: LimitConfig = .init(),
-        clock: any SimulatorClock = SystemSimulatorClock(), margin: String = "0.1"
+        clock: any TimeSource = SystemTime(), margin: String = "0.1"
     ) throws {
         var venue = VenueConfig(name: "sim-p")
         venue.latency = latency
@@ -94,7 +95,7 @@ struct PullScenario {
 @Suite(.serialized) struct PullSimulatorTests {
     @Test func pullingTwiceStoresTheSameRows() throws {
         // The venue's clock stands still: a second pull sees exactly what the first saw.
-        let scenario = try PullScenario(trades: 2_500, clock: ManualSimulatorClock(Date()))
+        let scenario = try PullScenario(trades: 2_500, clock: VirtualTime(Date()))
         defer { scenario.stop() }
         let first = try scenario.pull()
         #expect(first.status == 0, "\(first.stderr)")

@@ -33,7 +33,7 @@ final class VenueHarness: @unchecked Sendable {
         let credentials = Credentials(apiKey: account.apiKey, secret: secret ?? account.secret)
         let governor = RateGovernor(
             venue: "sim-t", keyFingerprint: credentials.fingerprint, limits: limits, store: store, events: events,
-            clock: SystemVenueClock())
+            clock: SystemTime())
         return BinanceSpotClient(
             venue: "sim-t", account: "acct", baseURL: venue.baseURL, credentials: credentials, transport: curl,
             governor: governor, events: events)
@@ -354,7 +354,7 @@ final class VenueHarness: @unchecked Sendable {
 
     @Test func theSameSeedAndClockGiveTheSameMarket() async throws {
         func run() async throws -> [String] {
-            let clock = ManualSimulatorClock()
+            let clock = VirtualTime()
             var config = VenueConfig(name: "sim-d")
             config.latency = LatencyProfile(baseMs: 0, jitterMs: 0)
             let simulator = try Simulator(config: SimulatorConfig(seed: 42, venues: [config]), clock: clock)

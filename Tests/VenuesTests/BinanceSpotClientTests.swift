@@ -10,7 +10,7 @@ import Venues
     static let secret = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j"
 
     static func client(
-        _ transport: ScriptedTransport, clock: ManualVenueClock = ManualVenueClock(),
+        _ transport: ScriptedTransport, clock: VirtualTime = VirtualTime(),
         events: MemoryEventSink = MemoryEventSink(),
         store: LocalRateBudgetStore = LocalRateBudgetStore(), limits: RateLimits = RateLimits()
     ) -> BinanceSpotClient {
@@ -77,7 +77,7 @@ import Venues
 
     @Test func rateLimitWaitsRetryAfterThenSucceeds() async throws {
         let transport = ScriptedTransport()
-        let clock = ManualVenueClock()
+        let clock = VirtualTime()
         let events = MemoryEventSink()
         transport.reply(429, #"{"code":-1003,"msg":"Too much request weight used."}"#, headers: ["retry-after": "7"])
         transport.reply(200, #"{"serverTime":1767225607000}"#)
@@ -92,7 +92,7 @@ import Venues
 
     @Test func banSendsNothingUntilItPasses() async throws {
         let transport = ScriptedTransport()
-        let clock = ManualVenueClock()
+        let clock = VirtualTime()
         let store = LocalRateBudgetStore()
         transport.reply(
             418, #"{"code":-1003,"msg":"Way too much request weight used; IP banned."}"#,
@@ -111,7 +111,7 @@ import Venues
 
     @Test func weightBudgetWaitsForTheNextWindow() async throws {
         let transport = ScriptedTransport()
-        let clock = ManualVenueClock(Date(timeIntervalSince1970: 1_767_225_630))  // 30 s into a minute
+        let clock = VirtualTime(Date(timeIntervalSince1970: 1_767_225_630))  // 30 s into a minute
         let limits = RateLimits(requestWeightPerMinute: 100, safetyMargin: 0.1)  // budget 90
         let client = Self.client(transport, clock: clock, limits: limits)
         for _ in 0..<5 { transport.reply(200, #"{"balances":[]}"#) }

@@ -2,7 +2,7 @@ public import BallastCore
 import Foundation
 public import Logging
 public import Postgres
-public import Venues
+import Venues
 
 /// The execute step (DESIGN.md "Orders, keys and the execute state machine"):
 /// drives each child order of an approved batch through `OrderLifecycle`,
@@ -42,7 +42,7 @@ public struct Execute {
     /// The run the fills it stores belong to.
     let runID: String?
     /// Reads the time and waits (resting orders, the resend rule): virtual in replays and tests.
-    let clock: any VenueClock
+    let clock: any TimeSource
     /// When to look an order up before its first send.
     let checkFirst: CheckFirst
     /// The resend rule (off only in the test that shows the duplicate it prevents).
@@ -66,7 +66,7 @@ public struct Execute {
     public init(
         connection: Connection, venues: [String: any OrderVenue], logger: Logger, runID: String? = nil,
         crash: CrashPoints = CrashPoints(), pollInterval: Duration = .milliseconds(100),
-        clock: any VenueClock = SystemVenueClock(), checkFirst: CheckFirst = .onRerun, resendGuard: Bool = true
+        clock: any TimeSource = SystemTime(), checkFirst: CheckFirst = .onRerun, resendGuard: Bool = true
     ) {
         self.runID = runID
         self.connection = connection

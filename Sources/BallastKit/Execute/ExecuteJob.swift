@@ -61,7 +61,7 @@ public enum ExecuteJob {
         logger[metadataKey: "batch"] = "\(batch)"
         try warnIfNotDurable(connection, logger: logger)
         let session = try VenueSession(
-            databaseURL: databaseURL, runID: run.id, clock: SystemVenueClock(), environment: environment, logger: logger
+            databaseURL: databaseURL, runID: run.id, clock: SystemTime(), environment: environment, logger: logger
         )
         defer { session.close() }
         let wiring = session.wiring

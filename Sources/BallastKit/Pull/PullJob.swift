@@ -1,7 +1,8 @@
+public import BallastCore
 public import Foundation
 public import Logging
-public import Postgres
-public import Venues
+import Postgres
+import Venues
 
 /// Runs a pull the way the command line does: checks the schema, records a
 /// job run, wires libcurl and the PostgreSQL-backed event sink and rate
@@ -11,7 +12,7 @@ public enum PullJob {
     /// as part of `run` (or as a run of its own when nil).
     public static func run(
         config: JobConfig, databaseURL: String, logger: Logger, run existing: JobRun? = nil,
-        clock: any VenueClock = SystemVenueClock(),
+        clock: any TimeSource = SystemTime(),
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) async throws -> [Pull.VenueSummary] {
         let connection = try Connection(conninfo: databaseURL, logger: logger)

@@ -1,3 +1,4 @@
+import BallastCore
 import CurlHTTP
 import Logging
 import Postgres
@@ -13,7 +14,7 @@ final class VenueSession {
     private let budgetsDB: LockedConnection
 
     init(
-        databaseURL: String, runID: String, clock: any VenueClock, environment: [String: String], logger: Logger
+        databaseURL: String, runID: String, clock: any TimeSource, environment: [String: String], logger: Logger
     ) throws {
         eventsDB = LockedConnection(try Connection(conninfo: databaseURL, logger: logger))
         do {

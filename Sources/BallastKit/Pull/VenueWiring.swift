@@ -1,3 +1,4 @@
+public import BallastCore
 public import Logging
 import Postgres
 public import Transport
@@ -7,14 +8,14 @@ public import Venues
 /// the credential loader, and where events and rate budgets are kept.
 public struct VenueWiring: Sendable {
     public let transport: any HTTPTransport
-    public let clock: any VenueClock
+    public let clock: any TimeSource
     public let credentials: CredentialLoader
     public let events: any VenueEventSink
     public let budgets: any RateBudgetStore
     public let logger: Logger
 
     public init(
-        transport: any HTTPTransport, clock: any VenueClock, credentials: CredentialLoader, events: any VenueEventSink,
+        transport: any HTTPTransport, clock: any TimeSource, credentials: CredentialLoader, events: any VenueEventSink,
         budgets: any RateBudgetStore, logger: Logger
     ) {
         self.transport = transport

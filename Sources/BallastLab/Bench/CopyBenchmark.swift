@@ -1,5 +1,5 @@
 import BallastCore
-public import BallastKit
+import BallastKit
 import Foundation
 public import Logging
 public import Postgres

@@ -1,4 +1,4 @@
-public import BallastKit
+import BallastKit
 import Foundation
 
 #if canImport(Glibc)

@@ -1,4 +1,4 @@
-public import BallastKit
+import BallastKit
 import Foundation
 public import Logging
 public import Postgres

@@ -1,5 +1,5 @@
 import BallastCore
-public import BallastKit
+import BallastKit
 import Foundation
 import Postgres
 

@@ -1,5 +1,5 @@
 import BallastCore
-public import BallastKit
+import BallastKit
 public import Foundation
 public import Postgres
 

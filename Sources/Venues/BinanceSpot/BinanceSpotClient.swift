@@ -1,4 +1,4 @@
-import BallastCore
+public import BallastCore
 import Foundation
 import Synchronization
 public import Transport
@@ -22,7 +22,7 @@ public final class BinanceSpotClient: Sendable {
     let transport: any HTTPTransport
     let governor: RateGovernor
     let events: any VenueEventSink
-    let clock: any VenueClock
+    let clock: any TimeSource
     /// `recvWindow` sent with signed requests (ms, at most 60000).
     public let recvWindow: Int
     /// Server time minus local time, in milliseconds.
@@ -31,7 +31,7 @@ public final class BinanceSpotClient: Sendable {
     /// Creates a client. `baseURL` is like `https://api.binance.com` (no trailing slash).
     public init(
         venue: String, account: String?, baseURL: String, credentials: Credentials?, transport: any HTTPTransport,
-        governor: RateGovernor, events: any VenueEventSink, clock: any VenueClock = SystemVenueClock(),
+        governor: RateGovernor, events: any VenueEventSink, clock: any TimeSource = SystemTime(),
         recvWindow: Int = 5000
     ) {
         self.venue = venue
