@@ -1,5 +1,5 @@
 public import BallastCore
-public import BallastKit
+import BallastKit
 public import Foundation
 public import Logging
 import Postgres
@@ -214,7 +214,7 @@ public struct CrashCampaign: Sendable {
             WHERE run_id IN (SELECT id FROM job_runs WHERE command = 'execute')
             """
         ).first!.decode("n")
-        try check(&trial, batch: batch, venues: venues, start: start, connection: connection)
+        try await check(&trial, batch: batch, venues: venues, start: start, connection: connection)
         return trial
     }
 
@@ -259,7 +259,7 @@ public struct CrashCampaign: Sendable {
     private func check(
         _ trial: inout Trial, batch: Int64, venues: SimulatedVenues, start: [String: [String: ExactDecimal]],
         connection: Connection
-    ) throws {
+    ) async throws {
         var ours: Set<String> = []
         for row in try connection.query("SELECT client_order_id, state FROM orders WHERE batch_id = \(batch)") {
             ours.insert(try row.decode("client_order_id"))
@@ -287,6 +287,15 @@ public struct CrashCampaign: Sendable {
             FROM http_attempts h WHERE h.run_id IN (SELECT id FROM job_runs WHERE command = 'execute')
             """
         ).first!
+        // As the next run would: a killed execute whose batch was already complete had no rerun to
+        // mark it. Its server session may take a moment to end.
+        for _ in 0..<40 {
+            try JobRun.markInterrupted(on: connection)
+            let running: Int = try connection.query("SELECT count(*) AS n FROM job_runs WHERE status = 'running'")
+                .first!.decode("n")
+            if running == 0 { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
         for row in try connection.query("SELECT status, count(*) AS n FROM job_runs GROUP BY status") {
             trial.runStatuses[try row.decode("status")] = try row.decode("n")
         }
