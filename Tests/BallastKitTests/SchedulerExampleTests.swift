@@ -61,4 +61,54 @@ import Testing
         #expect(seen.contains("BINANCE_API_KEY=key-from-the-file"))
         #expect(seen.contains("BINANCE_API_SECRET=secret-from-the-file"))
     }
+
+    /// `cronjob.yaml` as JSON, read by PyYAML (a separate process, as for openpyxl).
+    static func cronJob() throws -> [String: Any] {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [
+            "python3", "-c", "import sys, json, yaml; json.dump(yaml.safe_load(open(sys.argv[1])), sys.stdout)",
+            scheduler.appendingPathComponent("cronjob.yaml").path,
+        ]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        try #require(process.terminationStatus == 0, "python3 with PyYAML could not read cronjob.yaml")
+        return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    }
+
+    @Test func theCronJobIgnoresASkippedRunLikeTheSystemdUnit() throws {
+        let unit = try String(contentsOf: Self.scheduler.appendingPathComponent("ballast.service"), encoding: .utf8)
+        #expect(unit.split(separator: "\n").contains("SuccessExitStatus=75"))
+
+        let job = try Self.cronJob()
+        let spec = try #require((job["spec"] as? [String: Any])?["jobTemplate"] as? [String: Any])
+        let jobSpec = try #require(spec["spec"] as? [String: Any])
+        let pod = try #require((jobSpec["template"] as? [String: Any])?["spec"] as? [String: Any])
+        // Kubernetes accepts a podFailurePolicy only with restartPolicy Never.
+        #expect(pod["restartPolicy"] as? String == "Never")
+        let containers = try #require(pod["containers"] as? [[String: Any]]).compactMap { $0["name"] as? String }
+        let rules = try #require(
+            (jobSpec["podFailurePolicy"] as? [String: Any])?["rules"] as? [[String: Any]], "no podFailurePolicy")
+
+        var actionByCode: [Int: String] = [:]
+        for rule in rules {
+            let action = try #require(rule["action"] as? String)
+            #expect(["FailJob", "Ignore", "Count"].contains(action), "unknown action \(action)")
+            // Each rule matches on exit codes or pod conditions, never both.
+            #expect((rule["onExitCodes"] == nil) != (rule["onPodConditions"] == nil))
+            guard let codes = rule["onExitCodes"] as? [String: Any] else { continue }
+            if let name = codes["containerName"] as? String { #expect(containers.contains(name)) }
+            let values = try #require(codes["values"] as? [Int])
+            // The API wants the values ascending, without duplicates, and no 0 under In.
+            #expect(!values.isEmpty && values == Array(Set(values)).sorted(), "\(values)")
+            #expect(codes["operator"] as? String == "In")
+            #expect(!values.contains(0))
+            for code in values where actionByCode[code] == nil { actionByCode[code] = action }
+        }
+        #expect(actionByCode[75] == "Ignore", "exit 75 (another run holds the lock) must not count as a failure")
+        #expect(actionByCode[69] == nil, "exit 69 (a service unavailable) is the one a retry can help")
+    }
 }
