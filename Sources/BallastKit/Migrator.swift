@@ -69,7 +69,7 @@ public struct Migrator {
     /// Every known migration with its applied time, in version order.
     public func status() throws -> [Entry] {
         try connection.withTransaction {
-            try connection.execute("SELECT pg_advisory_xact_lock(hashtext('ballast.migrate'))")
+            try AdvisoryLock.migrate.lockForTransaction(on: connection)
             try ensureLedger()
             let applied = try appliedVersions()
             try verifyChecksums(applied)
@@ -83,7 +83,7 @@ public struct Migrator {
     public func migrate() throws -> [Migration] {
         try connection.withTransaction {
             // The lock comes first: even creating the ledger table must not race.
-            try connection.execute("SELECT pg_advisory_xact_lock(hashtext('ballast.migrate'))")
+            try AdvisoryLock.migrate.lockForTransaction(on: connection)
             try ensureLedger()
             let applied = try appliedVersions()
             try verifyChecksums(applied)

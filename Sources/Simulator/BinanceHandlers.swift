@@ -17,8 +17,8 @@ extension SimulatedVenue {
         case ("GET", "/api/v3/myTrades"): return try myTrades(params, apiKey: apiKey!)
         case ("GET", "/api/v3/openOrders"): return try openOrders(params, apiKey: apiKey!)
         case ("GET", "/api/v3/allOrders"): return try allOrders(params, apiKey: apiKey!)
-        case ("POST", "/api/v3/order"): return try newOrder(params, apiKey: apiKey!, now: now, testOnly: false)
-        case ("POST", "/api/v3/order/test"): return try newOrder(params, apiKey: apiKey!, now: now, testOnly: true)
+        case ("POST", "/api/v3/order"): return try newOrder(params, apiKey: apiKey!, now: now, mode: .place)
+        case ("POST", "/api/v3/order/test"): return try newOrder(params, apiKey: apiKey!, now: now, mode: .test)
         case ("GET", "/api/v3/order"): return try queryOrder(params, apiKey: apiKey!)
         case ("DELETE", "/api/v3/order"): return try cancelOrder(params, apiKey: apiKey!, now: now)
         default:
@@ -299,7 +299,18 @@ extension SimulatedVenue {
 
     // MARK: Orders
 
-    private func newOrder(_ params: RequestParams, apiKey: String, now: Date, testOnly: Bool) throws(APIError)
+    /// How far a new order request goes.
+    enum NewOrderMode {
+        /// Placed: it rests or trades.
+        case place
+        /// Checked only, answered `{}` (`/api/v3/order/test`).
+        case test
+        /// Checked and answered as if placed, without placing it (a fault's answer to an order it
+        /// did not place).
+        case answerOnly
+    }
+
+    func newOrder(_ params: RequestParams, apiKey: String, now: Date, mode: NewOrderMode) throws(APIError)
         -> Reply
     {
         let symbol = try params.required("symbol")
@@ -361,8 +372,8 @@ extension SimulatedVenue {
         let request = Exchange.NewOrder(
             symbol: symbol, side: side, type: type, timeInForce: timeInForce, quantity: quantity,
             quoteOrderQty: quoteOrderQty, price: price, clientOrderId: clientOrderId)
-        let (order, trades) = try exchange.place(request, apiKey: apiKey, at: now, testOnly: testOnly)
-        if testOnly { return Reply(body: "{}") }
+        let (order, trades) = try exchange.place(request, apiKey: apiKey, at: now, testOnly: mode != .place)
+        if mode == .test { return Reply(body: "{}") }
         var json = JSONText(capacity: 512 + 128 * trades.count)
         switch responseType {
         case "ACK":
@@ -376,7 +387,7 @@ extension SimulatedVenue {
         case "RESULT": order.json(&json, transact: true)
         default: order.json(&json, fills: trades, transact: true)
         }
-        return Reply(body: json.text, placedOrder: true)
+        return Reply(body: json.text, placedOrder: mode == .place)
     }
 
     /// The order named by `orderId` or `origClientOrderId`.

@@ -165,9 +165,10 @@ final class Exchange {
 
     // MARK: Internals
 
+    /// The order a test-only request describes, with the id it would have been given; not recorded.
     private func placeholder(_ request: NewOrder, apiKey: String, qty: ExactDecimal, now: Date) -> SimOrder {
         SimOrder(
-            orderId: 0, clientOrderId: request.clientOrderId, apiKey: apiKey, symbol: request.symbol,
+            orderId: nextOrderID, clientOrderId: request.clientOrderId, apiKey: apiKey, symbol: request.symbol,
             side: request.side,
             type: request.type, timeInForce: request.timeInForce, price: request.price ?? .zero, origQty: qty,
             time: now,

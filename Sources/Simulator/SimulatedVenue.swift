@@ -316,12 +316,20 @@ public final class SimulatedVenue: @unchecked Sendable {
                 rule.placed || rule.kind == .dropResponse || rule.kind == .delay || rule.kind == .partialFill
                 || !placesOrder
             var reply: Reply?
+            var refusal: APIError?
             if perform {
                 exchange.advance(to: now)
                 if rule.kind == .partialFill { exchange.takeShare = ExactDecimal(significand: 5, scale: 1) }
-                reply = try? dispatch(request.method, request.path, params, apiKey: apiKey, now: now)
+                do throws(APIError) {
+                    reply = try dispatch(request.method, request.path, params, apiKey: apiKey, now: now)
+                } catch { refusal = error }
                 exchange.takeShare = nil
                 if let reply, reply.placedOrder { stats.ordersAccepted += 1 }
+            } else if rule.kind == .malformed {
+                // An order the fault does not place: its answer, computed without placing it.
+                do throws(APIError) {
+                    reply = try newOrder(params, apiKey: apiKey!, now: now, mode: .answerOnly)
+                } catch { refusal = error }
             }
             stats.faultsHit += 1
             switch rule.kind {
@@ -347,7 +355,8 @@ public final class SimulatedVenue: @unchecked Sendable {
             case .dropResponse: return (.stall, .zero)
             case .reset: return (.reset, .zero)
             case .malformed:
-                let body = reply?.body ?? "{\"symbol\":\"BTCUSDT\",\"price\":\"43000.00000000\",\"qty\":"
+                // The answer this request had (or, for an order not placed, would have had), cut in half.
+                let body = reply?.body ?? refusal.map { JSONText.error($0.code, $0.message) } ?? "{}"
                 return (.respond(.json(200, String(body.prefix(max(1, body.count / 2))), headers: headers)), delay)
             case .delay, .partialFill:
                 extra = .milliseconds(rule.delayMs)

@@ -4,6 +4,7 @@ import CurlHTTP
 import Foundation
 import Simulator
 import Testing
+import Transport
 import Venues
 
 /// A simulated venue and Ballast's Binance client talking to it over real HTTP on loopback.
@@ -29,14 +30,17 @@ final class VenueHarness: @unchecked Sendable {
         self.store = store
     }
 
-    func client(secret: String? = nil, limits: RateLimits = RateLimits(maxWait: .seconds(10))) -> BinanceSpotClient {
+    func client(
+        secret: String? = nil, limits: RateLimits = RateLimits(maxWait: .seconds(10)),
+        transport: (any HTTPTransport)? = nil
+    ) -> BinanceSpotClient {
         let credentials = Credentials(apiKey: account.apiKey, secret: secret ?? account.secret)
         let governor = RateGovernor(
             venue: "sim-t", keyFingerprint: credentials.fingerprint, limits: limits, store: store, events: events,
             clock: SystemTime())
         return BinanceSpotClient(
-            venue: "sim-t", account: "acct", baseURL: venue.baseURL, credentials: credentials, transport: curl,
-            governor: governor, events: events)
+            venue: "sim-t", account: "acct", baseURL: venue.baseURL, credentials: credentials,
+            transport: transport ?? curl, governor: governor, events: events)
     }
 
     func close() {
@@ -297,6 +301,58 @@ final class VenueHarness: @unchecked Sendable {
         }
     }
 
+    @Test func aMalformedAnswerIsThisRequestsAnswerCutShort() async throws {
+        let h = try VenueHarness()
+        defer { h.close() }
+        let wire = BodyRecorder(h.curl)
+        let client = h.client(transport: wire)
+        let ticker = try #require(try await client.bookTickers(["SOLUSDT"]).first)
+        func order(_ id: String) -> NewOrder {
+            NewOrder(
+                symbol: "SOLUSDT", side: .buy, type: .limitMaker, timeInForce: nil, quantity: ExactDecimal("0.1")!,
+                price: ticker.bidPrice - ExactDecimal(10), clientOrderId: id)
+        }
+        func malformed(_ method: String, _ call: () async throws -> Void) async -> String? {
+            h.venue.addFault(FaultRule(kind: .malformed, method: method, path: "/api/v3/order", count: 1))
+            do {
+                try await call()
+            } catch let error as VenueError {
+                if case .malformed(_, _, _, let raw) = error { return raw }
+            } catch {}
+            Issue.record("\(method) /api/v3/order did not answer a malformed body")
+            return nil
+        }
+        func isJSON(_ text: String) -> Bool { (try? JSONSerialization.jsonObject(with: Data(text.utf8))) != nil }
+
+        // What the venue answers when nothing goes wrong.
+        _ = try await client.placeOrder(order("real"))
+        let placed = try #require(wire.last)
+        _ = try await client.queryOrder("SOLUSDT", clientOrderId: "real")
+        let queried = try #require(wire.last)
+        _ = try await client.cancelOrder("SOLUSDT", clientOrderId: "never-placed")
+        let unknown = try #require(wire.last)
+
+        // An order the fault does not place is answered as it would have been, cut short.
+        let order1 = await malformed("POST") { _ = try await client.placeOrder(order("cut")) }
+        #expect(try await client.queryOrder("SOLUSDT", clientOrderId: "cut") == nil)
+        let query = await malformed("GET") { _ = try await client.queryOrder("SOLUSDT", clientOrderId: "real") }
+        let cancel = await malformed("DELETE") { _ = try await client.cancelOrder("SOLUSDT", clientOrderId: "real") }
+        let refusal = await malformed("DELETE") {
+            _ = try await client.cancelOrder("SOLUSDT", clientOrderId: "never-placed")
+        }
+        for (raw, real) in [(order1, placed), (query, queried), (cancel, queried), (refusal, unknown)] {
+            let raw = try #require(raw)
+            #expect(!isJSON(raw) && isJSON(real), "\(raw)")
+            #expect(raw.count < real.count, "\(raw) vs \(real)")
+            #expect(!raw.contains("BTCUSDT"), "\(raw)")
+        }
+        for raw in [order1, query, cancel] {
+            #expect(raw?.hasPrefix("{\"symbol\":\"SOLUSDT\"") == true, "\(raw ?? "")")
+        }
+        #expect(query.map { queried.hasPrefix($0) } == true)
+        #expect(refusal.map { unknown.hasPrefix($0) } == true, "\(refusal ?? "") vs \(unknown)")
+    }
+
     @Test func ambiguousOrderOutcomesAreUnknownAndTheOrderCanBeFound() async throws {
         let h = try VenueHarness(timeout: .seconds(1))
         defer { h.close() }
@@ -427,5 +483,24 @@ final class VenueHarness: @unchecked Sendable {
         #expect(out["all"] as? Int == 2)
         #expect(out["eth"] as? String == "18.75000000")
         #expect((out["trades"] as? Int ?? 0) >= 1)
+    }
+}
+
+/// A transport that passes requests on and keeps the body of the last answer.
+final class BodyRecorder: HTTPTransport, @unchecked Sendable {
+    // Safe to share: `body` is only touched while holding `lock`.
+    private let lock = NSLock()
+    private var body: String?
+    private let next: any HTTPTransport
+
+    init(_ next: any HTTPTransport) { self.next = next }
+
+    /// The body of the last answer.
+    var last: String? { lock.withLock { body } }
+
+    func send(_ request: HTTPRequest) async throws(TransportError) -> HTTPResponse {
+        let response = try await next.send(request)
+        lock.withLock { body = String(decoding: response.body, as: UTF8.self) }
+        return response
     }
 }

@@ -13,8 +13,6 @@ public import Postgres
 public enum DecisionLog {
     /// The hash the first record chains onto.
     public static let genesis = String(repeating: "0", count: 64)
-    /// Advisory lock key held while appending ("BALLAST-DECISIONS").
-    static let appendLock: Int64 = 0x4241_4C4C_4445_4300
     /// Records written by one INSERT of `append(_:on:)`.
     static let rowsPerInsert = 2000
 
@@ -95,7 +93,7 @@ public enum DecisionLog {
 
     /// Takes the append lock, held until the transaction ends (again, if it is held already).
     static func lock(on connection: Connection) throws {
-        try connection.execute("SELECT pg_advisory_xact_lock(\(appendLock))")
+        try AdvisoryLock.decisionAppend.lockForTransaction(on: connection)
     }
 
     /// Takes the append lock (held until the transaction ends), then reads the chain's head.

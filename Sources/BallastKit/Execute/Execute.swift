@@ -60,9 +60,6 @@ public struct Execute {
         case always
     }
 
-    /// Advisory lock namespace for "one executor per batch".
-    static let lockNamespace: Int32 = 0x4241_4C58
-
     public init(
         connection: Connection, venues: [String: any OrderVenue], logger: Logger, runID: String? = nil,
         crash: CrashPoints = CrashPoints(), pollInterval: Duration = .milliseconds(100),
@@ -87,14 +84,11 @@ public struct Execute {
     }
 
     private func runTraced(batch: Int64, policy: RouterPolicy) async throws -> Summary {
-        let locked: Bool = try connection.query(
-            "SELECT pg_try_advisory_lock(\(Self.lockNamespace), \(Int32(truncatingIfNeeded: batch))) AS ok"
-        ).first!.decode("ok")
-        guard locked else { throw BallastError.busy("batch \(batch) is being executed by another process") }
-        defer {
-            _ = try? connection.execute(
-                "SELECT pg_advisory_unlock(\(Self.lockNamespace), \(Int32(truncatingIfNeeded: batch)))")
+        let lock = AdvisoryLock.executing(batch: batch)
+        guard try lock.tryLock(on: connection) else {
+            throw BallastError.busy("batch \(batch) is being executed by another process")
         }
+        defer { try? lock.unlock(on: connection) }
         guard let row = try connection.query("SELECT status, reason FROM batches WHERE id = \(batch)").first else {
             throw BallastError.invalidInput("no batch \(batch)")
         }

@@ -56,12 +56,10 @@ public struct RunJob {
         } else {
             try Schema.requireCurrent(connection)
         }
-        let locked: Bool = try connection.query("SELECT pg_try_advisory_lock(hashtext('ballast.run')) AS locked").first!
-            .decode("locked")
-        guard locked else {
+        guard try AdvisoryLock.run.tryLock(on: connection) else {
             throw BallastError.busy("another `ballast run` is in progress on this database; try again when it ends")
         }
-        defer { _ = try? connection.execute("SELECT pg_advisory_unlock(hashtext('ballast.run'))") }
+        defer { try? AdvisoryLock.run.unlock(on: connection) }
 
         let run = try JobRun.start("run", configHash: config.fingerprint, on: connection)
         var logger = logger
