@@ -19,10 +19,11 @@ fi
 
 if [ "${1:-}" = "--with-test-python" ]; then
   # openpyxl reads workbooks back; binance-connector is the unmodified
-  # third-party client the simulator is checked against.
-  python3 -c 'import openpyxl, binance.spot' 2>/dev/null || {
-    echo "ballast: installing openpyxl and binance-connector (test readers)" >&2
-    python3 -m pip install -q --disable-pip-version-check openpyxl binance-connector 2>&1 \
+  # third-party client the simulator is checked against; PyYAML reads the
+  # Kubernetes example.
+  python3 -c 'import openpyxl, binance.spot, yaml' 2>/dev/null || {
+    echo "ballast: installing openpyxl, binance-connector and PyYAML (test readers)" >&2
+    python3 -m pip install -q --disable-pip-version-check openpyxl binance-connector pyyaml 2>&1 \
       | grep -v "Running pip as the 'root' user" || true
   }
 fi

@@ -15,16 +15,19 @@ final class VenueHarness: @unchecked Sendable {
     let events = MemoryEventSink()
     let store: LocalRateBudgetStore
     let account = AccountConfig.demo(venue: "sim-t")
+    /// The venue's and the clients' clock (virtual: the market moves only when a test says so).
+    let clock: any TimeSource
 
     init(
         configure: (inout VenueConfig) -> Void = { _ in }, timeout: Duration = .seconds(5),
-        store: LocalRateBudgetStore = LocalRateBudgetStore(), seed: UInt64 = 7
+        store: LocalRateBudgetStore = LocalRateBudgetStore(), seed: UInt64 = 7, clock: any TimeSource = SystemTime()
     ) throws {
         var config = VenueConfig(name: "sim-t")
         config.latency = LatencyProfile(baseMs: 0, jitterMs: 0)
         config.accounts = [AccountConfig.demo(venue: "sim-t")]
         configure(&config)
-        simulator = try Simulator(config: SimulatorConfig(seed: seed, venues: [config]))
+        self.clock = clock
+        simulator = try Simulator(config: SimulatorConfig(seed: seed, venues: [config]), clock: clock)
         venue = simulator.venues[0]
         curl = CurlClient(connectTimeout: .seconds(2), timeout: timeout)
         self.store = store
@@ -37,10 +40,10 @@ final class VenueHarness: @unchecked Sendable {
         let credentials = Credentials(apiKey: account.apiKey, secret: secret ?? account.secret)
         let governor = RateGovernor(
             venue: "sim-t", keyFingerprint: credentials.fingerprint, limits: limits, store: store, events: events,
-            clock: SystemTime())
+            clock: clock)
         return BinanceSpotClient(
             venue: "sim-t", account: "acct", baseURL: venue.baseURL, credentials: credentials,
-            transport: transport ?? curl, governor: governor, events: events)
+            transport: transport ?? curl, governor: governor, events: events, clock: clock)
     }
 
     func close() {
@@ -176,14 +179,16 @@ final class VenueHarness: @unchecked Sendable {
     }
 
     @Test func venueRulesForMakerIOCFOKAndBalance() async throws {
-        let h = try VenueHarness {
-            // A thin book: 0.5 ETH at the touch, then more a level deeper.
-            $0.symbols = SymbolConfig.demo.map { symbol in
-                var s = symbol
-                s.levelQty = s.symbol == "ETHUSDT" ? ExactDecimal("0.5")! : s.levelQty
-                return s
-            }
-        }
+        // In virtual time, so the book the orders meet is the one the ticker showed, however busy the machine.
+        let h = try VenueHarness(
+            configure: {
+                // A thin book: 0.5 ETH at the touch, then more a level deeper.
+                $0.symbols = SymbolConfig.demo.map { symbol in
+                    var s = symbol
+                    s.levelQty = s.symbol == "ETHUSDT" ? ExactDecimal("0.5")! : s.levelQty
+                    return s
+                }
+            }, clock: VirtualTime())
         defer { h.close() }
         let client = h.client()
         let ticker = try #require(try await client.bookTickers(["ETHUSDT"]).first)
