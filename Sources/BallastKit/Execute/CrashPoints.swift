@@ -10,8 +10,9 @@ public import Foundation
 /// the venue, not recorded), `mid-chase` (the cancel recorded, the next
 /// generation not yet created), `after-lookup` (a lookup answered, not recorded).
 public final class CrashPoints: @unchecked Sendable {
-    // Safe: only touched from the executor's single task.
+    // Safe to share: `hits` is only touched under `lock` (execute's venue lanes reach points at once).
     private let target: (point: String, hit: Int)?
+    private let lock = NSLock()
     private var hits: [String: Int] = [:]
 
     public static let names = [
@@ -30,8 +31,11 @@ public final class CrashPoints: @unchecked Sendable {
     /// Kills the process here if this is the configured point and hit.
     public func reach(_ point: String) {
         guard let target, target.point == point else { return }
-        hits[point, default: 0] += 1
-        if hits[point] == target.hit {
+        let hit = lock.withLock {
+            hits[point, default: 0] += 1
+            return hits[point]!
+        }
+        if hit == target.hit {
             FileHandle.standardError.write(Data("crash point \(point):\(target.hit) reached: SIGKILL\n".utf8))
             kill(getpid(), SIGKILL)
         }

@@ -20,7 +20,8 @@ import Venues
 ///   commits) is looked up, under the same rule, before its first send.
 /// - A reprice is a new generation with a new key, created only after the
 ///   previous generation is final at the venue.
-/// - One executor per batch (a session advisory lock); a finished batch sends nothing.
+/// - One executor per batch (a session advisory lock); a finished batch sends nothing. Within
+///   it, one lane per venue drives that venue's legs in order (sells first), all lanes at once.
 /// - Every request and what it led to is an `order_attempts` row.
 public struct Execute {
     /// What a run of execute did.
@@ -65,6 +66,18 @@ public struct Execute {
         crash: CrashPoints = CrashPoints(), pollInterval: Duration = .milliseconds(100),
         clock: any TimeSource = SystemTime(), checkFirst: CheckFirst = .onRerun, resendGuard: Bool = true
     ) {
+        self.init(
+            connection: connection, venues: venues, logger: logger, runID: runID, crash: crash,
+            pollInterval: pollInterval, clock: clock, checkFirst: checkFirst, resendGuard: resendGuard,
+            startedAt: clock.now())
+    }
+
+    /// An executor on `connection` that started at `startedAt` (one venue's lane of a batch).
+    init(
+        connection: Connection, venues: [String: any OrderVenue], logger: Logger, runID: String?,
+        crash: CrashPoints, pollInterval: Duration, clock: any TimeSource, checkFirst: CheckFirst,
+        resendGuard: Bool, startedAt: Date
+    ) {
         self.runID = runID
         self.connection = connection
         self.venues = venues
@@ -74,7 +87,7 @@ public struct Execute {
         self.clock = clock
         self.checkFirst = checkFirst
         self.resendGuard = resendGuard
-        self.startedAt = clock.now()
+        self.startedAt = startedAt
     }
 
     /// Executes `batch` under its advisory lock. Each `order_attempts` row names the HTTP attempt it
@@ -114,15 +127,7 @@ public struct Execute {
             let now = try connection.query("SELECT status, reason FROM batches WHERE id = \(batch)").first!
             return Self.finished(batch, status: try now.decode("status"), reason: try now.decode("reason"))
         }
-        var deferrals: [String] = []
-        for leg in try legs(of: batch) {
-            do {
-                try await drive(batch: batch, leg: leg, policy: policy, summary: &summary)
-            } catch let error as ExecuteDeferral {
-                deferrals.append(error.reason)
-                logger.warning("leg deferred: \(error.reason)", metadata: ["batch": "\(batch)", "leg": "\(leg)"])
-            }
-        }
+        let deferrals = try await driveLanes(batch: batch, policy: policy, summary: &summary)
         let final = try connection.query(
             """
             SELECT count(*) FILTER (WHERE o.state = 'filled') AS filled,
@@ -158,14 +163,25 @@ public struct Execute {
         return summary
     }
 
-    /// The batch's legs, sells before buys (their proceeds pay for the buys).
-    func legs(of batch: Int64) throws -> [Int] {
-        try connection.query(
+    /// The batch's legs by venue, each venue's sells before its buys (their proceeds pay for the
+    /// buys; a venue's account pays only for its own), venues in the order of their first leg.
+    func lanes(of batch: Int64) throws -> [(venue: String, legs: [Int])] {
+        var lanes: [(venue: String, legs: [Int])] = []
+        for row in try connection.query(
             """
-            SELECT leg FROM orders WHERE batch_id = \(batch) AND generation = 0
+            SELECT leg, venue_id FROM orders WHERE batch_id = \(batch) AND generation = 0
             ORDER BY (side = 'buy'), leg
-            """
-        ).map { try $0.decode("leg") }
+            """)
+        {
+            let venue: String = try row.decode("venue_id")
+            let leg: Int = try row.decode("leg")
+            if let i = lanes.firstIndex(where: { $0.venue == venue }) {
+                lanes[i].legs.append(leg)
+            } else {
+                lanes.append((venue, [leg]))
+            }
+        }
+        return lanes
     }
 }
 
