@@ -41,5 +41,23 @@ import Testing
         for other in rows where other.venue != "sim-a" {
             #expect(other.last < 1.0, "\(other.venue)'s orders waited for sim-a's: \(rows)")
         }
+        // Times to fill are the venue's clock minus the venue's clock: sim-a's IOC orders filled the
+        // moment the venue accepted them, though their answers came 1.5 s later.
+        let run = try JobRun.start("measure", on: connection)
+        _ = try Measure(connection: connection, databaseURL: database.get(), logger: Logger(label: "test")).run(
+            runID: run.id, from: Date(timeIntervalSince1970: 0), to: Date().addingTimeInterval(60))
+        let measured = try connection.query(
+            """
+            SELECT m.venue_id, m.seconds_to_first_fill AS s, o.venue_created_at IS NOT NULL AS known
+            FROM order_measures m JOIN orders o ON o.id = m.order_id WHERE m.filled_qty > 0
+            """
+        ).map {
+            (
+                venue: try $0.decode("venue_id", as: String.self), seconds: try $0.decode("s", as: Double?.self),
+                known: try $0.decode("known", as: Bool.self)
+            )
+        }
+        #expect(!measured.isEmpty && measured.allSatisfy { $0.known }, "\(measured)")
+        #expect(measured.allSatisfy { ($0.seconds ?? -1) >= 0 && ($0.seconds ?? 9) < 0.5 }, "\(measured)")
     }
 }

@@ -37,6 +37,7 @@ import Testing
         let trial = try await Self.campaign.run(
             kill: .none, resting: false, seed: 5, faults: Self.heldOnTheWayIn(1500),
             setup: Self.setup(recvWindowMs: 3000, unsafe: true))
+        print("resend rule off: \(trial)")
         #expect(trial.duplicates >= 1, "\(trial)")
         #expect(!trial.passed)
     }
@@ -45,6 +46,7 @@ import Testing
         let trial = try await Self.campaign.run(
             kill: .none, resting: false, seed: 5, faults: Self.heldOnTheWayIn(1500),
             setup: Self.setup(recvWindowMs: 3000, unsafe: false))
+        print("resend rule on: \(trial)")
         #expect(trial.passed, "\(trial)")
         #expect(trial.duplicates == 0 && trial.firstExit == 0, "\(trial)")
         // It waited out the window: 0.5 s timeout + 3 s recvWindow + 1 s margin before the second lookup.
@@ -57,6 +59,7 @@ import Testing
         let trial = try await Self.campaign.run(
             kill: .none, resting: false, seed: 5, faults: Self.heldOnTheWayIn(2500),
             setup: Self.setup(recvWindowMs: 1500, unsafe: false))
+        print("held past its window: \(trial)")
         #expect(trial.passed, "\(trial)")
         #expect(trial.duplicates == 0 && trial.firstExit == 0, "\(trial)")
     }
@@ -73,6 +76,7 @@ import Testing
         let trial = try await Self.campaign.run(
             kill: .after(.milliseconds(milliseconds)), resting: milliseconds % 3 == 0, seed: UInt64(milliseconds),
             faults: [held], setup: setup)
+        print("delayed inbound, killed: \(trial)")
         #expect(trial.passed, "\(trial)")
     }
 }

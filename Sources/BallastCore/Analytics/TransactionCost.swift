@@ -41,11 +41,13 @@ public enum TransactionCost {
         public var orderedQty: ExactDecimal
         /// m₀: the mid the decision used.
         public var arrivalMid: ExactDecimal
-        public var submittedAt: Date
+        /// When the venue accepted the order, on the venue's clock (nil: unknown), so that times to
+        /// fill subtract venue time from venue time.
+        public var submittedAt: Date?
         public var executions: [Execution]
 
         public init(
-            side: Side, pair: TradingPair, orderedQty: ExactDecimal, arrivalMid: ExactDecimal, submittedAt: Date,
+            side: Side, pair: TradingPair, orderedQty: ExactDecimal, arrivalMid: ExactDecimal, submittedAt: Date?,
             executions: [Execution]
         ) {
             self.side = side
@@ -167,7 +169,7 @@ public enum TransactionCost {
     /// The cost of a child order from its execution totals (summed elsewhere,
     /// e.g. by the database): P̄ = notional / filled, then the definitions above.
     public static func cost(
-        side: Side, orderedQty: ExactDecimal, arrivalMid: ExactDecimal, submittedAt: Date, totals: Totals
+        side: Side, orderedQty: ExactDecimal, arrivalMid: ExactDecimal, submittedAt: Date?, totals: Totals
     ) -> ChildCost {
         let ratio = orderedQty.isZero ? .zero : totals.filledQty.divided(by: orderedQty, scale: 8)!
         guard totals.filledQty.isPositive,
@@ -182,8 +184,8 @@ public enum TransactionCost {
             filledQty: totals.filledQty, averagePrice: average, filledNotional: totals.notional,
             feesQuote: totals.feesQuote, slippageBps: slippageBps(side: side, average: average, arrivalMid: arrivalMid),
             feeBps: bps(totals.feesQuote, of: totals.notional), fillRatio: ratio,
-            secondsToFirstFill: totals.firstFill.map { $0.timeIntervalSince(submittedAt) },
-            secondsToLastFill: totals.lastFill.map { $0.timeIntervalSince(submittedAt) })
+            secondsToFirstFill: submittedAt.flatMap { start in totals.firstFill.map { $0.timeIntervalSince(start) } },
+            secondsToLastFill: submittedAt.flatMap { start in totals.lastFill.map { $0.timeIntervalSince(start) } })
     }
 
     /// Arrival slippage (bps) = s · (P̄ − m₀) / m₀ · 10⁴; nil when m₀ is not positive.

@@ -25,6 +25,8 @@ struct ChildOrder {
     var decisionMid: ExactDecimal?
     var state: OrderState
     var venueOrderId: Int64?
+    /// When the venue accepted the order (its clock), once it has said.
+    var venueCreatedAt: Date?
     var executed: ExactDecimal
     var cumulativeQuote: ExactDecimal
 
@@ -49,6 +51,7 @@ struct ChildOrder {
         decisionMid = try row.decode("decision_mid", as: ExactDecimal?.self)
         state = OrderState(rawValue: try row.decode("state"))!
         venueOrderId = try row.decode("venue_order_id", as: Int64?.self)
+        venueCreatedAt = try row.decode("venue_created_at", as: Date?.self)
         executed = try row.decode("executed_qty")
         cumulativeQuote = try row.decode("cumulative_quote")
     }

@@ -167,6 +167,8 @@ extension Execute {
     /// Applies the venue's view of the order.
     func report(_ order: inout ChildOrder, _ seen: VenueOrder, _ attempt: AttemptRecord) throws {
         order.venueOrderId = seen.orderId
+        // The venue's own acceptance time (an answer without one decodes as the epoch).
+        if order.venueCreatedAt == nil, seen.time.timeIntervalSince1970 > 0 { order.venueCreatedAt = seen.time }
         order.cumulativeQuote = seen.cumulativeQuoteQty
         let event = OrderEvent.venueReported(seen.status, executed: seen.executedQty, quantity: order.quantity)
         var attempt = attempt

@@ -18,6 +18,7 @@ extension Execute {
             try connection.execute(
                 """
                 UPDATE orders SET state = \(order.state.rawValue), venue_order_id = \(order.venueOrderId),
+                       venue_created_at = coalesce(venue_created_at, \(order.venueCreatedAt)),
                        executed_qty = \(order.executed), cumulative_quote = \(order.cumulativeQuote),
                        last_error = \(attempt?.message), updated_at = \(clock.now())
                 WHERE id = \(order.id)

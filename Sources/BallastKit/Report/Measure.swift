@@ -86,7 +86,7 @@ public struct Measure {
         try connection.forEachRow(
             """
             SELECT o.id, o.portfolio_id, o.venue_id, o.symbol, o.style, o.side, o.qty, o.arrival_mid, o.decision_mid,
-                   o.created_at, o.state, p.quote_asset, max(sym.base_asset) AS base_asset,
+                   o.venue_created_at, o.state, p.quote_asset, max(sym.base_asset) AS base_asset,
                    coalesce(max(a.creates), 0) AS creates,
                    coalesce(sum(f.qty), 0) AS filled, coalesce(sum(f.price * f.qty), 0) AS notional,
                    coalesce(sum(CASE WHEN f.commission_asset = p.quote_asset THEN f.commission
@@ -161,7 +161,8 @@ struct MeasuredOrder {
     let orderedQty: ExactDecimal
     let arrivalMid: ExactDecimal
     let decisionMid: ExactDecimal?
-    let submittedAt: Date
+    /// When the venue accepted the order (its clock), nil when it never said.
+    let submittedAt: Date?
     var totals: TransactionCost.Totals
     /// Fills whose fee is in a third asset (their fee is not in `totals` yet).
     var otherFees: [TransactionCost.Execution] = []
@@ -183,7 +184,7 @@ struct MeasuredOrder {
         orderedQty = try row.decode("qty")
         decisionMid = try row.decode("decision_mid", as: ExactDecimal?.self)
         arrivalMid = try row.decode("arrival_mid", as: ExactDecimal?.self) ?? decisionMid ?? .zero
-        submittedAt = try row.decode("created_at")
+        submittedAt = try row.decode("venue_created_at", as: Date?.self)
         totals = TransactionCost.Totals(
             filledQty: try row.decode("filled"), notional: try row.decode("notional"),
             feesQuote: try row.decode("fees_known"), firstFill: try row.decode("first_fill", as: Date?.self),
