@@ -168,6 +168,26 @@ struct TradingScenario {
         #expect(try automatic.count("SELECT count(*) AS n FROM orders WHERE state = 'approved'") > 0)
     }
 
+    /// A proposal stores the time it was decided at, not the database's: the batch, its orders and
+    /// an automatic approval carry the `now` the proposal was given (a replay's virtual time).
+    @Test func aProposalStoresItsOwnTimeNotTheDatabases() async throws {
+        let scenario = try await TradingScenario(approvalCap: "10000000")
+        defer { scenario.stop() }
+        let decidedAt = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 + 90).rounded())
+        let proposal = try Propose(connection: scenario.connection, logger: Logger(label: "test")).run(
+            config: scenario.config, runID: nil, dryRun: false, now: decidedAt)[0]
+        let batch = try #require(proposal.batchID)
+        let row = try scenario.connection.query(
+            """
+            SELECT b.created_at, b.approved_at, min(o.created_at) AS first, max(o.created_at) AS last
+            FROM batches b JOIN orders o ON o.batch_id = b.id WHERE b.id = \(batch) GROUP BY b.id
+            """
+        ).first!
+        for column in ["created_at", "approved_at", "first", "last"] {
+            #expect(try row.decode(column, as: Date.self) == decidedAt, "\(column)")
+        }
+    }
+
     /// Proposing again replaces a batch that was never sent: it is superseded, with a record in the
     /// chain, and neither approve nor execute will act on it; the new batch trades instead.
     @Test func aLaterProposalSupersedesABatchNeverSent() async throws {

@@ -133,13 +133,13 @@ extension Execute {
                 """
                 INSERT INTO orders (batch_id, parent, leg, generation, parent_order_id, intent_key, client_order_id,
                     portfolio_id, account_id, venue_id, symbol, side, style, order_type, time_in_force, price, qty,
-                    arrival_mid, decision_mid, state)
+                    arrival_mid, decision_mid, state, created_at, updated_at)
                 VALUES (\(order.batch), \(order.parent), \(order.leg), \(next.generation), \(order.id), \(next.key),
                     \(next.clientOrderId), \(order.portfolio), \(order.account), \(order.venue), \(order.symbol),
                     \(order.side.rawValue), \(style.rawValue),
                     \(crossing ? OrderType.limit.rawValue : OrderType.limitMaker.rawValue),
                     \(crossing ? TimeInForce.ioc.rawValue : nil), \(price), \(remainder), \(order.arrivalMid),
-                    \(order.decisionMid), 'approved')
+                    \(order.decisionMid), 'approved', \(clock.now()), \(clock.now()))
                 ON CONFLICT (batch_id, leg, generation) DO NOTHING
                 RETURNING id
                 """

@@ -1,5 +1,5 @@
 import BallastCore
-import Foundation
+public import Foundation
 public import Postgres
 
 /// Approves a proposed batch (DESIGN.md "The pipeline", step 5): by a named
@@ -34,7 +34,7 @@ public struct Approval {
 
     /// Approves `batch` by a named person; refuses a batch that is not `proposed` (or already approved).
     @discardableResult
-    public func approve(batch: Int64, by name: String) throws -> Outcome {
+    public func approve(batch: Int64, by name: String, at now: Date = Date()) throws -> Outcome {
         let trimmed = name.trimmingCharacters(in: .whitespaces)
         guard !trimmed.isEmpty else { throw BallastError.invalidInput("--by needs the approver's name") }
         return try connection.withTransaction {
@@ -61,10 +61,10 @@ public struct Approval {
             try connection.execute(
                 """
                 UPDATE batches SET status = 'approved', approved_by = \(trimmed), approval = 'manual',
-                       approved_at = now() WHERE id = \(batch)
+                       approved_at = \(now) WHERE id = \(batch)
                 """)
             let orders = try connection.execute(
-                "UPDATE orders SET state = 'approved', updated_at = now() WHERE batch_id = \(batch) AND state = 'proposed'"
+                "UPDATE orders SET state = 'approved', updated_at = \(now) WHERE batch_id = \(batch) AND state = 'proposed'"
             )
             let notional: String = try row.decode("notional")
             let payload = ApprovalPayload(

@@ -94,7 +94,7 @@ extension Propose {
     /// under the chain's lock, and, under a run, every portfolio's drift "before". The same handful
     /// of statements whatever the chunk's size. Returns the proposals with their batch, status,
     /// client order ids and the batches they superseded.
-    func write(_ chunk: PreparedChunk, runID: String?) throws -> [Proposal] {
+    func write(_ chunk: PreparedChunk, runID: String?, now: Date) throws -> [Proposal] {
         var proposals = chunk.proposals
         let batches = chunk.batches
         let decided = proposals.filter { $0.held == nil }
@@ -112,16 +112,17 @@ extension Propose {
                 try connection.execute(
                     """
                     INSERT INTO batches (id, portfolio_id, run_id, status, notional, reason, approved_by, approval,
-                                         approved_at)
+                                         approved_at, created_at)
                     SELECT b.id, b.portfolio, \(runID), b.status, b.notional, b.reason,
                            CASE WHEN b.automatic THEN \(Approval.capApprover) END,
-                           CASE WHEN b.automatic THEN 'automatic' END, CASE WHEN b.automatic THEN now() END
+                           CASE WHEN b.automatic THEN 'automatic' END,
+                           CASE WHEN b.automatic THEN \(now)::timestamptz END, \(now)::timestamptz
                     FROM unnest(\(batches.map(\.id))::bigint[], \(batches.map { proposals[$0.proposal].portfolio })::text[],
                                 \(batches.map(\.status))::text[], \(batches.map { proposals[$0.proposal].notional })::numeric[],
                                 \(batches.map(\.reason))::text[], \(batches.map { $0.approvalText != nil })::bool[])
                          AS b(id, portfolio, status, notional, reason, automatic)
                     """)
-                orderIDs = try insertParentsAndOrders(batches, proposals: proposals)
+                orderIDs = try insertParentsAndOrders(batches, proposals: proposals, now: now)
             }
             if !decided.isEmpty {
                 var replacement: [String: Int64] = [:]
@@ -302,7 +303,7 @@ extension Propose {
 
     /// Inserts the batches' parents and child orders in one statement; returns the order ids per
     /// batch, by leg. An automatically approved batch's orders go in `approved`.
-    private func insertParentsAndOrders(_ batches: [PreparedBatch], proposals: [Proposal]) throws
+    private func insertParentsAndOrders(_ batches: [PreparedBatch], proposals: [Proposal], now: Date) throws
         -> [Int64: [Int64]]
     {
         var parents: [(batch: Int64, portfolio: String, parent: Int, trade: ParentTrade)] = []
@@ -332,10 +333,10 @@ extension Propose {
                      AS p(batch_id, parent, portfolio_id, asset, quote, side, decided_qty, decision_mid, reason))
             INSERT INTO orders (batch_id, parent, leg, generation, intent_key, client_order_id, portfolio_id,
                 account_id, venue_id, symbol, side, style, order_type, time_in_force, price, qty, arrival_mid,
-                decision_mid, state)
+                decision_mid, state, created_at, updated_at)
             SELECT o.batch_id, o.parent, o.leg, 0, o.intent_key, o.client_order_id, o.portfolio_id, o.account_id,
                    o.venue_id, o.symbol, o.side, o.style, o.order_type, o.time_in_force, o.price, o.qty,
-                   o.arrival_mid, o.decision_mid, o.state
+                   o.arrival_mid, o.decision_mid, o.state, \(now)::timestamptz, \(now)::timestamptz
             FROM unnest(\(orders.map(\.batch))::bigint[], \(orders.map(\.order.parent))::int[],
                         \(orders.map(\.leg))::int[], \(orders.map(\.order.intentKey))::text[],
                         \(orders.map(\.order.clientOrderId))::text[], \(orders.map(\.portfolio))::text[],

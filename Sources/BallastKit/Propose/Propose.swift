@@ -114,7 +114,7 @@ public struct Propose {
                 guard let chunk = try queues[index % deciders].take() else {
                     throw BallastError.internalFailure("chunk \(index) of the proposal never arrived")
                 }
-                proposals += store ? try write(chunk, runID: runID) : chunk.proposals
+                proposals += store ? try write(chunk, runID: runID, now: now) : chunk.proposals
                 progress(proposals.count, of: portfolios.count)
             }
         } catch {
