@@ -21,6 +21,8 @@ public enum BallastError: Error, CustomStringConvertible {
     case busy(String)
     /// Something that should not happen.
     case internalFailure(String)
+    /// The decision records' hash chain does not verify (a record was altered, removed or rewritten).
+    case chainBroken(String)
 
     public var description: String {
         switch self {
@@ -29,6 +31,7 @@ public enum BallastError: Error, CustomStringConvertible {
         case .venue(let message): message
         case .busy(let message): message
         case .internalFailure(let message): "internal error: \(message)"
+        case .chainBroken(let message): message
         }
     }
 }

@@ -11,23 +11,63 @@ struct AuditCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "verify",
             abstract: "Recompute the decision records' hash chain; name the first record that does not match.",
-            discussion: "Exits 0 when the chain holds and 2 when a record was altered.")
+            discussion: """
+                Exits 0 when the chain holds and 2 when a record was altered, or when the chain no longer \
+                holds a head kept outside the database (--expect-head, --since): the tail was deleted or \
+                rewritten. Every report prints its chain head (summary.md, the workbook, chain-head.txt).
+                """)
 
         @OptionGroup var global: GlobalOptions
 
+        @Option(
+            name: .customLong("expect-head"),
+            help: "A head kept outside the database: HASH, or HASH@LENGTH (the chain must hold HASH as record LENGTH).")
+        var expectHead: String?
+
+        @Option(help: "A report folder: the chain must still hold the head in its chain-head.txt.")
+        var since: String?
+
+        func validate() throws {
+            if expectHead != nil && since != nil {
+                throw ValidationError("give --expect-head or --since, not both")
+            }
+            if let expectHead, ChainHead(expectHead) == nil {
+                throw ValidationError("--expect-head takes 64 hex digits, optionally @LENGTH: '\(expectHead)'")
+            }
+        }
+
         func run() async throws {
             try await global.run("audit") { logger in
+                var expected = expectHead.flatMap(ChainHead.init)
+                if let since {
+                    let path = URL(fileURLWithPath: since).appendingPathComponent("chain-head.txt").path
+                    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                        throw BallastError.invalidInput("cannot read \(path) (a report folder holds one)")
+                    }
+                    guard let head = ChainHead(text) else {
+                        throw BallastError.invalidInput("\(path) does not hold HASH@LENGTH")
+                    }
+                    expected = head
+                }
                 let connection = try global.connect(logger)
                 defer { connection.close() }
                 try Schema.requireCurrent(connection)
-                let result = try DecisionLog.verify(on: connection)
+                let result = try DecisionLog.verify(on: connection, expecting: expected)
                 if let broken = result.firstBroken {
                     print(
                         "decision chain BROKEN at record \(broken.id) (after \(result.checked - 1) good): \(broken.reason)"
                     )
                     throw ExitCode(2)
                 }
-                print("decision chain intact: \(result.checked) record(s), head \(result.head)")
+                if let expected, result.expected != true {
+                    let at = expected.length.map { " as record \($0)" } ?? ""
+                    print(
+                        "decision chain does NOT hold the expected head \(expected.hash)\(at): it has \(result.checked) "
+                            + "record(s), head \(result.head); records were deleted or the tail was rewritten")
+                    throw ExitCode(2)
+                }
+                let holds = expected.map { " (holds the expected head \($0))" } ?? ""
+                print("decision chain intact: \(result.checked) record(s), head \(result.head)\(holds)")
             }
         }
     }

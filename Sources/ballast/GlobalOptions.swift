@@ -95,6 +95,7 @@ extension BallastError {
         case .venue: 69
         case .busy: 75
         case .internalFailure: 70
+        case .chainBroken: 2
         }
     }
 }

@@ -110,6 +110,66 @@ struct TradingScenario {
         #expect(stored == (try whole.map(CanonicalJSONTests.foundation)))
     }
 
+    /// Every report verifies the chain first and prints its head; that head, kept outside the
+    /// database, catches what a chain consistent with itself hides: a deleted or rewritten tail.
+    @Test func aChainHeadKeptOutsideTheDatabaseCatchesADeletedOrRewrittenTail() async throws {
+        let scenario = try await TradingScenario()
+        defer { scenario.stop() }
+        _ = try scenario.propose()
+        _ = try scenario.propose()
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("ballast-out-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let report = try BallastBinary.run(["report", "--out", out.path], environment: scenario.environment)
+        #expect(report.status == 0, "\(report.stderr)")
+        let folder = String(report.stdout.split(separator: "\n").last ?? "")
+        let records = try scenario.count("SELECT count(*) AS n FROM decisions")
+        let head: String = try scenario.connection.query("SELECT hash FROM decisions ORDER BY id DESC LIMIT 1").first!
+            .decode("hash")
+        let kept = try String(contentsOfFile: folder + "/chain-head.txt", encoding: .utf8)
+        #expect(kept == "\(head)@\(records)\n")
+        let summary = try String(contentsOfFile: folder + "/summary.md", encoding: .utf8)
+        #expect(summary.contains("Decision chain: \(records) records, head \(head)"), "\(summary)")
+        let texts = try Openpyxl.inspect(folder + "/audit.xlsx").sheet("Summary")?.rows.flatMap { row in
+            row.compactMap { cell -> String? in if case .string(let text) = cell.value { text } else { nil } }
+        }
+        #expect(texts?.contains { $0.contains("\(records) records, head \(head)") } == true, "\(texts ?? [])")
+        func verify(_ arguments: [String]) throws -> BallastBinary.Outcome {
+            try BallastBinary.run(["audit", "verify"] + arguments, environment: scenario.environment)
+        }
+        #expect(try verify(["--since", folder]).status == 0)
+        #expect(try verify(["--expect-head", "\(head)@\(records)"]).status == 0)
+
+        // The last record deleted (by an owner who switched the trigger off): the rest still chains.
+        try scenario.connection.execute("ALTER TABLE decisions DISABLE TRIGGER decisions_append_only")
+        let last: (id: Int64, text: String, prev: String) = try scenario.connection.query(
+            "SELECT id, payload_text, prev_hash FROM decisions ORDER BY id DESC LIMIT 1"
+        ).map { (try $0.decode("id"), try $0.decode("payload_text"), try $0.decode("prev_hash")) }[0]
+        try scenario.connection.execute("DELETE FROM decisions WHERE id = \(last.id)")
+        #expect(try verify([]).status == 0)
+        let truncated = try verify(["--since", folder])
+        #expect(truncated.status == 2 && truncated.stdout.contains("does NOT hold"), "\(truncated.stdout)")
+
+        // The tail rewritten consistently: an edited record with its hash recomputed.
+        let edited = last.text.replacingOccurrences(of: "\"reason\":\"", with: "\"reason\":\"(rewritten) ")
+        try scenario.connection.execute(
+            """
+            INSERT INTO decisions (id, batch_id, order_id, portfolio_id, kind, payload_text, prev_hash, hash)
+            SELECT \(last.id), batch_id, order_id, portfolio_id, kind, \(edited), \(last.prev),
+                   \(DecisionLog.hash(previous: last.prev, payloadText: edited))
+            FROM decisions ORDER BY id DESC LIMIT 1
+            """)
+        #expect(try verify([]).status == 0)
+        #expect(try verify(["--expect-head", "\(head)@\(records)"]).status == 2)
+
+        // A chain that does not verify: the report refuses, with the audit's exit code, and writes nothing.
+        try scenario.connection.execute(
+            "UPDATE decisions SET payload_text = payload_text || ' ' WHERE id = (SELECT min(id) FROM decisions)")
+        let refused = try BallastBinary.run(
+            ["report", "--out", out.appendingPathComponent("after").path], environment: scenario.environment)
+        #expect(refused.status == 2 && refused.stderr.contains("decision chain broken"), "\(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("after").path))
+    }
+
     @Test func auditVerifyNamesTheFirstAlteredRecord() async throws {
         let scenario = try await TradingScenario()
         defer { scenario.stop() }

@@ -113,11 +113,20 @@ public enum DecisionLog {
         public var firstBroken: (id: Int64, reason: String)?
         /// The hash of the last record (the chain's head).
         public var head = DecisionLog.genesis
+        /// Whether the chain holds the expected head kept outside the database (nil: none was given).
+        public var expected: Bool?
+
+        /// The chain's head and length, as kept outside the database.
+        public var chainHead: ChainHead { ChainHead(hash: head, length: checked) }
     }
 
     /// Recomputes the chain from the first record and names the first one that does not match.
-    public static func verify(on connection: Connection) throws -> Verification {
+    /// With `expecting`, also says whether the chain still holds that head (at its length, when
+    /// one is given): a chain whose tail was deleted or rewritten, consistently with itself, no
+    /// longer does.
+    public static func verify(on connection: Connection, expecting: ChainHead? = nil) throws -> Verification {
         var result = Verification()
+        if expecting != nil { result.expected = false }
         var previous = genesis
         _ = try connection.forEachRow(
             "SELECT id, prev_hash, hash, payload_text FROM decisions ORDER BY id", fetchSize: 5000
@@ -140,7 +149,38 @@ public enum DecisionLog {
             }
             previous = stored
             result.head = stored
+            if let expecting, stored == expecting.hash, expecting.length.map({ $0 == result.checked }) ?? true {
+                result.expected = true
+            }
         }
         return result
     }
+}
+
+/// A point of the decision chain kept outside the database: the hash of a record and, when
+/// known, how many records the chain had up to it (`HASH@LENGTH`, as `chain-head.txt` holds it).
+public struct ChainHead: Sendable, Equatable, CustomStringConvertible {
+    public var hash: String
+    public var length: Int?
+
+    public init(hash: String, length: Int?) {
+        self.hash = hash
+        self.length = length
+    }
+
+    /// Reads `HASH` or `HASH@LENGTH` (64 hex digits, a positive length).
+    public init?(_ text: String) {
+        let parts = text.trimmingCharacters(in: .whitespacesAndNewlines).split(
+            separator: "@", omittingEmptySubsequences: false)
+        guard (1...2).contains(parts.count), parts[0].count == 64, parts[0].allSatisfy(\.isHexDigit) else { return nil }
+        hash = parts[0].lowercased()
+        if parts.count == 2 {
+            guard let length = Int(parts[1]), length > 0 else { return nil }
+            self.length = length
+        } else {
+            length = nil
+        }
+    }
+
+    public var description: String { length.map { "\(hash)@\($0)" } ?? hash }
 }

@@ -19,8 +19,14 @@ public struct AuditReport {
         public var to: Date
         public var configHash: String?
         public var outputRoot: URL
+        /// The decision chain as verified before the report (its head and length).
+        public var chain: ChainHead?
 
-        public init(runID: String, runDay: String, from: Date, to: Date, configHash: String?, outputRoot: URL) {
+        public init(
+            runID: String, runDay: String, from: Date, to: Date, configHash: String?, outputRoot: URL,
+            chain: ChainHead? = nil
+        ) {
+            self.chain = chain
             self.runID = runID
             self.runDay = runDay
             self.from = from
@@ -118,6 +124,10 @@ public struct AuditReport {
             let context = try SummaryContext(request: request, tables: tables, connection: connection).values()
             let markdown = try MustacheTemplate(string: templates.summary).render(context)
             try Data(markdown.utf8).write(to: staging.appendingPathComponent("summary.md"))
+            if let chain = request.chain {
+                // Keep this line outside the database: `ballast audit verify --since DIR` checks it later.
+                try Data((chain.description + "\n").utf8).write(to: staging.appendingPathComponent("chain-head.txt"))
+            }
             return tables
         } catch {
             csv.cancel()

@@ -55,7 +55,14 @@ public enum ReportJob {
     ) throws -> AuditReport.Result {
         try Schema.requireCurrent(connection)
         let templates = try ReportTemplates.load(from: templatesFolder)
-        let request: AuditReport.Request
+        // A report of a record that was altered would vouch for it: the chain is verified first.
+        let chain = try DecisionLog.verify(on: connection)
+        if let broken = chain.firstBroken {
+            throw BallastError.chainBroken(
+                "decision chain broken at record \(broken.id) (after \(chain.checked - 1) good): \(broken.reason); "
+                    + "no report written (see `ballast audit verify`)")
+        }
+        var request: AuditReport.Request
         var created: JobRun?
         switch scope {
         case .run(let id):
@@ -70,6 +77,7 @@ public enum ReportJob {
                 runID: run.id, runDay: run.day, from: from, to: to, configHash: nil, outputRoot: outputRoot)
             created = run
         }
+        request.chain = chain.chainHead
         do {
             // The measure step (TCA, routes, drift) runs alongside the report on a
             // connection of its own; the sheets that read its results are filled last.

@@ -50,6 +50,11 @@ struct SummaryContext {
             "from": Timestamp.iso8601(from),
             "to": Timestamp.iso8601(to),
             "config_hash": request.configHash ?? "—",
+            "chain": request.chain.map {
+                "\($0.length ?? 0) records, head \($0.hash) (verified before this report; each record's hash is "
+                    + "SHA-256 of the previous hash followed by its canonical JSON)"
+            } ?? "—",
+            "chain_head": request.chain?.description ?? "—",
             "version": BallastVersion.current,
             "tables": tables.map { ["sheet": $0.sheet, "rows": $0.rows, "sheets": $0.sheets.joined(separator: ", ")] },
             "fills": fills,

@@ -16,7 +16,7 @@ struct SummarySheet {
         row += 2
         let provenance: [(String, String)] = [
             ("Run id", "run_id"), ("Period from (UTC)", "from"), ("Period to (UTC)", "to"),
-            ("Generated at (UTC)", "generated_at"), ("Configuration hash", "config_hash"),
+            ("Generated at (UTC)", "generated_at"), ("Configuration hash", "config_hash"), ("Decision chain", "chain"),
             ("Ballast version", "version"),
         ]
         for (label, key) in provenance {
