@@ -79,8 +79,23 @@ public struct Migrator {
 
     /// Applies every pending migration in one transaction (all or none) and
     /// returns those applied; an empty result means the schema was up to date.
-    /// Concurrent migrators wait for each other on an advisory lock.
+    /// Concurrent migrators of one database wait for each other on an advisory lock.
+    ///
+    /// Roles are the cluster's, not the database's: two databases migrated at once can both find
+    /// a role missing and both create it, and one then fails on the name (a unique violation, or
+    /// "already exists" once the other committed). Having rolled back, it tries once more, and
+    /// then finds the role there.
     public func migrate() throws -> [Migration] {
+        do {
+            return try migrateOnce()
+        } catch BallastError.database(_, let underlying?)
+            where underlying.code == .uniqueViolation || underlying.code == .duplicateObject
+        {
+            return try migrateOnce()
+        }
+    }
+
+    private func migrateOnce() throws -> [Migration] {
         try connection.withTransaction {
             // The lock comes first: even creating the ledger table must not race.
             try AdvisoryLock.migrate.lockForTransaction(on: connection)

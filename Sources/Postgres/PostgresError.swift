@@ -23,6 +23,8 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
         case deadlineExceeded
         /// 23505: the row already exists ("already done" for idempotent inserts).
         case uniqueViolation
+        /// 42710: an object (a role, say) of that name already exists.
+        case duplicateObject
         /// 23503.
         case foreignKeyViolation
         /// 23502.
@@ -63,6 +65,7 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
             switch sqlState {
             case "23505": self = .uniqueViolation
             case "23503": self = .foreignKeyViolation
+            case "42710": self = .duplicateObject
             case "23502": self = .notNullViolation
             case "23514": self = .checkViolation
             case "40001": self = .serializationFailure

@@ -63,6 +63,39 @@ import Testing
         #expect(counts.sorted() == [0, 0, 0, (try Migration.bundled()).count])
     }
 
+    /// Two databases migrated at once that both create a role (roles are the cluster's): the one
+    /// that loses the race on the role's name rolls back and tries again, and both end migrated.
+    @Test func databasesMigratedAtOnceBothCreatingARoleBothSucceed() async throws {
+        let role = "ballast_race_" + UUID().uuidString.prefix(8).lowercased()
+        let racing = Migration(
+            version: 1, name: "role",
+            sql: """
+                DO $$
+                BEGIN
+                    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '\(role)') THEN
+                        PERFORM pg_sleep(0.5);
+                        CREATE ROLE \(role) NOLOGIN;
+                    END IF;
+                END
+                $$;
+                """)
+        let urls = [try TestDatabase.empty(), try TestDatabase.empty()]
+        let applied = try await withThrowingTaskGroup(of: Int.self) { group in
+            for url in urls {
+                group.addTask {
+                    let connection = try TestDatabase.connect(url)
+                    defer { connection.close() }
+                    return try Migrator(connection: connection, migrations: [racing]).migrate().count
+                }
+            }
+            return try await group.reduce(into: [Int]()) { $0.append($1) }
+        }
+        #expect(applied == [1, 1])
+        let admin = try TestDatabase.connect(urls[0])
+        defer { admin.close() }
+        try admin.execute(Query(unsafeSQL: "DROP ROLE \(role)"))
+    }
+
     @Test func appendOnlyTablesRefuseUpdateDeleteAndTruncate() throws {
         let connection = try TestDatabase.connect(try TestDatabase.migrated())
         defer { connection.close() }
