@@ -119,3 +119,34 @@ public struct OutputFolder {
         try? FileManager.default.removeItem(at: staging)
     }
 }
+
+extension JobRun {
+    /// One row of `ballast runs`.
+    public struct Listing: Sendable {
+        public var id: String
+        public var command: String
+        public var status: String
+        public var startedAt: Date
+        public var finishedAt: Date?
+        public var host: String?
+        public var pid: Int?
+        public var error: String?
+    }
+
+    /// The last `count` runs, newest first, after marking those whose holder is gone as interrupted.
+    public static func recent(_ count: Int, on connection: Connection) throws -> [Listing] {
+        try markInterrupted(on: connection)
+        return try connection.query(
+            """
+            SELECT id, command, status, started_at, finished_at, host, pid, error FROM job_runs
+            ORDER BY started_at DESC, id DESC LIMIT \(max(1, count))
+            """
+        ).map {
+            Listing(
+                id: try $0.decode("id"), command: try $0.decode("command"), status: try $0.decode("status"),
+                startedAt: try $0.decode("started_at"), finishedAt: try $0.decode("finished_at", as: Date?.self),
+                host: try $0.decode("host", as: String?.self), pid: try $0.decode("pid", as: Int?.self),
+                error: try $0.decode("error", as: String?.self))
+        }
+    }
+}

@@ -1,3 +1,4 @@
+import BallastKit
 import BallastTesting
 import Foundation
 import Testing
@@ -43,6 +44,27 @@ enum BallastBinary {
         let outcome = try BallastBinary.run(["--help"])
         #expect(outcome.status == 0)
         for command in ["run", "pull", "report", "db", "bench"] { #expect(outcome.stdout.contains(command)) }
+    }
+
+    /// `ballast runs` lists recent runs; one whose process died is shown interrupted, not running.
+    @Test func runsListsAKilledRunAsInterrupted() throws {
+        let url = try TestDatabase.migrated()
+        let gone = try TestDatabase.connect(url)
+        let killed = try JobRun.start("execute", on: gone)
+        gone.close()  // as a killed process's session ends
+        let alive = try TestDatabase.connect(url)
+        defer { alive.close() }
+        let running = try JobRun.start("pull", on: alive)
+        var listing = try BallastBinary.run(["runs", "--last", "5", "--database", url])
+        for _ in 0..<20 where !listing.stdout.contains("interrupted") {
+            Thread.sleep(forTimeInterval: 0.1)  // the closed session may take a moment to end
+            listing = try BallastBinary.run(["runs", "--last", "5", "--database", url])
+        }
+        #expect(listing.status == 0, "\(listing.stderr)")
+        let lines = listing.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.contains { $0.hasPrefix(killed.id) && $0.contains("interrupted") }, "\(listing.stdout)")
+        #expect(lines.contains { $0.hasPrefix(running.id) && $0.contains("running") }, "\(listing.stdout)")
+        #expect(try BallastBinary.run(["runs", "--last", "0", "--database", url]).status == 64)
     }
 
     @Test func migrateTwiceSaysUpToDate() throws {

@@ -1,0 +1,46 @@
+import ArgumentParser
+import BallastKit
+import Foundation
+import Postgres
+
+/// `ballast runs`: recent runs and how they ended.
+struct RunsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "runs",
+        abstract: "List recent runs (newest first) with their status: running, succeeded, failed or interrupted.",
+        discussion: """
+            A run whose process is gone without recording its end (killed, or its database connection lost) \
+            is marked interrupted first, so what reads running is running.
+            """)
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(help: "How many runs to list.")
+    var last = 20
+
+    func validate() throws {
+        guard last > 0 else { throw ValidationError("--last must be positive") }
+    }
+
+    func run() async throws {
+        try await global.run("runs") { logger in
+            let connection = try global.connect(logger)
+            defer { connection.close() }
+            try Schema.requireCurrent(connection)
+            let runs = try JobRun.recent(last, on: connection)
+            print("run id                      command    status       started (UTC)         seconds  error")
+            for run in runs {
+                let seconds = run.finishedAt.map { String(format: "%.1f", $0.timeIntervalSince(run.startedAt)) } ?? "—"
+                let started = String(Timestamp.iso8601(run.startedAt).prefix(19)).replacingOccurrences(
+                    of: "T", with: " ")
+                let error = (run.error ?? "").split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
+                print(
+                    run.id.padding(toLength: 28, withPad: " ", startingAt: 0)
+                        + run.command.padding(toLength: 11, withPad: " ", startingAt: 0)
+                        + run.status.padding(toLength: 13, withPad: " ", startingAt: 0)
+                        + started.padding(toLength: 22, withPad: " ", startingAt: 0)
+                        + seconds.padding(toLength: 9, withPad: " ", startingAt: 0) + String(error.prefix(100)))
+            }
+        }
+    }
+}
