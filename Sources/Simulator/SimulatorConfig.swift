@@ -34,7 +34,7 @@ public struct SimulatorConfig: Codable, Sendable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        try UnknownKeys.check(decoder, known: CodingKeys.self, section: "the simulator file")
+        try StrictKeys.check(decoder, known: CodingKeys.self, section: "the simulator file")
         seed = UInt64(try c.decodeIfPresent(Int.self, forKey: .seed) ?? 1)
         venues = try c.decode([VenueConfig].self, forKey: .venues)
         sharePathSeed()
@@ -128,7 +128,7 @@ public struct VenueConfig: Codable, Sendable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        try UnknownKeys.check(decoder, known: CodingKeys.self, section: "[[venues]]")
+        try StrictKeys.check(decoder, known: CodingKeys.self, section: "[[venues]]")
         self.init(name: try c.decode(String.self, forKey: .name))
         port = try c.decodeIfPresent(UInt16.self, forKey: .port) ?? 0
         symbols = try c.decodeIfPresent([SymbolConfig].self, forKey: .symbols) ?? SymbolConfig.demo
@@ -233,7 +233,7 @@ public struct SymbolConfig: Codable, Sendable {
     /// Only `symbol`, `base`, `quote`, `tick_size`, `step_size`, `start_price` and `level_qty` are required.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        try UnknownKeys.check(decoder, known: CodingKeys.self, section: "[[venues.symbols]]")
+        try StrictKeys.check(decoder, known: CodingKeys.self, section: "[[venues.symbols]]")
         symbol = try c.decode(String.self, forKey: .symbol)
         base = try c.decode(String.self, forKey: .base)
         quote = try c.decode(String.self, forKey: .quote)

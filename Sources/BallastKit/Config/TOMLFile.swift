@@ -87,32 +87,3 @@ public enum TOMLFile {
         }
     }
 }
-
-/// Rejects keys a section does not know (a typo would otherwise be ignored silently).
-struct StrictKeys {
-    /// Throws when `container` holds a key outside `known`.
-    static func check<K: CodingKey>(_ container: KeyedDecodingContainer<AnyKey>, known: K.Type, section: String)
-        throws where K: CaseIterable
-    {
-        let allowed = Set(K.allCases.map(\.stringValue))
-        for key in container.allKeys where !allowed.contains(key.stringValue) {
-            throw DecodingError.dataCorrupted(
-                .init(
-                    codingPath: container.codingPath + [key],
-                    debugDescription:
-                        "unknown setting '\(key.stringValue)' in \(section) (known: \(allowed.sorted().joined(separator: ", ")))"
-                ))
-        }
-    }
-}
-
-/// A coding key for any string, to list what a table holds.
-struct AnyKey: CodingKey {
-    var stringValue: String
-    var intValue: Int?
-    init(stringValue: String) { self.stringValue = stringValue }
-    init?(intValue: Int) {
-        self.stringValue = String(intValue)
-        self.intValue = intValue
-    }
-}

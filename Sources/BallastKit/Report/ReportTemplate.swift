@@ -1,3 +1,4 @@
+import BallastCore
 public import Foundation
 
 /// One table of the audit report, defined as data in `Templates/audit/*.toml`:
