@@ -56,7 +56,8 @@ struct PullScenario {
     }
 
     /// A `ballast pull` process, not waited for.
-    func startPull() throws -> Process {
+    /// Starts `ballast pull`; what it writes to stderr goes to `errors` when given (for a failure's message).
+    func startPull(errors: URL? = nil) throws -> Process {
         let process = Process()
         process.executableURL = BallastBinary.url
         process.arguments = ["pull", "--job", jobPath, "--log-level", "warning"]
@@ -64,7 +65,12 @@ struct PullScenario {
         env.merge(environment) { $1 }
         process.environment = env
         process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        if let errors {
+            _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
+            process.standardError = try FileHandle(forWritingTo: errors)
+        } else {
+            process.standardError = FileHandle.nullDevice
+        }
         try process.run()
         return process
     }
@@ -145,11 +151,16 @@ struct PullScenario {
         // together they must wait for the next minute rather than exceed it.
         let scenario = try PullScenario(trades: 12_000, limits: LimitConfig(requestWeightPerMinute: 600))
         defer { scenario.stop() }
-        let a = try scenario.startPull()
-        let b = try scenario.startPull()
+        let logs = (0..<2).map {
+            FileManager.default.temporaryDirectory.appendingPathComponent("pull-\($0)-\(UUID()).log")
+        }
+        defer { for log in logs { try? FileManager.default.removeItem(at: log) } }
+        let a = try scenario.startPull(errors: logs[0])
+        let b = try scenario.startPull(errors: logs[1])
         a.waitUntilExit()
         b.waitUntilExit()
-        #expect(a.terminationStatus == 0 && b.terminationStatus == 0)
+        let said = logs.map { (try? String(contentsOf: $0, encoding: .utf8)) ?? "" }.joined(separator: "\n---\n")
+        #expect(a.terminationStatus == 0 && b.terminationStatus == 0, "\(said)")
         let stats = scenario.venue.statistics
         #expect(stats.rateLimited == 0)
         #expect(stats.maxWeightPerMinute <= 540, "venue saw \(stats.maxWeightPerMinute) weight in one minute")

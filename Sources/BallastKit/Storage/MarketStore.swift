@@ -37,7 +37,22 @@ public struct MarketStore {
     }
 
     /// Upserts an account with its key fingerprint and fee rates (never the key).
+    ///
+    /// Two processes inserting the same new account at once: the upsert arbitrates on the primary
+    /// key, but the (id, venue_id) key that orders reference is checked too, and the later insert
+    /// fails on it instead of updating. Run on its own (no transaction around it), the statement
+    /// is tried once more, and then finds the row to update.
     public func saveAccount(
+        id: String, venue: String, fingerprint: String, makerFee: ExactDecimal?, takerFee: ExactDecimal?
+    ) throws {
+        do {
+            try upsertAccount(id: id, venue: venue, fingerprint: fingerprint, makerFee: makerFee, takerFee: takerFee)
+        } catch let error as PostgresError where error.code == .uniqueViolation {
+            try upsertAccount(id: id, venue: venue, fingerprint: fingerprint, makerFee: makerFee, takerFee: takerFee)
+        }
+    }
+
+    private func upsertAccount(
         id: String, venue: String, fingerprint: String, makerFee: ExactDecimal?, takerFee: ExactDecimal?
     ) throws {
         try connection.execute(
