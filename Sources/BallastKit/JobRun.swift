@@ -1,5 +1,6 @@
 import Digest
 public import Foundation
+public import Logging
 public import Postgres
 
 /// One `ballast` invocation recorded in `job_runs`: started, then finished with its outcome.
@@ -78,6 +79,19 @@ public struct JobRun: Sendable {
             let fresh = try Connection(conninfo: connection.conninfo, logger: connection.logger)
             defer { fresh.close() }
             try fresh.execute(update)
+        }
+    }
+
+    /// Records that the run failed with `error`. When even that cannot be written (the database is
+    /// what failed), says so in the log, with the error, so the run's end is on record somewhere:
+    /// the next run marks it `interrupted`.
+    public func finish(on connection: Connection, failedWith error: any Error, logger: Logger) {
+        do {
+            try finish(on: connection, error: error)
+        } catch let unrecorded {
+            logger.error(
+                "run \(id) ended with: \(error); its end could not be recorded (\(unrecorded)): the next run marks it interrupted",
+                metadata: ["run.id": "\(id)"])
         }
     }
 

@@ -310,8 +310,8 @@ public final class Connection {
         throw PostgresError(
             code: .deadlineExceeded,
             message:
-                "the database stopped answering another session of this process \(Self.seconds(ago)) s ago "
-                + "(no answer within \(Self.seconds(deadline)) s)",
+                "the database did not answer another session of this process within \(Self.seconds(deadline)) s "
+                + "(\(Self.seconds(ago)) s ago): not waiting again",
             query: query)
     }
 
@@ -320,7 +320,7 @@ public final class Connection {
     }
 
     static func seconds(_ duration: Duration) -> String {
-        String(format: "%g", Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
+        String(format: "%.3g", Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
     }
 
     /// Turns a result into a handle, or into the error it carries.

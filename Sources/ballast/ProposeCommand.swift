@@ -42,7 +42,7 @@ struct ProposeCommand: AsyncParsableCommand {
                     config: config, only: portfolio, runID: run?.id, dryRun: dryRun)
                 try run?.finish(on: connection)
             } catch {
-                try? run?.finish(on: connection, error: error)
+                run?.finish(on: connection, failedWith: error, logger: logger)
                 throw error
             }
             for proposal in proposals { print(ProposalText.render(proposal, dryRun: dryRun)) }

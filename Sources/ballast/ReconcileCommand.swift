@@ -31,7 +31,7 @@ struct ReconcileCommand: AsyncParsableCommand {
                 summary = try Reconcile(connection: connection, logger: logger).run(runID: run.id)
                 try run.finish(on: connection)
             } catch {
-                try? run.finish(on: connection, error: error)
+                run.finish(on: connection, failedWith: error, logger: logger)
                 throw error
             }
             print("reconcile \(run.id)")

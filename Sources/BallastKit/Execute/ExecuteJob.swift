@@ -94,7 +94,7 @@ public enum ExecuteJob {
             if existing == nil { try run.finish(on: connection) }
             return summary
         } catch {
-            if existing == nil { try? run.finish(on: connection, error: error) }
+            if existing == nil { run.finish(on: connection, failedWith: error, logger: logger) }
             throw error
         }
     }

@@ -95,7 +95,7 @@ public enum ReportJob {
             try created?.finish(on: connection)
             return result
         } catch {
-            try? created?.finish(on: connection, error: error)
+            created?.finish(on: connection, failedWith: error, logger: logger)
             throw error
         }
     }

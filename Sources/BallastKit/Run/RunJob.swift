@@ -112,7 +112,7 @@ public struct RunJob {
                 templatesFolder: options.templatesFolder, outputRoot: options.outputRoot, logger: logger, measure: true)
             return Outcome(runID: run.id, folder: report.folder, pulls: pulls)
         } catch {
-            try? run.finish(on: connection, error: error)
+            run.finish(on: connection, failedWith: error, logger: logger)
             throw error
         }
     }
