@@ -21,8 +21,8 @@ public struct FaultRule: Codable, Sendable, Equatable {
         case dropResponse = "drop-response"
         /// The connection is reset; with `placed` the order is accepted first.
         case reset
-        /// A 200 whose body is not valid JSON: the answer the request had (or an order not placed
-        /// would have had), cut in half.
+        /// The answer the request had (or an order not placed would have had), with its status,
+        /// its body cut in half: not valid JSON.
         case malformed
         /// An extra delay of `delayMs` before the normal response.
         case delay

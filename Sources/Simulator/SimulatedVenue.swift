@@ -355,9 +355,11 @@ public final class SimulatedVenue: @unchecked Sendable {
             case .dropResponse: return (.stall, .zero)
             case .reset: return (.reset, .zero)
             case .malformed:
-                // The answer this request had (or, for an order not placed, would have had), cut in half.
+                // The answer this request had (or, for an order not placed, would have had), with its
+                // status, cut in half.
                 let body = reply?.body ?? refusal.map { JSONText.error($0.code, $0.message) } ?? "{}"
-                return (.respond(.json(200, String(body.prefix(max(1, body.count / 2))), headers: headers)), delay)
+                let status = reply?.status ?? refusal?.status ?? 200
+                return (.respond(.json(status, String(body.prefix(max(1, body.count / 2))), headers: headers)), delay)
             case .delay, .partialFill:
                 extra = .milliseconds(rule.delayMs)
                 if let reply { return (.respond(.json(reply.status, reply.body, headers: headers)), delay + extra) }
