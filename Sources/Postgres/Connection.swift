@@ -70,13 +70,13 @@ public final class Connection {
                 unsafeSQL:
                     "SET TIME ZONE 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'iso_8601'; "
                     + "SET synchronous_commit = \(loseRecentCommits ? "off" : "on")"))
-        let configured: String = try query("SELECT current_setting('statement_timeout') AS t").first!.decode("t")
-        if configured == "0" {
-            try execute(Query(unsafeSQL: "SET statement_timeout = '\(Self.defaultStatementTimeoutSeconds)s'"))
-        }
-        let milliseconds: Int64 =
+        var milliseconds: Int64 =
             try query("SELECT setting::bigint AS ms FROM pg_settings WHERE name = 'statement_timeout'").first!
             .decode("ms")
+        if milliseconds == 0 {
+            milliseconds = Int64(Self.defaultStatementTimeoutSeconds) * 1000
+            try execute(Query(unsafeSQL: "SET statement_timeout = \(milliseconds)"))
+        }
         statementTimeout = .milliseconds(milliseconds)
         deadline = milliseconds > 0 ? .milliseconds(milliseconds) + grace : nil
     }

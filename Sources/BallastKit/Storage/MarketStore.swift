@@ -38,33 +38,27 @@ public struct MarketStore {
 
     /// Upserts an account with its key fingerprint and fee rates (never the key).
     ///
-    /// Two processes inserting the same new account at once: the upsert arbitrates on the primary
-    /// key, but the (id, venue_id) key that orders reference is checked too, and the later insert
-    /// fails on it instead of updating. Run on its own (no transaction around it), the statement
-    /// is tried once more, and then finds the row to update.
+    /// An insert that gives way on any unique key (the primary key, or the (id, venue_id) key that
+    /// orders reference: two processes adding the same new account at once collide on either),
+    /// then an update of what changed.
     public func saveAccount(
-        id: String, venue: String, fingerprint: String, makerFee: ExactDecimal?, takerFee: ExactDecimal?
-    ) throws {
-        do {
-            try upsertAccount(id: id, venue: venue, fingerprint: fingerprint, makerFee: makerFee, takerFee: takerFee)
-        } catch let error as PostgresError where error.code == .uniqueViolation {
-            try upsertAccount(id: id, venue: venue, fingerprint: fingerprint, makerFee: makerFee, takerFee: takerFee)
-        }
-    }
-
-    private func upsertAccount(
         id: String, venue: String, fingerprint: String, makerFee: ExactDecimal?, takerFee: ExactDecimal?
     ) throws {
         try connection.execute(
             """
             INSERT INTO accounts (id, venue_id, key_fingerprint, maker_fee, taker_fee)
             VALUES (\(id), \(venue), \(fingerprint), \(makerFee), \(takerFee))
-            ON CONFLICT (id) DO UPDATE SET venue_id = EXCLUDED.venue_id, key_fingerprint = EXCLUDED.key_fingerprint,
-                maker_fee = coalesce(EXCLUDED.maker_fee, accounts.maker_fee),
-                taker_fee = coalesce(EXCLUDED.taker_fee, accounts.taker_fee), updated_at = now()
-            WHERE (accounts.venue_id, accounts.key_fingerprint, accounts.maker_fee, accounts.taker_fee)
-                IS DISTINCT FROM (EXCLUDED.venue_id, EXCLUDED.key_fingerprint,
-                    coalesce(EXCLUDED.maker_fee, accounts.maker_fee), coalesce(EXCLUDED.taker_fee, accounts.taker_fee))
+            ON CONFLICT DO NOTHING
+            """)
+        try connection.execute(
+            """
+            UPDATE accounts SET venue_id = \(venue), key_fingerprint = \(fingerprint),
+                maker_fee = coalesce(\(makerFee)::numeric, maker_fee), taker_fee = coalesce(\(takerFee)::numeric, taker_fee),
+                updated_at = now()
+            WHERE id = \(id)
+              AND (venue_id, key_fingerprint, maker_fee, taker_fee) IS DISTINCT FROM
+                  (\(venue)::text, \(fingerprint)::text, coalesce(\(makerFee)::numeric, maker_fee),
+                   coalesce(\(takerFee)::numeric, taker_fee))
             """)
     }
 
