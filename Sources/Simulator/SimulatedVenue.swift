@@ -190,7 +190,7 @@ public final class SimulatedVenue: @unchecked Sendable {
         var arrival = Duration.zero
         if entry > .zero {
             if clock is SystemTime {
-                Thread.sleep(forTimeInterval: Self.seconds(entry))
+                Thread.sleep(forTimeInterval: entry.timeInterval)
             } else {
                 arrival = entry
             }
@@ -211,7 +211,7 @@ public final class SimulatedVenue: @unchecked Sendable {
     private func gate(_ request: ServerRequest, _ params: RequestParams, arrivalOffset: Duration)
         -> (ServerAction, Duration)
     {
-        let now = clock.now().addingTimeInterval(Double(skewMs) / 1000 + Self.seconds(arrivalOffset))
+        let now = clock.now().addingTimeInterval(Double(skewMs) / 1000 + arrivalOffset.timeInterval)
         stats.requests += 1
         let endpoint = "\(request.method) \(request.path)"
         stats.byEndpoint[endpoint, default: 0] += 1
@@ -427,10 +427,6 @@ public final class SimulatedVenue: @unchecked Sendable {
             }
         }
         return ms > 0 ? .microseconds(Int64(ms * 1000)) : .zero
-    }
-
-    static func seconds(_ duration: Duration) -> TimeInterval {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 
     /// Base latency, jitter and the odd spike, from the venue's network generator.
