@@ -43,7 +43,8 @@ let package = Package(
         .target(
             name: "BallastLab",
             dependencies: [
-                "BallastKit", "BallastCore", "Venues", "Postgres", "Simulator", "Digest", "Workbook", logging, toml,
+                "BallastKit", "BallastCore", "Venues", "Postgres", "Simulator", "Digest", "Workbook", "CurlHTTP",
+                "Transport", logging, toml,
             ],
             swiftSettings: swiftSettings),
 

@@ -189,6 +189,9 @@ final class Exchange {
             price: request.price ?? .zero, origQty: qty, time: now, updateTime: now)
         order.status = status
         order.locked = lock
+        if let touch = markets[request.symbol]?.touch {
+            order.arrivalMid = (touch.bid + touch.ask).divided(by: 2, scale: 12) ?? .zero
+        }
         orders[id] = order
         byClientID[apiKey, default: [:]][request.clientOrderId, default: []].append(id)
         if status.isOpen { open.insert(id) }

@@ -37,6 +37,9 @@ struct SimOrder {
     var updateTime: Date
     /// What is still locked for it: quote for a buy, base for a sell.
     var locked: ExactDecimal = .zero
+    /// The venue's mid, (best bid + best ask) / 2, when the order reached the matching engine,
+    /// before it traded: the arrival mid m₀ as the venue saw it, whoever sent the order.
+    var arrivalMid: ExactDecimal = .zero
 
     var remaining: ExactDecimal { origQty - executedQty }
 }

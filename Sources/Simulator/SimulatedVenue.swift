@@ -1,6 +1,6 @@
 public import BallastCore
 import Digest
-import Foundation
+public import Foundation
 import LoopbackHTTP
 
 /// One simulated venue on loopback: its exchange, its HTTP server, and the
@@ -36,12 +36,23 @@ public final class SimulatedVenue: @unchecked Sendable {
     private(set) var stats = VenueStats()
     private var onTheWayIn = 0
 
+    /// In a replay, latency is time passing on the virtual clock rather than a wait (see `init`).
+    let virtualClock: VirtualTime?
+
     /// Starts the venue on 127.0.0.1 (`config.port`, 0 for a free port).
-    public init(config: VenueConfig, seed: UInt64, clock: any TimeSource) throws(SimulatorError) {
+    ///
+    /// With `latencyMovesClock` and a `VirtualTime` clock (a replay), no request waits for real:
+    /// the venue sees it at now + its entry latency, and once it has answered, the clock moves
+    /// on by the entry and the response latency, so the caller reads the answer that much later in
+    /// virtual time. This holds for a caller that sends one request at a time, as a replay's policy does.
+    public init(config: VenueConfig, seed: UInt64, clock: any TimeSource, latencyMovesClock: Bool = false)
+        throws(SimulatorError)
+    {
         try config.validate()
         self.name = config.name
         self.config = config
         self.clock = clock
+        self.virtualClock = latencyMovesClock ? clock as? VirtualTime : nil
         self.exchange = try Exchange(config: config, seed: seed, now: clock.now())
         self.faults = config.faults.map { ActiveFault(rule: $0) }
         self.network = SeededRandom(seed: seed ^ 0x5EED_0F_4E7_0000)
@@ -146,6 +157,15 @@ public final class SimulatedVenue: @unchecked Sendable {
         }
     }
 
+    /// The mid, (best bid + best ask) / 2, of every symbol as the venue shows it now (after stepping
+    /// its markets to now). For a replay's own measures; a policy reads the venue over HTTP.
+    public func mids() -> [String: ExactDecimal] {
+        lock.withLock {
+            exchange.advance(to: clock.now().addingTimeInterval(Double(skewMs) / 1000))
+            return exchange.markets.mapValues { ($0.touch.bid + $0.touch.ask).divided(by: 2, scale: 12) ?? .zero }
+        }
+    }
+
     /// Every order of `apiKey`, oldest first, as the venue holds them.
     public func orders(apiKey: String) -> [OrderView] {
         lock.withLock {
@@ -198,6 +218,11 @@ public final class SimulatedVenue: @unchecked Sendable {
         let (action, delay) = lock.withLock {
             defer { onTheWayIn -= 1 }
             return gate(request, params, arrivalOffset: arrival)
+        }
+        if let virtualClock {
+            virtualClock.advance(by: (arrival + delay).timeInterval)
+            if case .respondAfter(_, let response) = action { return .respond(response) }
+            return action
         }
         guard delay > .zero else { return action }
         switch action {
@@ -546,6 +571,10 @@ public struct OrderView: Sendable, Codable, Equatable {
     public var price: ExactDecimal
     public var origQty: ExactDecimal
     public var executedQty: ExactDecimal
+    /// The venue's mid when the order reached its matching engine, before it traded.
+    public var arrivalMid: ExactDecimal
+    /// When the venue accepted it.
+    public var time: Date
 
     init(_ order: SimOrder) {
         orderId = order.orderId
@@ -557,6 +586,8 @@ public struct OrderView: Sendable, Codable, Equatable {
         price = order.price
         origQty = order.origQty
         executedQty = order.executedQty
+        arrivalMid = order.arrivalMid
+        time = order.time
     }
 
     /// NEW or PARTIALLY_FILLED.

@@ -8,13 +8,18 @@ public final class Simulator: Sendable {
 
     /// Starts each venue on its own port. Venue `i` draws from `seed` mixed with `i`,
     /// so venues differ but a run repeats exactly for the same seed.
-    public init(config: SimulatorConfig, clock: any TimeSource = SystemTime()) throws(SimulatorError) {
+    /// With `latencyMovesClock` (replays, on a `VirtualTime`), latency is virtual time passing
+    /// rather than a wait: see `SimulatedVenue.init(config:seed:clock:latencyMovesClock:)`.
+    public init(config: SimulatorConfig, clock: any TimeSource = SystemTime(), latencyMovesClock: Bool = false)
+        throws(SimulatorError)
+    {
         try config.validate()
         var started: [SimulatedVenue] = []
         do {
             for (i, venue) in config.venues.enumerated() {
                 let seed = config.seed &+ UInt64(i) &* 0x9E37_79B9_7F4A_7C15
-                started.append(try SimulatedVenue(config: venue, seed: seed, clock: clock))
+                started.append(
+                    try SimulatedVenue(config: venue, seed: seed, clock: clock, latencyMovesClock: latencyMovesClock))
             }
         } catch {
             for venue in started { venue.stop() }

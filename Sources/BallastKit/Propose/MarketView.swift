@@ -1,36 +1,55 @@
-import BallastCore
-import Foundation
+package import BallastCore
+package import Foundation
 import Postgres
 
 /// What the proposal step sees of the markets, loaded once from stored
 /// snapshots for every portfolio of a run: the latest book ticker and depth per
 /// venue and symbol, each venue's rules, fees and measured health, every
 /// account's latest balances, and each symbol's realised volatility.
-struct MarketView: Sendable {
-    struct Book {
-        var ticker: BookTicker
-        var tickerId: Int64
-        var observedAt: Date
-        var depth: DepthSnapshot?
-        var depthId: Int64?
+package struct MarketView: Sendable {
+    package struct Book {
+        package var ticker: BookTicker
+        package var tickerId: Int64
+        package var observedAt: Date
+        package var depth: DepthSnapshot?
+        package var depthId: Int64?
+
+        package init(
+            ticker: BookTicker, tickerId: Int64, observedAt: Date, depth: DepthSnapshot? = nil, depthId: Int64? = nil
+        ) {
+            self.ticker = ticker
+            self.tickerId = tickerId
+            self.observedAt = observedAt
+            self.depth = depth
+            self.depthId = depthId
+        }
     }
 
-    struct Holdings {
-        var snapshotId: Int64
-        var takenAt: Date
-        var balances: [String: Balance]
+    package struct Holdings {
+        package var snapshotId: Int64
+        package var takenAt: Date
+        package var balances: [String: Balance]
+
+        package init(snapshotId: Int64, takenAt: Date, balances: [String: Balance]) {
+            self.snapshotId = snapshotId
+            self.takenAt = takenAt
+            self.balances = balances
+        }
     }
+
+    /// An empty view, for a caller that fills it from what it observed itself (a replay's policy).
+    package init() {}
 
     /// Latest book per venue, then symbol.
-    var books: [String: [String: Book]] = [:]
-    var rules: [String: [String: SymbolRules]] = [:]
+    package var books: [String: [String: Book]] = [:]
+    package var rules: [String: [String: SymbolRules]] = [:]
     /// Fee rates per account: (maker, taker).
-    var fees: [String: (ExactDecimal, ExactDecimal)] = [:]
-    var accountVenue: [String: String] = [:]
-    var health: [String: VenueHealth] = [:]
-    var holdings: [String: Holdings] = [:]
+    package var fees: [String: (ExactDecimal, ExactDecimal)] = [:]
+    package var accountVenue: [String: String] = [:]
+    package var health: [String: VenueHealth] = [:]
+    package var holdings: [String: Holdings] = [:]
     /// Annualised σ per symbol (mids over the window, all venues), when enough prices were stored.
-    var volatility: [String: Double] = [:]
+    package var volatility: [String: Double] = [:]
     /// Per portfolio, its latest batch that execute has started and not finished: a new proposal
     /// for the portfolio waits until it is (its orders are not in the balances yet).
     var inFlight: [String: (batch: Int64, status: String)] = [:]

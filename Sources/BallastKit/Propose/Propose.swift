@@ -133,8 +133,9 @@ public struct Propose {
         }
     }
 
-    /// The decision for one portfolio, from the loaded market view.
-    static func decide(_ portfolio: PortfolioSettings, config: JobConfig, view: MarketView, now: Date) throws
+    /// The decision for one portfolio, from the loaded market view: the policy seam, the one place
+    /// where state (holdings, books, health, σ, time) becomes routed orders.
+    package static func decide(_ portfolio: PortfolioSettings, config: JobConfig, view: MarketView, now: Date) throws
         -> Proposal
     {
         let inputs = try DecisionInputs.gather(portfolio, config: config, view: view)
