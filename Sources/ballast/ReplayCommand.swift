@@ -46,8 +46,15 @@ struct ReplayCommand: AsyncParsableCommand {
     @Option(name: .long, help: "table or json.")
     var format: String = "table"
 
-    @Option(name: .long, help: ArgumentHelp("Also write result.json there.", valueName: "dir"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Folder for replay.xlsx, the CSVs and result.json (default Output/replay-<path>-seed<N>-<time>).",
+            valueName: "dir"))
     var out: String?
+
+    @Option(name: .long, help: ArgumentHelp("The Templates folder.", valueName: "dir"))
+    var templates: String?
 
     @OptionGroup var global: GlobalOptions
 
@@ -102,12 +109,12 @@ struct ReplayCommand: AsyncParsableCommand {
                 case .failed: throw BallastError.internalFailure(error.description)
                 }
             }
+            let folder = out.map { URL(fileURLWithPath: $0) } ?? ReplayReport.defaultFolder(for: result, at: Date())
+            try ReplayReport.write(
+                result, policies: settings.policies.map(\.rawValue),
+                templates: try ReportJob.templatesFolder(explicit: templates), to: folder)
+            logger.info("wrote \(folder.path)")
             let json = result.json()
-            if let out {
-                try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-                try json.write(
-                    toFile: (out as NSString).appendingPathComponent("result.json"), atomically: true, encoding: .utf8)
-            }
             print(format == "json" ? json : result.table(order: settings.policies.map(\.rawValue)), terminator: "")
         }
     }

@@ -132,7 +132,8 @@ public struct ReportTemplate: Sendable, Decodable {
         sheet = try c.decode(String.self, forKey: .sheet)
         csv = try c.decodeIfPresent(String.self, forKey: .csv)
         position = try c.decodeIfPresent(Int.self, forKey: .position) ?? 100
-        query = try c.decode(String.self, forKey: .query)
+        // A table of rows the caller already holds (a replay's figures) has no query.
+        query = try c.decodeIfPresent(String.self, forKey: .query) ?? ""
         columns = try c.decode([Column].self, forKey: .columns)
         chart = try c.decodeIfPresent(ChartSpec.self, forKey: .chart)
         afterMeasure = try c.decodeIfPresent(Bool.self, forKey: .afterMeasure) ?? false
@@ -181,6 +182,7 @@ public struct ReportTemplates: Sendable {
             let path = audit.appendingPathComponent(name).path
             var template = try TOMLFile.decode(ReportTemplate.self, path: path)
             template.source = path
+            guard !template.query.isEmpty else { throw BallastError.invalidInput("\(path): query is missing") }
             tables.append(template)
         }
         var seen: Set<String> = []

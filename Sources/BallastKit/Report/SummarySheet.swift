@@ -85,7 +85,8 @@ struct SummarySheet {
     static func chart(_ spec: ReportTemplate.ChartSpec, template: ReportTemplate, sheet: String, rows: Int) -> Chart {
         let columns = template.columns.map(\.field)
         let categoryColumn = columns.firstIndex(of: spec.categories)!
-        let chartRows = min(rows, 50)
+        // A line follows a series over time (every row); bars compare the first 50.
+        let chartRows = spec.kind == "line" ? min(rows, 100_000) : min(rows, 50)
         let series = spec.values.map { field -> Chart.Series in
             let column = columns.firstIndex(of: field)!
             return Chart.Series(

@@ -1,5 +1,5 @@
 import BallastCore
-public import Foundation
+import Foundation
 import Simulator
 import Venues
 

@@ -137,8 +137,13 @@ struct ReplayMeasure {
             for order in orders {
                 let style = ledger.estimates[order.clientOrderId]?.style.rawValue ?? "market"
                 styles[style, default: (0, .zero, .zero, .zero, 0)].orders += 1
+                out.orderLines.append(
+                    OrderLine(
+                        venue: venue, acceptedAt: order.time, clientOrderId: order.clientOrderId,
+                        parent: ledger.parentOf[order.clientOrderId], symbol: order.symbol, side: order.side,
+                        style: style, type: order.type, status: order.status, price: order.price,
+                        quantity: order.origQty, executed: order.executedQty, arrivalMid: order.arrivalMid))
             }
-            _ = venue
         }
         out.tradedNotional = notional.rounded(scale: 2, .halfEven)
         out.slippageQuote = slippage.rounded(scale: 2, .halfEven)
@@ -171,13 +176,19 @@ struct ReplayMeasure {
             drift.isEmpty ? 0 : (drift.map(\.squares).reduce(0, +) / Double(drift.count)).squareRoot() * 100)
         out.meanBandPercent =
             ledger.bands.isEmpty ? nil : Self.round(ledger.bands.reduce(0, +) / Double(ledger.bands.count) * 100)
-        out.styles = styles.mapValues { line in
-            StyleOutcome(
-                orders: line.orders, notional: line.notional.rounded(scale: 2, .halfEven),
-                estimateBps: line.notional.isPositive ? Self.round(line.estimate / line.notional.doubleValue) : nil,
-                realisedBps: line.notional.isPositive
-                    ? Self.round((line.slippage + line.fees).doubleValue / line.notional.doubleValue * 10_000) : nil)
-        }
+        out.styles = Dictionary(
+            uniqueKeysWithValues: styles.map { style, line in
+                (
+                    style,
+                    StyleOutcome(
+                        orders: line.orders, notional: line.notional.rounded(scale: 2, .halfEven),
+                        estimateBps: line.notional.isPositive && style != "market"
+                            ? Self.round(line.estimate / line.notional.doubleValue) : nil,
+                        realisedBps: line.notional.isPositive
+                            ? Self.round((line.slippage + line.fees).doubleValue / line.notional.doubleValue * 10_000)
+                            : nil)
+                )
+            })
         out.drift = drift.map { DriftPoint(time: $0.time, maxPercent: $0.max * 100) }
         return out
     }

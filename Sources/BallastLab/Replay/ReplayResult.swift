@@ -51,6 +51,8 @@ public struct PolicyOutcome: Sendable, Codable {
     public var styles: [String: StyleOutcome] = [:]
     /// Portfolio drift at every check (for the workbook; left out of the JSON).
     public var drift: [DriftPoint] = []
+    /// Every order at the policy's venues (for the workbook; left out of the JSON).
+    public var orderLines: [OrderLine] = []
 
     enum CodingKeys: String, CodingKey {
         case rebalances, orders, deferred, tradedNotional, slippageBps, slippageQuote, feesQuote, shortfallQuote
@@ -67,6 +69,23 @@ public struct StyleOutcome: Sendable, Codable {
     public var estimateBps: Double?
     /// Arrival slippage + fees, bps of the style's traded notional.
     public var realisedBps: Double?
+}
+
+/// One order as the venue holds it, with the parent it served.
+public struct OrderLine: Sendable, Codable {
+    public var venue: String
+    public var acceptedAt: Date
+    public var clientOrderId: String
+    public var parent: Int?
+    public var symbol: String
+    public var side: String
+    public var style: String
+    public var type: String
+    public var status: String
+    public var price: ExactDecimal
+    public var quantity: ExactDecimal
+    public var executed: ExactDecimal
+    public var arrivalMid: ExactDecimal
 }
 
 /// Portfolio drift at one check.
