@@ -20,14 +20,16 @@ final class VenueHarness: @unchecked Sendable {
 
     init(
         configure: (inout VenueConfig) -> Void = { _ in }, timeout: Duration = .seconds(5),
-        store: LocalRateBudgetStore = LocalRateBudgetStore(), seed: UInt64 = 7, clock: any TimeSource = SystemTime()
+        store: LocalRateBudgetStore = LocalRateBudgetStore(), seed: UInt64 = 7, clock: any TimeSource = SystemTime(),
+        latencyMovesClock: Bool = false
     ) throws {
         var config = VenueConfig(name: "sim-t")
         config.latency = LatencyProfile(baseMs: 0, jitterMs: 0)
         config.accounts = [AccountConfig.demo(venue: "sim-t")]
         configure(&config)
         self.clock = clock
-        simulator = try Simulator(config: SimulatorConfig(seed: seed, venues: [config]), clock: clock)
+        simulator = try Simulator(
+            config: SimulatorConfig(seed: seed, venues: [config]), clock: clock, latencyMovesClock: latencyMovesClock)
         venue = simulator.venues[0]
         curl = CurlClient(connectTimeout: .seconds(2), timeout: timeout)
         self.store = store
@@ -411,6 +413,31 @@ final class VenueHarness: @unchecked Sendable {
         let whole = try await client.placeOrder(order("whole", .ioc))
         #expect(whole.order.status == .filled && whole.order.executedQty == ExactDecimal("0.01001")!)
         #expect(h.venue.statistics.faultsHit == 2)
+    }
+
+    @Test func inAReplayLatencyIsVirtualTimePassingAndTheVenueStampsTheArrivalMid() async throws {
+        let clock = VirtualTime()
+        let h = try VenueHarness(
+            configure: { $0.latency = LatencyProfile(baseMs: 400, jitterMs: 0, entryMs: 250, entryJitterMs: 0) },
+            clock: clock, latencyMovesClock: true)
+        defer { h.close() }
+        let client = h.client()
+        let before = clock.now()
+        let wall = Date()
+        let ticker = try #require(try await client.bookTickers(["ETHUSDT"]).first)
+        // 250 ms in and 400 ms out, on the virtual clock; no real wait of that length.
+        #expect(abs(clock.now().timeIntervalSince(before) - 0.65) < 1e-6)
+        #expect(Date().timeIntervalSince(wall) < 0.6)
+        let sent = clock.now()
+        let ack = try await client.placeOrder(
+            NewOrder(
+                symbol: "ETHUSDT", side: .buy, type: .limit, timeInForce: .gtc, quantity: ExactDecimal("0.01")!,
+                price: ticker.bidPrice - ExactDecimal("5")!, clientOrderId: "stamped"))
+        #expect(abs(ack.order.time.timeIntervalSince(sent) - 0.25) < 0.002)  // it reached the engine 250 ms later
+        let order = try #require(h.venue.orders(apiKey: h.account.apiKey).first { $0.clientOrderId == "stamped" })
+        let mids = h.venue.mids()
+        #expect(order.arrivalMid.isPositive)
+        #expect(abs((order.arrivalMid - mids["ETHUSDT"]!).doubleValue) / mids["ETHUSDT"]!.doubleValue < 0.01)
     }
 
     @Test func theSameSeedAndClockGiveTheSameMarket() async throws {

@@ -11,7 +11,7 @@ import Venues
 ///   and cash flows; each runs on venues of its own, so no policy's trading moves another's prices.
 /// - Nothing on the path reads the wall clock or sleeps: latency and waits are virtual time.
 /// - The same settings give the same result, to the byte of its JSON.
-public struct Replay {
+public struct Replay: Sendable {
     public let settings: ReplaySettings
 
     public init(settings: ReplaySettings) { self.settings = settings }
@@ -26,12 +26,29 @@ public struct Replay {
         let (start, seconds) = try settings.span()
         let config = try settings.simulatorConfig()
         let checks = ReplaySettings.checkTimes(start: start, seconds: seconds, every: settings.checkEvery)
-        var outcomes: [String: PolicyOutcome] = [:]
-        for kind in settings.policies {
-            let began = Date()
-            outcomes[kind.rawValue] = try await run(kind, config: config, start: start, checks: checks)
-            progress(
-                String(format: "%@: %d checks in %.1f s", kind.rawValue, checks.count, Date().timeIntervalSince(began)))
+        // The policies' worlds share nothing, so they run side by side; each result depends only
+        // on its own world, never on the interleaving.
+        let outcomes: [String: PolicyOutcome]
+        do {
+            outcomes = try await withThrowingTaskGroup(of: (String, PolicyOutcome, TimeInterval).self) { group in
+                for kind in settings.policies {
+                    group.addTask {
+                        let began = Date()
+                        let outcome = try await self.run(kind, config: config, start: start, checks: checks)
+                        return (kind.rawValue, outcome, Date().timeIntervalSince(began))
+                    }
+                }
+                var done: [String: PolicyOutcome] = [:]
+                for try await (name, outcome, seconds) in group {
+                    done[name] = outcome
+                    progress(String(format: "%@: %d checks in %.1f s", name, checks.count, seconds))
+                }
+                return done
+            }
+        } catch let error as ReplayError {
+            throw error
+        } catch {
+            throw .failed("\(error)")
         }
         return ReplayResult(
             path: describe(settings.path), seed: settings.seed, venues: settings.venues, seconds: seconds,

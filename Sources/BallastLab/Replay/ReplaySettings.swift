@@ -120,7 +120,8 @@ public struct ReplaySettings: Sendable {
                     throw .invalid("\(file): no bars")
                 }
                 first = min(first ?? head.time, head.time)
-                last = min(last ?? tail.time, tail.time.addingTimeInterval(series.interval))
+                let end = tail.time.addingTimeInterval(series.interval)
+                last = min(last ?? end, end)
             }
             guard let first, let last, last > first else { throw .invalid("the OHLCV files do not overlap in time") }
             return (first, last.timeIntervalSince(first))
