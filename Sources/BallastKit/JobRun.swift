@@ -40,9 +40,21 @@ public struct JobRun: Sendable {
     }
 
     /// Marks `running` runs whose server session is gone as `interrupted`; returns their ids.
+    /// First writes the ends this host kept for runs that could not record them (`UnrecordedEnds`):
+    /// such a run is `failed`, with the error it ended with.
     @discardableResult
     public static func markInterrupted(on connection: Connection) throws -> [String] {
-        try connection.query(
+        for (end, file) in UnrecordedEnds.pending() {
+            let note = end.error + " (recorded by a later run: the database was unavailable when this run ended)"
+            let written = try connection.execute(
+                """
+                UPDATE job_runs SET status = 'failed', finished_at = \(end.finishedAt), error = \(note)
+                WHERE id = \(end.runId) AND status IN ('running', 'interrupted')
+                """)
+            // An end for a run of another database stays for that database's next run, a week at most.
+            if written > 0 || end.finishedAt < Date().addingTimeInterval(-7 * 86_400) { UnrecordedEnds.forget(file) }
+        }
+        return try connection.query(
             """
             UPDATE job_runs r SET status = 'interrupted', finished_at = now(),
                    error = coalesce(r.error, 'its process ended without recording how the run ended '
@@ -89,8 +101,13 @@ public struct JobRun: Sendable {
         do {
             try finish(on: connection, error: error)
         } catch let unrecorded {
+            let kept = try? UnrecordedEnds.keep(
+                UnrecordedEnds.End(runId: id, finishedAt: Date(), error: String(describing: error)))
+            let next =
+                kept.map { "kept in \($0); the next run on this host records it" }
+                ?? "the next run marks it interrupted"
             logger.error(
-                "run \(id) ended with: \(error); its end could not be recorded (\(unrecorded)): the next run marks it interrupted",
+                "run \(id) ended with: \(error); its end could not be recorded (\(unrecorded)): \(next)",
                 metadata: ["run.id": "\(id)"])
         }
     }

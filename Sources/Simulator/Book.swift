@@ -32,8 +32,16 @@ struct Book {
     /// Full lots of level i (both sides), after the depth factor.
     private(set) var full: [Int]
     private var depthFactor = 1.0
-    private var takenBid: [Int: Int] = [:]
-    private var takenAsk: [Int: Int] = [:]
+    /// Lots taken per lattice index, as (index, lots) pairs: few at a time, so a short array
+    /// searched in line beats a hashed dictionary on the market's hot path.
+    private var takenBid: [(index: Int, lots: Int)] = []
+    private var takenAsk: [(index: Int, lots: Int)] = []
+
+    /// Lots missing at lattice index `k` of `side`.
+    private func takenLots(_ side: Side, _ k: Int) -> Int {
+        for entry in side == .buy ? takenBid : takenAsk where entry.index == k { return entry.lots }
+        return 0
+    }
 
     /// A book for `config`, its spacing set from `mid`.
     init(config: SymbolConfig, mid: Double) {
@@ -86,8 +94,7 @@ struct Book {
 
     /// Lots level `i` of `side` shows.
     func shownLots(_ side: Side, level i: Int) -> Int {
-        let taken = (side == .buy ? takenBid : takenAsk)[index(side, level: i)] ?? 0
-        return max(full[i] - taken, 0)
+        max(full[i] - takenLots(side, index(side, level: i)), 0)
     }
 
     /// What level `i` of `side` shows.
@@ -141,7 +148,14 @@ struct Book {
     /// Records `lots` taken from lattice index `k` of `side`.
     mutating func consume(_ side: Side, index k: Int, lots: Int) {
         guard lots > 0 else { return }
-        if side == .buy { takenBid[k, default: 0] += lots } else { takenAsk[k, default: 0] += lots }
+        func add(_ taken: inout [(index: Int, lots: Int)]) {
+            if let i = taken.firstIndex(where: { $0.index == k }) {
+                taken[i].lots += lots
+            } else {
+                taken.append((k, lots))
+            }
+        }
+        if side == .buy { add(&takenBid) } else { add(&takenAsk) }
     }
 
     /// Takes up to `qty` from `side`, best level first, at prices within `limit` (nil: any);
@@ -167,18 +181,17 @@ struct Book {
     /// 0.5^(Δt / half-life)); amounts far from the quotes are forgotten.
     mutating func recover(keeping factor: Double) {
         let reach = 4 * levelCount + 4
-        func decayed(_ taken: [Int: Int], around centre: Int) -> [Int: Int] {
-            var out: [Int: Int] = [:]
-            for (k, lots) in taken where abs(k - centre) <= reach {
-                let left = Int((Double(lots) * factor).rounded(.down))
-                if left > 0 { out[k] = left }
-            }
-            return out
+        func decay(_ taken: inout [(index: Int, lots: Int)], around centre: Int) {
+            guard !taken.isEmpty else { return }
+            for i in taken.indices { taken[i].lots = Int((Double(taken[i].lots) * factor).rounded(.down)) }
+            taken.removeAll { $0.lots <= 0 || abs($0.index - centre) > reach }
         }
-        if !takenBid.isEmpty { takenBid = decayed(takenBid, around: bidIndex) }
-        if !takenAsk.isEmpty { takenAsk = decayed(takenAsk, around: askIndex) }
+        decay(&takenBid, around: bidIndex)
+        decay(&takenAsk, around: askIndex)
     }
 
     /// Everything still missing from `side` (for tests and statistics).
-    func taken(_ side: Side) -> ExactDecimal { qty(lots: (side == .buy ? takenBid : takenAsk).values.reduce(0, +)) }
+    func taken(_ side: Side) -> ExactDecimal {
+        qty(lots: (side == .buy ? takenBid : takenAsk).map(\.lots).reduce(0, +))
+    }
 }

@@ -83,20 +83,29 @@ extension Market {
     mutating func absorb(aggressor: Side, lots: Int) -> [RestingFill] {
         let side = aggressor.opposite
         let better: (Int, Int) -> Bool = side == .buy ? { $0 > $1 } : { $0 < $1 }
-        let ours = resting.indices.filter { resting[$0].side == side }.sorted { a, b in
-            let (x, y) = (resting[a], resting[b])
-            if x.slot != y.slot { return better(x.slot, y.slot) }
-            return (x.queueAhead, x.id) < (y.queueAhead, y.id)
-        }
+        let ours =
+            resting.isEmpty
+            ? []
+            : resting.indices.filter { resting[$0].side == side }.sorted { a, b in
+                let (x, y) = (resting[a], resting[b])
+                if x.slot != y.slot { return better(x.slot, y.slot) }
+                return (x.queueAhead, x.id) < (y.queueAhead, y.id)
+            }
         var left = lots
         var next = 0  // into `ours`
         var level = 0
         var fills: [RestingFill] = []
-        while left > 0 {
+        drain: while left > 0 {
             while level < book.levelCount, book.shownLots(side, level: level) == 0 { level += 1 }
             let levelSlot = level < book.levelCount ? 2 * book.index(side, level: level) : nil
             let orderSlot = next < ours.count ? resting[ours[next]].slot : nil
-            guard let slot = [levelSlot, orderSlot].compactMap({ $0 }).min(by: better) else { break }
+            let slot: Int
+            switch (levelSlot, orderSlot) {
+            case (nil, nil): break drain
+            case (let a?, nil): slot = a
+            case (nil, let b?): slot = b
+            case (let a?, let b?): slot = better(b, a) ? b : a
+            }
             let shown = levelSlot == slot ? book.shownLots(side, level: level) : 0
             var group: [Int] = []
             while next < ours.count, resting[ours[next]].slot == slot {

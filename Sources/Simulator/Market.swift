@@ -97,10 +97,15 @@ struct Market {
             seconds: seconds, intensity: model.flowIntensity(sigma: sigma),
             buyShare: model.buyShare(logReturn: informed, sigma: sigma, seconds: Double(horizon) * seconds),
             model: model, bar: next.bar)
+        // Buyers meet only the asks and our resting sells, sellers only the bids and our resting
+        // buys, and the book does not move within a step: each side's orders trade as one sum.
+        var buyLots = 0
+        var sellLots = 0
         for (side, size) in orders {
-            let lots = book.lots(size)
-            if lots > 0 { fills += absorb(aggressor: side, lots: lots) }
+            if side == .buy { buyLots += book.lots(size) } else { sellLots += book.lots(size) }
         }
+        if buyLots > 0 { fills += absorb(aggressor: .buy, lots: buyLots) }
+        if sellLots > 0 { fills += absorb(aggressor: .sell, lots: sellLots) }
         pathMid = next.point.mid
         conditions = next
         signedVolume *= MarketModel.decay(seconds: seconds, halfLife: model.impactHalfLife)

@@ -185,6 +185,35 @@ import Testing
         #expect(try JobRun.markInterrupted(on: next).isEmpty)
     }
 
+    /// A run that knows why it ended but cannot write it (the database refuses the write) keeps its
+    /// error on the host; the next run writes it into the run's row instead of a generic reason.
+    @Test func anEndThatCannotBeWrittenIsKeptAndTheNextRunWritesIt() throws {
+        let url = try TestDatabase.migrated()
+        let connection = try TestDatabase.connect(url)
+        let run = try JobRun.start("execute", on: connection)
+        try connection.execute("SET statement_timeout = 300")
+        let blocker = try TestDatabase.connect(url)
+        defer { blocker.close() }
+        try blocker.execute("BEGIN")
+        try blocker.execute("LOCK TABLE job_runs IN ACCESS EXCLUSIVE MODE")
+        let capture = LogCapture()
+        run.finish(
+            on: connection, failedWith: BallastError.venue("sim-a: banned until 2026-11-30T12:00:00Z"),
+            logger: capture.logger())
+        try blocker.execute("ROLLBACK")
+        connection.close()
+        #expect(UnrecordedEnds.pending().contains { $0.end.runId == run.id })
+        #expect(capture.everything.contains("kept in"), "\(capture.everything)")
+        let next = try TestDatabase.connect(url)
+        defer { next.close() }
+        try JobRun.markInterrupted(on: next)
+        let row = try next.query("SELECT status, error FROM job_runs WHERE id = \(run.id)").first!
+        #expect(try row.decode("status", as: String.self) == "failed")
+        let error = try row.decode("error", as: String.self)
+        #expect(error.contains("banned until 2026-11-30T12:00:00Z") && error.contains("recorded by a later run"))
+        #expect(!UnrecordedEnds.pending().contains { $0.end.runId == run.id })
+    }
+
     @Test func anOrderMustAgreeWithItsBatchAndItsAccount() throws {
         let connection = try TestDatabase.connect(try TestDatabase.migrated())
         defer { connection.close() }
