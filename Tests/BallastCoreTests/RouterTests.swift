@@ -50,6 +50,39 @@ import Testing
         Router.route(parent, quotes: quotes, volatilityPerSqrtSecond: sigma, policy: policy, now: now)
     }
 
+    /// Measured passive legs pull the modelled slippage of resting towards what they cost, by
+    /// their weight n / (n + n₀); crossing is left as modelled; no measurement, no term.
+    @Test func measuredPassiveLegsPullTheRestingEstimateTowardsWhatTheyCost() {
+        var venue = Self.quote("sim-a")
+        let modelled = RouteCostModel.cost(
+            of: 2, side: .buy, style: .passive, on: venue, volatilityPerSqrtSecond: 0.0001, policy: Self.policy(),
+            now: Self.now)
+        #expect(modelled.measuredBps == nil)
+        // Model: −5 + 1.65 · 0.0001 · √30 · 10⁴ = −5 + 9.0370… = 4.0370…; 30 legs measured at 12 bps:
+        // w = 30 / 40 = 0.75, term = 0.75 · (12 − 4.0370…) = 5.9722…
+        venue.measuredPassive = MeasuredRouteCost(legs: 30, slippageBps: 12)
+        let measured = RouteCostModel.cost(
+            of: 2, side: .buy, style: .passive, on: venue, volatilityPerSqrtSecond: 0.0001, policy: Self.policy(),
+            now: Self.now)
+        let model = -5 + 1.65 * 0.0001 * 30.0.squareRoot() * 10_000
+        #expect(abs(measured.measuredBps! - 0.75 * (12 - model)) < 1e-9)
+        #expect(abs(measured.totalBps - (0.25 * model + 0.75 * 12 + measured.feeBps)) < 1e-9)
+        // A chase rests too; crossing does not.
+        let chase = RouteCostModel.cost(
+            of: 2, side: .buy, style: .chase, on: venue, volatilityPerSqrtSecond: 0.0001, policy: Self.policy(),
+            now: Self.now)
+        #expect(chase.measuredBps == measured.measuredBps)
+        let crossing = RouteCostModel.cost(
+            of: 2, side: .buy, style: .marketableLimit, on: venue, volatilityPerSqrtSecond: 0.0001,
+            policy: Self.policy(), now: Self.now)
+        #expect(crossing.measuredBps == nil)
+        // The measured cost decides between venues: the one whose passive legs paid less gets the parent.
+        var cheap = Self.quote("sim-b")
+        cheap.measuredPassive = MeasuredRouteCost(legs: 30, slippageBps: -4)
+        let decision = Self.route(Self.parent(.buy, "1"), [venue, cheap], sigma: 0.0001, policy: Self.policy(.low))
+        #expect(decision.children.map(\.venue) == ["sim-b"])
+    }
+
     @Test func costTermsOnASmallBook() {
         let health = VenueHealth(p95AckSeconds: 0.25, errorRate: 0.05, timeoutRate: 0.05, weightUsed: 0.75)
         let venue = Self.quote("sim-a", health: health)

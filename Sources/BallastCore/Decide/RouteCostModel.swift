@@ -21,6 +21,12 @@ public import Foundation
 ///   also rests, so it is √(p95 ack + passive timeout) for it.
 /// - health = errorPenaltyBps · (error rate + timeout rate)
 ///   + weightPenaltyBps · max(0, weight used − 0.5) / 0.5.
+/// - measured (resting styles, once Ballast has measured passive legs on the route) =
+///   w · (m̄ − (−half-spread + latency risk)), w = n / (n + n₀): the modelled slippage of resting
+///   is pulled towards m̄, what n earlier passive legs there cost (`MeasuredRouteCost`), the model
+///   counting as n₀ legs (`RouterPolicy.measuredPrior`). Resting is not free: a leg that does not
+///   fill is chased and then crosses, and the fills it does get come mostly when the price is about
+///   to move against it; the model alone knows neither, the measurement holds both.
 ///
 /// Passive styles (`passive`, `chase`) rest at the touch; the others cross up to the cap.
 public enum RouteCostModel {
@@ -133,11 +139,16 @@ public enum RouteCostModel {
         let penalty =
             policy.errorPenaltyBps * (health.errorRate + health.timeoutRate)
             + policy.weightPenaltyBps * max(0, health.weightUsed - 0.5) / 0.5
-        return RouteCost(
+        var cost = RouteCost(
             venue: quote.venue, symbol: quote.rules.pair.symbol, style: style, quantity: quantity,
             halfSpreadBps: passive ? -halfSpread : halfSpread, impactBps: impact,
             feeBps: (passive ? quote.makerFee : quote.takerFee).doubleValue * 10_000, latencyBps: latency,
             healthBps: penalty)
+        if passive, let measured = quote.measuredPassive, measured.legs > 0 {
+            let weight = Double(measured.legs) / (Double(measured.legs) + max(policy.measuredPrior, 0))
+            cost.measuredBps = weight * (measured.slippageBps - (-halfSpread + latency))
+        }
+        return cost
     }
 
     /// Why `quantity` does not fit a usable venue: balance, minimums, depth within the cap.

@@ -22,6 +22,8 @@ public struct VenueQuote: Sendable, Hashable, Codable {
     /// Ids of the stored snapshots this quote came from (for the decision record).
     public var tickerId: Int64?
     public var depthId: Int64?
+    /// What Ballast's own passive legs on this venue and symbol cost (nil: none measured yet).
+    public var measuredPassive: MeasuredRouteCost?
 
     public init(
         venue: String, account: String, rules: SymbolRules, ticker: BookTicker, depth: DepthSnapshot?,
@@ -39,6 +41,22 @@ public struct VenueQuote: Sendable, Hashable, Codable {
         self.health = health
         self.tickerId = tickerId
         self.depthId = depthId
+    }
+}
+
+/// What Ballast measured itself on a route: the legs that started resting there, each from its first
+/// order's arrival mid m₀ to its end, all generations included (chases, the final cross).
+public struct MeasuredRouteCost: Sendable, Hashable, Codable {
+    /// Legs measured.
+    public var legs: Int
+    /// Their arrival slippage, fees excluded, in bps of m₀ · quantity, weighted by quantity:
+    /// Σ s · (p − m₀) · q over fills, plus s · (m_end − m₀) · q_unfilled where the leg's end mid is
+    /// known (a replay), over Σ m₀ · q.
+    public var slippageBps: Double
+
+    public init(legs: Int, slippageBps: Double) {
+        self.legs = legs
+        self.slippageBps = slippageBps
     }
 }
 
@@ -101,6 +119,8 @@ public struct RouterPolicy: Sendable, Hashable, Codable {
     public var maxChases: Int = 2
     /// The parent is split in this many slices when assigning quantity by marginal cost.
     public var slices: Int = 20
+    /// n₀: how many measured legs the model's own passive estimate counts as (the prior's weight).
+    public var measuredPrior: Double = 10
 
     public init() {}
 }

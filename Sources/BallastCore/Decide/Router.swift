@@ -34,8 +34,8 @@ public enum Router {
         now: Date
     ) -> RoutingDecision {
         let side = parent.side
-        let style = style(for: policy.urgency)
         let listed = quotes.filter { $0.rules.pair.base == parent.asset && $0.rules.pair.quote == parent.quote }
+        let style = style(for: policy.urgency)
         let candidates = listed.map {
             RouteCostModel.cost(
                 of: parent.quantity, side: side, style: style, on: $0, volatilityPerSqrtSecond: sigma,

@@ -13,6 +13,10 @@ public struct RouteCost: Sendable, Hashable, Codable {
     /// z · σ per √s · √(p95 ack latency) (and, for passive, √(time resting)).
     public var latencyBps: Double
     public var healthBps: Double
+    /// For a resting style with measured legs on the route: w · (measured − modelled), w = n / (n + n₀),
+    /// pulling the modelled slippage (−half-spread + latency risk) towards what Ballast's own passive
+    /// legs cost there (non-fills, chases and adverse selection included). Nil when nothing is measured.
+    public var measuredBps: Double?
     /// Why the route cannot be used (banned, unhealthy, no balance, below minimum, not enough depth within the cap), or nil.
     public var excluded: String?
 
@@ -33,7 +37,7 @@ public struct RouteCost: Sendable, Hashable, Codable {
     }
 
     /// The sum of the terms.
-    public var totalBps: Double { halfSpreadBps + impactBps + feeBps + latencyBps + healthBps }
+    public var totalBps: Double { halfSpreadBps + impactBps + feeBps + latencyBps + healthBps + (measuredBps ?? 0) }
 }
 
 /// One child order the router chose: a venue, a quantity on its step, a style and a limit price on its tick.

@@ -145,6 +145,7 @@ public struct BandSettings: Sendable, Decodable {
 ///     z = 1.65                    # latency risk = z · σ per √s · √(p95 ack latency)
 ///     passive_timeout_s = 30      # reprice a resting order after this long …
 ///     max_chases = 2              # … this many times, then cross within the cap
+///     measured_prior = 10         # legs the model counts as against measured passive legs
 struct RouterSettings: Decodable {
     var policy = RouterPolicy()
 
@@ -152,7 +153,7 @@ struct RouterSettings: Decodable {
         case urgency, budgetBps = "budget_bps", priceCapBps = "price_cap_bps", z
         case passiveTimeout = "passive_timeout_s", maxChases = "max_chases"
         case errorPenaltyBps = "error_penalty_bps", weightPenaltyBps = "weight_penalty_bps"
-        case maxErrorRate = "max_error_rate", slices
+        case maxErrorRate = "max_error_rate", slices, measuredPrior = "measured_prior"
     }
 
     init(from decoder: any Decoder) throws {
@@ -176,6 +177,8 @@ struct RouterSettings: Decodable {
         policy.weightPenaltyBps = try c.decodeNumberIfPresent(forKey: .weightPenaltyBps) ?? policy.weightPenaltyBps
         policy.maxErrorRate = try c.decodeNumberIfPresent(forKey: .maxErrorRate) ?? policy.maxErrorRate
         policy.slices = try c.decodeIfPresent(Int.self, forKey: .slices) ?? policy.slices
+        policy.measuredPrior = try c.decodeNumberIfPresent(forKey: .measuredPrior) ?? policy.measuredPrior
+        guard policy.measuredPrior >= 0 else { throw bad(.measuredPrior, "must not be negative") }
         guard policy.urgencyBudgetBps > 0 else { throw bad(.budgetBps, "must be positive") }
         guard policy.priceCapBps > 0 && policy.priceCapBps < 10_000 else {
             throw bad(.priceCapBps, "must be in (0, 10000)")

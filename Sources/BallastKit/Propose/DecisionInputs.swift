@@ -113,10 +113,12 @@ public struct DecisionInputs: Sendable, Encodable {
             guard let rules = view.rules[venue]?[symbol], let book = view.books[venue]?[symbol] else { return nil }
             let fees = view.fees[account] ?? (MarketView.defaultFee, MarketView.defaultFee)
             let asset = side == .sell ? rules.pair.base : rules.pair.quote
-            return VenueQuote(
+            var quote = VenueQuote(
                 venue: venue, account: account, rules: rules, ticker: book.ticker, depth: book.depth,
                 makerFee: fees.0, takerFee: fees.1, available: free[account]?[asset] ?? .zero,
                 health: health[venue] ?? .unmeasured, tickerId: book.tickerId, depthId: book.depthId)
+            quote.measuredPassive = view.measuredPassive[venue]?[symbol]
+            return quote
         }
     }
 }

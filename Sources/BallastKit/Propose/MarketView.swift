@@ -50,6 +50,8 @@ package struct MarketView: Sendable {
     package var holdings: [String: Holdings] = [:]
     /// Annualised σ per symbol (mids over the window, all venues), when enough prices were stored.
     package var volatility: [String: Double] = [:]
+    /// What Ballast's own passive legs cost per venue, then symbol, over the measuring window.
+    package var measuredPassive: [String: [String: MeasuredRouteCost]] = [:]
     /// Per portfolio, its latest batch that execute has started and not finished: a new proposal
     /// for the portfolio waits until it is (its orders are not in the balances yet).
     var inFlight: [String: (batch: Int64, status: String)] = [:]
@@ -119,6 +121,7 @@ package struct MarketView: Sendable {
         try loadHoldings(into: &view, connection: connection)
         try loadHealth(into: &view, connection: connection, now: now)
         try loadVolatility(into: &view, connection: connection, hours: volatilityWindowHours, now: now)
+        try loadMeasuredPassive(into: &view, connection: connection, now: now)
         return view
     }
 
@@ -226,6 +229,34 @@ package struct MarketView: Sendable {
                 timeoutRate: share(try row.decode("timeouts", as: Int?.self) ?? 0),
                 weightUsed: limit > 0 ? Double(used) / Double(limit) : 0,
                 bannedUntil: until.flatMap { $0 > now ? $0 : nil }, attempts: attempts)
+        }
+    }
+
+    /// The window passive legs are measured over.
+    static let measuringWindow: TimeInterval = 30 * 86_400
+
+    /// What Ballast's passive legs cost per venue and symbol (`MeasuredRouteCost`): each leg whose
+    /// first order rested, over all its generations, from that first order's arrival mid, fees
+    /// excluded; legs that filled nothing carry no weight. The database keeps no mid for a leg's
+    /// end, so what a leg left unfilled is not costed here (a replay costs it).
+    private static func loadMeasuredPassive(into view: inout MarketView, connection: Connection, now: Date) throws {
+        for row in try connection.query(
+            """
+            SELECT venue_id, symbol, count(*)::int AS legs,
+                   (sum(sign * (quote - m0 * qty)) / sum(m0 * qty) * 10000)::float8 AS bps
+            FROM (SELECT min(venue_id) AS venue_id, min(symbol) AS symbol,
+                         CASE WHEN min(side) = 'buy' THEN 1 ELSE -1 END AS sign,
+                         (array_agg(arrival_mid ORDER BY generation))[1] AS m0,
+                         (array_agg(style ORDER BY generation))[1] AS first_style,
+                         sum(cumulative_quote) AS quote, sum(executed_qty) AS qty
+                  FROM orders WHERE created_at >= \(now.addingTimeInterval(-measuringWindow)) AND created_at <= \(now)
+                  GROUP BY batch_id, leg) AS legs
+            WHERE first_style = 'passive' AND m0 > 0 AND qty > 0
+            GROUP BY venue_id, symbol
+            """)
+        {
+            view.measuredPassive[try row.decode("venue_id"), default: [:]][try row.decode("symbol")] =
+                MeasuredRouteCost(legs: try row.decode("legs"), slippageBps: try row.decode("bps"))
         }
     }
 

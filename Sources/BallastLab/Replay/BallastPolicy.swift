@@ -7,7 +7,8 @@ import Venues
 /// HTTP, builds the market view the proposal step would load from its snapshots (holdings,
 /// books, fees, rules, σ of the mids it has seen over the band window, venue health from
 /// the latency and errors it has met), and hands it to `Propose.decide` — the production
-/// decision: bands, sizing and the latency-weighted router. When that routes anything, it
+/// decision: bands, sizing and the latency-weighted router, with what its own passive legs have
+/// cost so far (`MeasuredRouteCost`, as the proposal step loads it from the orders it stored). When that routes anything, it
 /// reads the depth of the symbols to trade, decides again with it, and drives the children
 /// with `ReplayExecutor`, which follows execute's rules.
 ///
@@ -24,6 +25,8 @@ final class BallastPolicy: ReplayPolicy {
     /// Latency (seconds) and outcomes of the requests made per venue, latest last.
     private var calls: [String: [(seconds: Double, failed: Bool)]] = [:]
     private var nextID: Int64 = 1
+    /// Passive legs' cost (quote) and base (m₀ · quantity), per "venue␁symbol".
+    private var passiveLegs: [String: [(cost: Double, notional: Double)]] = [:]
 
     init(kind: ReplayPolicyKind, clients: [String: BinanceSpotClient], job: JobConfig, clock: any TimeSource) {
         self.kind = kind
@@ -83,6 +86,7 @@ final class BallastPolicy: ReplayPolicy {
             await observe(venue, client, into: &view)
         }
         guard !view.holdings.isEmpty else { return }
+        view.measuredPassive = measuredPassive()
         let decided: Propose.Proposal
         do {
             decided = try Propose.decide(portfolio, config: job, view: view, now: clock.now())
@@ -119,6 +123,38 @@ final class BallastPolicy: ReplayPolicy {
         let executor = ReplayExecutor(
             clients: clients, rules: rules, policy: portfolio.router, clock: clock, batch: Int64(index))
         await executor.run(&legs, ledger: ledger)
+        for leg in legs where leg.child.style == .passive { measure(leg) }
+    }
+
+    /// Notes what a passive leg cost, from its first order's arrival mid (the decision's view of
+    /// the venue, as execute records it) to its end: fills, and the move on what stayed unfilled.
+    private func measure(_ leg: ReplayExecutor.Leg) {
+        let m0 = leg.child.arrivalMid.doubleValue
+        let total = leg.child.quantity.doubleValue
+        guard m0 > 0, total > 0 else { return }
+        let s = Double(leg.child.side.sign)
+        var cost = s * (leg.filledQuote.doubleValue - m0 * leg.filledBefore.doubleValue)
+        let unfilled = total - leg.filledBefore.doubleValue
+        if unfilled > 0, let end = leg.endMid { cost += s * (end.doubleValue - m0) * unfilled }
+        let key = leg.child.venue + "\u{1}" + leg.child.symbol
+        passiveLegs[key, default: []].append((cost, m0 * total))
+        if passiveLegs[key]!.count > Self.measuredLegs { passiveLegs[key]!.removeFirst() }
+    }
+
+    /// The passive legs measured per route (the latest ones).
+    static let measuredLegs = 50
+
+    /// What this policy's passive legs cost per venue and symbol.
+    private func measuredPassive() -> [String: [String: MeasuredRouteCost]] {
+        var out: [String: [String: MeasuredRouteCost]] = [:]
+        for (key, legs) in passiveLegs {
+            let parts = key.split(separator: "\u{1}").map(String.init)
+            let base = legs.map(\.notional).reduce(0, +)
+            guard base > 0 else { continue }
+            out[parts[0], default: [:]][parts[1]] = MeasuredRouteCost(
+                legs: legs.count, slippageBps: legs.map(\.cost).reduce(0, +) / base * 10_000)
+        }
+        return out
     }
 
     /// Reads one venue (rules the first time, then balances and tickers) into the view.

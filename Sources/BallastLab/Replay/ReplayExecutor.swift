@@ -36,8 +36,11 @@ final class ReplayExecutor {
         var price: ExactDecimal
         /// Quantity of the current generation.
         var quantity: ExactDecimal
-        /// Filled by the generations before the current one.
+        /// Filled by the generations before the current one, and what it cost in quote.
         var filledBefore = ExactDecimal.zero
+        var filledQuote = ExactDecimal.zero
+        /// The venue's mid when the leg ended with quantity unfilled.
+        var endMid: ExactDecimal?
         var resends = 0
         var state = State.send
 
@@ -90,6 +93,11 @@ final class ReplayExecutor {
             }
             if waiting { try? await clock.sleep(for: pollInterval) }
         }
+        // Where the price went for what was left unfilled (the measured cost of not filling).
+        for i in legs.indices where legs[i].filledBefore < legs[i].child.quantity {
+            let ticker = try? await clients[legs[i].child.venue]!.bookTickers([legs[i].child.symbol]).first
+            legs[i].endMid = ticker?.mid
+        }
     }
 
     /// How often a resting order is looked at.
@@ -115,7 +123,7 @@ final class ReplayExecutor {
             } catch {
                 switch error {
                 case .rejected(_, _, _, let code, _) where code == -2010 && leg.type == .limitMaker:
-                    await next(&leg, executed: .zero)  // it would take: reprice at the touch as it is now
+                    await next(&leg, executed: .zero, quote: .zero)  // it would take: reprice at the touch as it is now
                 case .outcomeUnknown, .malformed: leg.state = .ambiguous(sentBy: sentBy)
                 default: leg.state = .done
                 }
@@ -163,11 +171,12 @@ final class ReplayExecutor {
 
     /// The current generation is over with `order.executedQty` filled: chase, cross, or stop.
     private func finish(_ leg: inout Leg, _ order: VenueOrder) async {
-        await next(&leg, executed: order.executedQty)
+        await next(&leg, executed: order.executedQty, quote: order.cumulativeQuoteQty)
     }
 
-    private func next(_ leg: inout Leg, executed: ExactDecimal) async {
+    private func next(_ leg: inout Leg, executed: ExactDecimal, quote: ExactDecimal) async {
         leg.filledBefore += executed
+        leg.filledQuote += quote
         guard let rule = rules[leg.child.venue]?[leg.child.symbol] else {
             leg.state = .done
             return
