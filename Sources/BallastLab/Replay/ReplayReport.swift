@@ -52,6 +52,8 @@ public enum ReplayReport {
                 let points = result.policies[name]!.drift
                 guard i < points.count else { continue }
                 row["time"] = Timestamp.iso8601(points[i].time)
+                let start = result.policies[names[0]]!.drift.first?.time ?? points[i].time
+                row["hours"] = String(format: "%.4f", points[i].time.timeIntervalSince(start) / 3600)
                 row[name] = fraction(points[i].maxPercent)
             }
             drift.append(row)
