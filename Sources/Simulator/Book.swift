@@ -19,6 +19,8 @@ import Foundation
 struct Book {
     /// The lattice spacing g.
     let spacing: ExactDecimal
+    /// g as a double (re-quoting runs every step of every market).
+    private let spacingDouble: Double
     /// Levels per side.
     let levelCount: Int
     /// The lot step, as a decimal and as a double.
@@ -47,6 +49,7 @@ struct Book {
     init(config: SymbolConfig, mid: Double) {
         let tick = config.tickSize
         spacing = (tick * ExactDecimal(max(1, Int((mid * 0.0001 / tick.doubleValue).rounded()))))
+        spacingDouble = spacing.doubleValue
         levelCount = config.depthLevels
         stepSize = config.stepSize
         stepDouble = config.stepSize.doubleValue
@@ -61,13 +64,13 @@ struct Book {
 
     /// Re-centres the quotes on `mid` with half-spread `halfSpread` (a fraction) and rescales depth.
     mutating func requote(mid: Double, halfSpread: Double, depthFactor factor: Double) {
-        let g = spacing.doubleValue
+        let g = spacingDouble
         let n = max(1, Int((2 * halfSpread * mid / g).rounded()))
         bidIndex = max(1, Int((mid / g - Double(n) / 2).rounded()))
         askIndex = bidIndex + n
         if factor != depthFactor {
             depthFactor = factor
-            full = baseLots.map { Int(($0 * factor).rounded(.down)) }
+            for i in full.indices { full[i] = Int((baseLots[i] * factor).rounded(.down)) }
         }
     }
 

@@ -13,6 +13,8 @@ final class Exchange {
     private var nextOrderID: Int64 = 1
     private var nextTradeID: [String: Int64] = [:]
     private var lastStep: Date
+    /// The markets' symbols in the order they step (sorted, so a run repeats exactly).
+    private var symbolOrder: [String] = []
     /// Set by a `partial-fill` fault for one order: the share of its quantity it may take now.
     var takeShare: ExactDecimal?
 
@@ -29,6 +31,7 @@ final class Exchange {
             nextTradeID[symbol.symbol] = 1
         }
         for account in config.accounts { accounts[account.apiKey] = SimAccount(config: account, now: now) }
+        symbolOrder = markets.keys.sorted()
     }
 
     // MARK: Time
@@ -42,7 +45,7 @@ final class Exchange {
         while lastStep.addingTimeInterval(step) <= now, steps < 100_000 {
             lastStep = lastStep.addingTimeInterval(step)
             steps += 1
-            for symbol in markets.keys.sorted() {
+            for symbol in symbolOrder {
                 let fills = markets[symbol]!.step(to: lastStep, seconds: step)
                 for fill in fills {
                     execute(orderID: fill.orderId, price: fill.price, qty: fill.qty, maker: true, at: lastStep)
