@@ -47,7 +47,7 @@ import Testing
         #expect(dump.sheet("Fills (3)")?.maxRow == 501)
         let sheet = try #require(dump.sheet("Fills"))
         #expect(sheet.freezePanes == "A2")
-        #expect(sheet.autoFilter == "A1:N1001")
+        #expect(sheet.autoFilter == "A1:O1001")  // 15 columns, the last Origin
         #expect(sheet.rows[0].map(\.value.string).first == "Executed at (UTC)")
         #expect(sheet.rows[0].allSatisfy { $0.bold })
         // Numbers are numbers with their formats; timestamps are dates.
@@ -79,9 +79,59 @@ import Testing
             "\(charts.map { "\($0.type) \($0.title ?? "-") \($0.series)" })")
 
         let summary = try String(contentsOf: result.folder.appendingPathComponent("summary.md"), encoding: .utf8)
-        #expect(summary.contains("| Fills | 2500 |"))
+        #expect(summary.contains("| Ballast's fills | 2500 |"), "\(summary)")
+        #expect(summary.contains("| External and history fills (not Ballast's orders) | 0 |"))
         #expect(summary.contains(data.runID))
         #expect(!FileManager.default.fileExists(atPath: result.folder.path + ".partial"))
+    }
+
+    /// The headline is Ballast's own trading: fills of orders it placed. Fills pulled from the account's
+    /// history (or made by others on it) are counted apart and marked on the Fills sheet.
+    @Test func theHeadlineIsBallastsTradingAndExternalFillsAreApart() throws {
+        let url = try TestDatabase.migrated()
+        let connection = try TestDatabase.connect(url)
+        defer { connection.close() }
+        let data = try SyntheticTrading(connection: connection).generate(fills: 40, fillsPerOrder: 10)
+        // Three fills of an order Ballast never placed, in the same period.
+        try connection.execute(
+            """
+            INSERT INTO fills (venue_id, account_id, symbol, trade_id, order_id, side, price, qty, quote_qty,
+                               commission, commission_asset, is_maker, executed_at)
+            SELECT venue_id, account_id, symbol, trade_id + 900000000, 777777777, side, price, qty * 100,
+                   quote_qty * 100, commission, commission_asset, is_maker, executed_at
+            FROM fills ORDER BY executed_at LIMIT 3
+            """)
+        try Measure(connection: connection, databaseURL: url, logger: Logger(label: "t")).run(
+            runID: data.runID, from: data.from, to: data.to)
+        let report = AuditReport(
+            connection: connection, databaseURL: url, templates: try ReportTemplates.load(from: Self.templatesFolder),
+            logger: Logger(label: "t"))
+        let result = try report.write(
+            .init(
+                runID: data.runID, runDay: "2026-01-01", from: data.from, to: data.to, configHash: "abc",
+                outputRoot: Self.outputRoot()))
+        let expected = try connection.query(
+            """
+            SELECT round(sum(f.quote_qty), 2)::text AS ours FROM fills f
+            JOIN orders o ON o.venue_id = f.venue_id AND o.symbol = f.symbol AND o.venue_order_id = f.order_id
+            """
+        ).first!.decode("ours", as: String.self)
+        let external = try connection.query(
+            "SELECT round(sum(quote_qty), 2)::text AS n FROM fills WHERE order_id = 777777777"
+        ).first!.decode("n", as: String.self)
+        let summary = try String(contentsOf: result.folder.appendingPathComponent("summary.md"), encoding: .utf8)
+        #expect(summary.contains("| Ballast's fills | 40 |"), "\(summary)")
+        #expect(summary.contains("| Ballast's filled notional (quote) | \(expected) |"))
+        #expect(summary.contains("| External and history fills (not Ballast's orders) | 3 |"))
+        #expect(summary.contains("| Their notional (quote) | \(external) |"))
+        let dump = try Openpyxl.inspect(result.folder.appendingPathComponent("audit.xlsx").path)
+        let fills = try #require(dump.sheet("Fills"))
+        let origin = try #require(fills.rows[0].firstIndex { $0.value.string == "Origin" })
+        let origins = fills.rows.dropFirst().map { $0[origin].value.string }
+        #expect(origins.filter { $0 == "external" }.count == 3)
+        #expect(origins.filter { $0 == "ballast" }.count == 40)
+        let headline = try #require(dump.sheet("Summary")).rows.first { $0.first?.value.string == "Ballast's fills" }
+        #expect(headline?[1].value.number == 40)
     }
 
     @Test func anEmptyPeriodGivesAValidReportThatSaysSo() throws {

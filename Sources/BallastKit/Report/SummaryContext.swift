@@ -16,8 +16,6 @@ struct SummaryContext {
             """
             SELECT
               (SELECT count(*) FROM fills WHERE executed_at >= \(from) AND executed_at < \(to)) AS fills,
-              (SELECT coalesce(sum(quote_qty), 0) FROM fills WHERE executed_at >= \(from) AND executed_at < \(to))
-                AS filled_notional,
               (SELECT count(*) FROM orders WHERE created_at >= \(from) AND created_at < \(to)) AS orders,
               (SELECT count(*) FROM batches WHERE created_at >= \(from) AND created_at < \(to)) AS batches,
               (SELECT count(*) FROM decisions WHERE created_at >= \(from) AND created_at < \(to)) AS decisions,
@@ -26,9 +24,31 @@ struct SummaryContext {
               (SELECT count(*) FROM http_attempts WHERE started_at >= \(from) AND started_at < \(to)) AS requests
             """
         ).first!
+        // Ballast's own trading: fills of orders Ballast placed (joined on the venue's order id). Fees in
+        // the quote as charged, or in the base converted at the fill's own price; fees charged in a third
+        // asset (a fee token) are counted apart, never guessed into the quote.
+        let own = try connection.query(
+            """
+            SELECT count(*) FILTER (WHERE o.id IS NOT NULL) AS ours,
+                   round(coalesce(sum(f.quote_qty) FILTER (WHERE o.id IS NOT NULL), 0), 2)::text AS notional,
+                   round(coalesce(sum(CASE WHEN f.commission_asset = s.quote_asset THEN f.commission
+                                           WHEN f.commission_asset = s.base_asset THEN f.commission * f.price END)
+                                  FILTER (WHERE o.id IS NOT NULL), 0), 2)::text AS fees,
+                   count(*) FILTER (WHERE o.id IS NOT NULL AND f.commission_asset <> s.quote_asset
+                                    AND f.commission_asset <> s.base_asset) AS fees_elsewhere,
+                   count(*) FILTER (WHERE o.id IS NULL) AS external,
+                   round(coalesce(sum(f.quote_qty) FILTER (WHERE o.id IS NULL), 0), 2)::text AS external_notional
+            FROM fills f
+            LEFT JOIN orders o ON o.venue_id = f.venue_id AND o.symbol = f.symbol AND o.venue_order_id = f.order_id
+            LEFT JOIN symbols s ON s.venue_id = f.venue_id AND s.symbol = f.symbol
+            WHERE f.executed_at >= \(from) AND f.executed_at < \(to)
+            """
+        ).first!
         let routes = try connection.query(
             """
-            SELECT venue_id, symbol, style, orders, filled_notional, slippage_bps_mean, fee_bps_mean
+            SELECT venue_id, symbol, style, orders, round(filled_notional, 2)::text AS filled_notional,
+                   round(slippage_bps_mean::numeric, 2)::text AS slippage_bps_mean,
+                   round(fee_bps_mean::numeric, 2)::text AS fee_bps_mean
             FROM route_measures WHERE run_id = \(request.runID)
             ORDER BY filled_notional DESC, venue_id, symbol, style LIMIT 10
             """
@@ -58,7 +78,13 @@ struct SummaryContext {
             "version": BallastVersion.current,
             "tables": tables.map { ["sheet": $0.sheet, "rows": $0.rows, "sheets": $0.sheets.joined(separator: ", ")] },
             "fills": fills,
-            "filled_notional": try totals.decode("filled_notional", as: String.self),
+            "ballast_fills": try own.decode("ours", as: Int.self),
+            "ballast_notional": try own.decode("notional", as: String.self),
+            "ballast_fees": try own.decode("fees", as: String.self),
+            "fees_elsewhere": try own.decode("fees_elsewhere", as: Int.self),
+            "has_fees_elsewhere": try own.decode("fees_elsewhere", as: Int.self) > 0,
+            "external_fills": try own.decode("external", as: Int.self),
+            "external_notional": try own.decode("external_notional", as: String.self),
             "orders": orders,
             "batches": try totals.decode("batches", as: Int.self),
             "decisions": try totals.decode("decisions", as: Int.self),

@@ -35,7 +35,11 @@ struct SummarySheet {
         try sheet.write(.string("Totals"), row: row, column: 0, format: formats.title)
         row += 1
         let totals: [(String, String, Bool)] = [
-            ("Fills", "fills", false), ("Filled notional (quote)", "filled_notional", true),
+            ("Ballast's fills", "ballast_fills", false),
+            ("Ballast's filled notional (quote)", "ballast_notional", true),
+            ("Ballast's fees (quote)", "ballast_fees", true),
+            ("External and history fills", "external_fills", false),
+            ("Their notional (quote, not Ballast's)", "external_notional", true),
             ("Orders", "orders", false),
             ("Batches", "batches", false), ("Decisions", "decisions", false),
             ("Reconciliation breaks", "breaks", false), ("Venue requests", "requests", false),
