@@ -54,7 +54,7 @@ import Testing
             expected[key] = sum
         }
         #expect(!expected.isEmpty, "the resting batch filled something")
-        let view = try MarketView.load(connection: scenario.connection, volatilityWindowHours: 24, now: Date())
+        let view = try MarketView.load(connection: scenario.connection, volatilityWindows: [24], now: Date())
         var loaded = 0
         for (venue, symbols) in view.measuredPassive {
             for (symbol, measured) in symbols {
@@ -67,7 +67,7 @@ import Testing
         #expect(loaded == expected.count)
         // Measured a month back only.
         let later = try MarketView.load(
-            connection: scenario.connection, volatilityWindowHours: 24, now: Date().addingTimeInterval(31 * 86_400))
+            connection: scenario.connection, volatilityWindows: [24], now: Date().addingTimeInterval(31 * 86_400))
         #expect(later.measuredPassive.isEmpty)
     }
 }

@@ -233,7 +233,8 @@ struct TradingScenario {
     @Test func aProposalStoresItsOwnTimeNotTheDatabases() async throws {
         let scenario = try await TradingScenario(approvalCap: "10000000")
         defer { scenario.stop() }
-        let decidedAt = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 + 90).rounded())
+        // 30 s on: the books stay younger than max_book_age_s.
+        let decidedAt = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 + 30).rounded())
         let proposal = try Propose(connection: scenario.connection, logger: Logger(label: "test")).run(
             config: scenario.config, runID: nil, dryRun: false, now: decidedAt)[0]
         let batch = try #require(proposal.batchID)

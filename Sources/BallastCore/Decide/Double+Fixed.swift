@@ -3,7 +3,7 @@
 
 extension Double {
     /// The value written with exactly `places` fractional digits (rounded half away from zero), e.g. `"12.30"`.
-    func fixed(_ places: Int) -> String {
+    package func fixed(_ places: Int) -> String {
         var factor = 1.0
         for _ in 0..<places { factor *= 10 }
         let scaled = (self * factor).rounded()

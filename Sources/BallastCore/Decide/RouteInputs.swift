@@ -121,6 +121,10 @@ public struct RouterPolicy: Sendable, Hashable, Codable {
     public var slices: Int = 20
     /// n₀: how many measured legs the model's own passive estimate counts as (the prior's weight).
     public var measuredPrior: Double = 10
+    /// A venue's book older than this (seconds, by its ticker's time) is not used.
+    public var maxBookAgeSeconds: Double = 60
+    /// A depth snapshot taken further than this (seconds) from its ticker is not combined with it.
+    public var maxDepthSkewSeconds: Double = 1
 
     public init() {}
 }

@@ -95,11 +95,14 @@ public struct BandSettings: Sendable, Decodable {
     public var fixed: ExactDecimal = ExactDecimal(significand: 5, scale: 2)
     public var multiplier: Double = 1
     public var windowHours: Double = 24
+    /// σ (annualised) assumed for an asset with too few prices in its window and the fallback window.
+    public var sigmaPrior: Double = 0.8
     /// `target` or `band-edge`.
     public var sizeTo: String = "target"
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case mode, minimum = "min", maximum = "max", fixed, multiplier, windowHours = "window_hours", sizeTo = "size_to"
+        case sigmaPrior = "sigma_prior"
     }
 
     public init() {}
@@ -114,6 +117,7 @@ public struct BandSettings: Sendable, Decodable {
         fixed = try c.decodeIfPresent(ExactDecimal.self, forKey: .fixed) ?? fixed
         multiplier = try c.decodeNumberIfPresent(forKey: .multiplier) ?? multiplier
         windowHours = try c.decodeNumberIfPresent(forKey: .windowHours) ?? windowHours
+        sigmaPrior = try c.decodeNumberIfPresent(forKey: .sigmaPrior) ?? sigmaPrior
         sizeTo = try c.decodeIfPresent(String.self, forKey: .sizeTo) ?? sizeTo
         guard ["volatility", "fixed"].contains(mode) else {
             throw DecodingError.dataCorrupted(
@@ -123,11 +127,11 @@ public struct BandSettings: Sendable, Decodable {
             throw DecodingError.dataCorrupted(
                 .init(codingPath: c.codingPath + [CodingKeys.minimum], debugDescription: "need 0 < min ≤ max < 1"))
         }
-        guard fixed.isPositive, windowHours > 0, multiplier > 0 else {
+        guard fixed.isPositive, windowHours > 0, multiplier > 0, sigmaPrior > 0 else {
             throw DecodingError.dataCorrupted(
                 .init(
                     codingPath: c.codingPath,
-                    debugDescription: "fixed, window_hours and multiplier must be positive"))
+                    debugDescription: "fixed, window_hours, multiplier and sigma_prior must be positive"))
         }
         guard ["target", "band-edge"].contains(sizeTo) else {
             throw DecodingError.dataCorrupted(
@@ -146,6 +150,8 @@ public struct BandSettings: Sendable, Decodable {
 ///     passive_timeout_s = 30      # reprice a resting order after this long …
 ///     max_chases = 2              # … this many times, then cross within the cap
 ///     measured_prior = 10         # legs the model counts as against measured passive legs
+///     max_book_age_s = 60         # a venue's book older than this is not used
+///     max_depth_skew_s = 1        # a depth further than this from its ticker is not combined with it
 struct RouterSettings: Decodable {
     var policy = RouterPolicy()
 
@@ -154,6 +160,7 @@ struct RouterSettings: Decodable {
         case passiveTimeout = "passive_timeout_s", maxChases = "max_chases"
         case errorPenaltyBps = "error_penalty_bps", weightPenaltyBps = "weight_penalty_bps"
         case maxErrorRate = "max_error_rate", slices, measuredPrior = "measured_prior"
+        case maxBookAge = "max_book_age_s", maxDepthSkew = "max_depth_skew_s"
     }
 
     init(from decoder: any Decoder) throws {
@@ -179,6 +186,10 @@ struct RouterSettings: Decodable {
         policy.slices = try c.decodeIfPresent(Int.self, forKey: .slices) ?? policy.slices
         policy.measuredPrior = try c.decodeNumberIfPresent(forKey: .measuredPrior) ?? policy.measuredPrior
         guard policy.measuredPrior >= 0 else { throw bad(.measuredPrior, "must not be negative") }
+        policy.maxBookAgeSeconds = try c.decodeNumberIfPresent(forKey: .maxBookAge) ?? policy.maxBookAgeSeconds
+        policy.maxDepthSkewSeconds = try c.decodeNumberIfPresent(forKey: .maxDepthSkew) ?? policy.maxDepthSkewSeconds
+        guard policy.maxBookAgeSeconds > 0 else { throw bad(.maxBookAge, "must be positive") }
+        guard policy.maxDepthSkewSeconds >= 0 else { throw bad(.maxDepthSkew, "must not be negative") }
         guard policy.urgencyBudgetBps > 0 else { throw bad(.budgetBps, "must be positive") }
         guard policy.priceCapBps > 0 && policy.priceCapBps < 10_000 else {
             throw bad(.priceCapBps, "must be in (0, 10000)")

@@ -12,8 +12,10 @@ public struct DecisionInputs: Sendable, Encodable {
     public var holdings: [String: ExactDecimal]
     /// Mid per asset in the quote, averaged over allowed venues (the decision mid m_dec).
     public var mids: [String: ExactDecimal]
-    /// Annualised σ per asset (absent when too few prices were stored).
+    /// Annualised σ per asset, as `volatilityBasis` says it was found.
     public var volatility: [String: Double]
+    /// Per asset, where σ came from: the portfolio's window, the fallback window, or the prior.
+    public var volatilityBasis: [String: String] = [:]
     /// Band half-width per asset, as a weight.
     public var bands: [String: Double]
     /// How each band was set.
@@ -24,16 +26,24 @@ public struct DecisionInputs: Sendable, Encodable {
     public var accountAt: [String: String]
     /// The stored snapshots behind each symbol's book, per venue.
     public var books: [String: [String: BookIDs]] = [:]
+    /// Books not used, by "SYMBOL@venue", and why (older than `max_book_age_s`).
+    public var excludedBooks: [String: String] = [:]
+    /// Depth snapshots not combined with their ticker, by "SYMBOL@venue", and why (further apart
+    /// than `max_depth_skew_s`): the route sees the touch only.
+    public var touchOnly: [String: String] = [:]
 
     /// Ids of the stored book ticker and depth snapshot a quote came from.
     public struct BookIDs: Sendable, Encodable {
         public var ticker: Int64
         public var depth: Int64?
         public var observedAt: Date
+        public var depthObservedAt: Date?
     }
 
     /// Collects the inputs for `portfolio`, or says which one is missing.
-    static func gather(_ portfolio: PortfolioSettings, config: JobConfig, view: MarketView) throws -> DecisionInputs {
+    static func gather(_ portfolio: PortfolioSettings, config: JobConfig, view: MarketView, now: Date) throws
+        -> DecisionInputs
+    {
         func bad(_ why: String) -> BallastError { .invalidInput("portfolio '\(portfolio.id)': \(why)") }
         var inputs = DecisionInputs(
             snapshots: [:], free: [:], holdings: [:], mids: [:], volatility: [:], bands: [:], bandBasis: [:],
@@ -57,7 +67,13 @@ public struct DecisionInputs: Sendable, Encodable {
         let venues = inputs.accountAt.keys.sorted()
         for asset in portfolio.targets.keys.sorted() where asset != portfolio.quote {
             let symbol = asset + portfolio.quote
-            let books = view.books(of: symbol, at: venues)
+            let stored = view.books(of: symbol, at: venues)
+            let books = inputs.fresh(stored, symbol: symbol, policy: portfolio.router, now: now)
+            if books.isEmpty, let newest = stored.map(\.book.observedAt).max() {
+                throw bad(
+                    "every book of \(symbol) is older than max_book_age_s = \(portfolio.router.maxBookAgeSeconds.formatted()) "
+                        + "(the newest is \(now.timeIntervalSince(newest).fixed(1)) s old): run `ballast pull` first")
+            }
             guard !books.isEmpty else {
                 let listed = venues.contains { view.rules[$0]?[symbol] != nil }
                 throw bad(
@@ -67,12 +83,15 @@ public struct DecisionInputs: Sendable, Encodable {
             }
             for (venue, book) in books {
                 inputs.books[symbol, default: [:]][venue] = BookIDs(
-                    ticker: book.tickerId, depth: book.depthId, observedAt: book.observedAt)
+                    ticker: book.tickerId, depth: book.depthId, observedAt: book.observedAt,
+                    depthObservedAt: book.depthObservedAt)
             }
             inputs.mids[asset] = MarketView.averageMid(books.map(\.book))
-            inputs.volatility[asset] = view.volatility[symbol]
+            let (sigma, basis) = Self.sigma(of: symbol, settings: portfolio.bands, view: view)
+            inputs.volatility[asset] = sigma
+            inputs.volatilityBasis[asset] = basis
             (inputs.bands[asset], inputs.bandBasis[asset]) = inputs.band(
-                symbol: symbol, sigma: view.volatility[symbol], settings: portfolio.bands, view: view)
+                symbol: symbol, sigma: sigma, settings: portfolio.bands, view: view)
         }
         // Held assets outside the targets are valued (their weight counts) where an allowed venue
         // lists them against the quote; the proposal does not trade them.
@@ -83,16 +102,29 @@ public struct DecisionInputs: Sendable, Encodable {
         return inputs
     }
 
-    /// The band of `symbol`'s asset and how it was set: fixed; k·(c·σ²)^⅓ clamped, with c the
-    /// cheapest allowed venue's taker fee + half-spread; or `max` when σ is unknown.
-    func band(symbol: String, sigma: Double?, settings: BandSettings, view: MarketView) -> (Double, String) {
-        if settings.mode == "fixed" { return (settings.fixed.doubleValue, "fixed") }
-        guard let sigma else {
-            return (
-                settings.maximum.doubleValue,
-                "σ unknown (fewer than 3 prices in \(settings.windowHours) h): band = max"
-            )
+    /// σ of `symbol` for a portfolio (annualised) and where it came from: the mids over the
+    /// portfolio's `window_hours`; with fewer than 3 prices there, over the fallback window
+    /// (`MarketView.fallbackWindowHours`); with too few there too, the portfolio's `sigma_prior`.
+    /// Never zero by default: an unknown σ would make the router's latency risk vanish.
+    static func sigma(of symbol: String, settings: BandSettings, view: MarketView) -> (Double, String) {
+        let window = settings.windowHours
+        if let sigma = view.sigma(symbol, windowHours: window) {
+            return (sigma, "σ over \(window.formatted()) h")
         }
+        let fallback = MarketView.fallbackWindowHours
+        if window < fallback, let sigma = view.sigma(symbol, windowHours: fallback) {
+            return (sigma, "σ over \(fallback.formatted()) h: fewer than 3 prices in \(window.formatted()) h")
+        }
+        return (
+            settings.sigmaPrior,
+            "σ prior \(settings.sigmaPrior.formatted())/√yr: fewer than 3 prices in \(max(window, fallback).formatted()) h"
+        )
+    }
+
+    /// The band of `symbol`'s asset and how it was set: fixed; or k·(c·σ²)^⅓ clamped, with c the
+    /// cheapest allowed venue's taker fee + half-spread.
+    func band(symbol: String, sigma: Double, settings: BandSettings, view: MarketView) -> (Double, String) {
+        if settings.mode == "fixed" { return (settings.fixed.doubleValue, "fixed") }
         let cost =
             accountAt.compactMap { venue, account -> Double? in
                 guard let book = view.books[venue]?[symbol], let fee = view.fees[account]?.1 else { return nil }
@@ -107,14 +139,42 @@ public struct DecisionInputs: Sendable, Encodable {
         return (width, basis)
     }
 
+    /// The books young enough to use (a ticker no older than `max_book_age_s`); notes the others,
+    /// and the depth snapshots taken too far from their ticker to be combined with it.
+    mutating func fresh(
+        _ books: [(venue: String, book: MarketView.Book)], symbol: String, policy: RouterPolicy, now: Date
+    ) -> [(venue: String, book: MarketView.Book)] {
+        books.filter { venue, book in
+            let key = "\(symbol)@\(venue)"
+            let age = now.timeIntervalSince(book.observedAt)
+            guard age <= policy.maxBookAgeSeconds else {
+                excludedBooks[key] =
+                    "ticker \(age.fixed(1)) s old > max_book_age_s \(policy.maxBookAgeSeconds.formatted()): not used"
+                return false
+            }
+            if let depthAt = book.depthObservedAt, book.depth != nil {
+                let skew = abs(depthAt.timeIntervalSince(book.observedAt))
+                if skew > policy.maxDepthSkewSeconds {
+                    touchOnly[key] =
+                        "depth taken \(skew.fixed(3)) s from its ticker > max_depth_skew_s "
+                        + "\(policy.maxDepthSkewSeconds.formatted()): routed on the touch only"
+                }
+            }
+            return true
+        }
+    }
+
     /// The venue quotes for `symbol` at every allowed venue that lists it and has a stored book.
     func quotes(for symbol: String, side: Side, view: MarketView) -> [VenueQuote] {
         accountAt.sorted { $0.key < $1.key }.compactMap { venue, account in
-            guard let rules = view.rules[venue]?[symbol], let book = view.books[venue]?[symbol] else { return nil }
+            guard let rules = view.rules[venue]?[symbol], let book = view.books[venue]?[symbol],
+                excludedBooks["\(symbol)@\(venue)"] == nil
+            else { return nil }
+            let depth = touchOnly["\(symbol)@\(venue)"] == nil ? book.depth : nil
             let fees = view.fees[account] ?? (MarketView.defaultFee, MarketView.defaultFee)
             let asset = side == .sell ? rules.pair.base : rules.pair.quote
             var quote = VenueQuote(
-                venue: venue, account: account, rules: rules, ticker: book.ticker, depth: book.depth,
+                venue: venue, account: account, rules: rules, ticker: book.ticker, depth: depth,
                 makerFee: fees.0, takerFee: fees.1, available: free[account]?[asset] ?? .zero,
                 health: health[venue] ?? .unmeasured, tickerId: book.tickerId, depthId: book.depthId)
             quote.measuredPassive = view.measuredPassive[venue]?[symbol]

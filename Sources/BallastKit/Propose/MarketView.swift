@@ -13,15 +13,19 @@ package struct MarketView: Sendable {
         package var observedAt: Date
         package var depth: DepthSnapshot?
         package var depthId: Int64?
+        /// When the depth snapshot was taken (each observation carries its own time).
+        package var depthObservedAt: Date?
 
         package init(
-            ticker: BookTicker, tickerId: Int64, observedAt: Date, depth: DepthSnapshot? = nil, depthId: Int64? = nil
+            ticker: BookTicker, tickerId: Int64, observedAt: Date, depth: DepthSnapshot? = nil, depthId: Int64? = nil,
+            depthObservedAt: Date? = nil
         ) {
             self.ticker = ticker
             self.tickerId = tickerId
             self.observedAt = observedAt
             self.depth = depth
             self.depthId = depthId
+            self.depthObservedAt = depthObservedAt
         }
     }
 
@@ -49,7 +53,13 @@ package struct MarketView: Sendable {
     package var health: [String: VenueHealth] = [:]
     package var holdings: [String: Holdings] = [:]
     /// Annualised σ per symbol (mids over the window, all venues), when enough prices were stored.
-    package var volatility: [String: Double] = [:]
+    package var volatility: [Double: [String: Double]] = [:]
+
+    /// The window σ falls back to when a portfolio's own window holds too few prices.
+    package static let fallbackWindowHours = 168.0
+
+    /// σ of `symbol` over `hours` (annualised), when enough prices were stored in that window.
+    package func sigma(_ symbol: String, windowHours hours: Double) -> Double? { volatility[hours]?[symbol] }
     /// What Ballast's own passive legs cost per venue, then symbol, over the measuring window.
     package var measuredPassive: [String: [String: MeasuredRouteCost]] = [:]
     /// Per portfolio, its latest batch that execute has started and not finished: a new proposal
@@ -78,7 +88,8 @@ package struct MarketView: Sendable {
         books.map(\.ticker.mid).reduce(ExactDecimal.zero, +).divided(by: ExactDecimal(books.count), scale: 12)!
     }
 
-    static func load(connection: Connection, volatilityWindowHours: Double, now: Date) throws -> MarketView {
+    /// Loads the view, with σ over each of `volatilityWindows` (hours) and over the fallback window.
+    static func load(connection: Connection, volatilityWindows: Set<Double>, now: Date) throws -> MarketView {
         var view = MarketView()
         for row in try connection.query(
             """
@@ -120,17 +131,18 @@ package struct MarketView: Sendable {
         }
         try loadHoldings(into: &view, connection: connection)
         try loadHealth(into: &view, connection: connection, now: now)
-        try loadVolatility(into: &view, connection: connection, hours: volatilityWindowHours, now: now)
+        try loadVolatility(
+            into: &view, connection: connection, windows: volatilityWindows.union([fallbackWindowHours]), now: now)
         try loadMeasuredPassive(into: &view, connection: connection, now: now)
         return view
     }
 
     private static func loadDepth(into view: inout MarketView, connection: Connection) throws {
         var levels: [Int64: (bids: [BookLevel], asks: [BookLevel])] = [:]
-        var latest: [Int64: (venue: String, symbol: String, updateId: Int64)] = [:]
+        var latest: [Int64: (venue: String, symbol: String, updateId: Int64, observedAt: Date)] = [:]
         for row in try connection.query(
             """
-            SELECT d.id, d.venue_id, d.symbol, d.last_update_id, s.side, s.price, s.qty FROM (
+            SELECT d.id, d.venue_id, d.symbol, d.last_update_id, d.observed_at, s.side, s.price, s.qty FROM (
                 SELECT DISTINCT ON (venue_id, symbol) * FROM depth_snapshots
                 ORDER BY venue_id, symbol, observed_at DESC, id DESC) d
             CROSS JOIN LATERAL (
@@ -141,7 +153,10 @@ package struct MarketView: Sendable {
             """)
         {
             let id: Int64 = try row.decode("id")
-            latest[id] = (try row.decode("venue_id"), try row.decode("symbol"), try row.decode("last_update_id"))
+            latest[id] = (
+                try row.decode("venue_id"), try row.decode("symbol"), try row.decode("last_update_id"),
+                try row.decode("observed_at")
+            )
             let level = BookLevel(price: try row.decode("price"), qty: try row.decode("qty"))
             if try row.decode("side", as: String.self) == "bid" {
                 levels[id, default: ([], [])].bids.append(level)
@@ -154,6 +169,7 @@ package struct MarketView: Sendable {
             view.books[key.venue]?[key.symbol]?.depth = DepthSnapshot(
                 symbol: key.symbol, lastUpdateId: key.updateId, bids: sides.bids, asks: sides.asks)
             view.books[key.venue]?[key.symbol]?.depthId = id
+            view.books[key.venue]?[key.symbol]?.depthObservedAt = key.observedAt
         }
     }
 
@@ -260,28 +276,36 @@ package struct MarketView: Sendable {
         }
     }
 
-    /// σ per symbol: each venue's mids over the window give a σ; a symbol's σ is their mean.
+    /// σ per window and symbol: each venue's mids over the window give a σ; a symbol's σ is their mean.
+    /// The prices are read once, over the longest window.
     private static func loadVolatility(
-        into view: inout MarketView, connection: Connection, hours: Double, now: Date
+        into view: inout MarketView, connection: Connection, windows: Set<Double>, now: Date
     ) throws {
+        guard let longest = windows.max() else { return }
         var series: [String: [(time: Date, price: Double)]] = [:]
         for row in try connection.query(
             """
             SELECT venue_id, symbol, observed_at, ((bid_price + ask_price) / 2)::float8 AS mid FROM book_tickers
-            WHERE observed_at >= \(now.addingTimeInterval(-hours * 3600)) ORDER BY venue_id, symbol, observed_at
+            WHERE observed_at >= \(now.addingTimeInterval(-longest * 3600)) AND observed_at <= \(now)
+            ORDER BY venue_id, symbol, observed_at
             """)
         {
             let key = [try row.decode("symbol", as: String.self), try row.decode("venue_id", as: String.self)]
             series[key.joined(separator: "\u{1}"), default: []].append(
                 (try row.decode("observed_at"), try row.decode("mid")))
         }
-        // In key order (symbol, then venue), so the mean is summed the same way on every load: a
-        // decision is reproducible to the last bit from the same stored prices.
-        var perSymbol: [String: [Double]] = [:]
-        for key in series.keys.sorted() {
-            guard let sigma = Bands.annualisedVolatility(series[key]!) else { continue }
-            perSymbol[String(key.split(separator: "\u{1}")[0]), default: []].append(sigma)
+        for hours in windows {
+            let since = now.addingTimeInterval(-hours * 3600)
+            // In key order (symbol, then venue), so the mean is summed the same way on every load: a
+            // decision is reproducible to the last bit from the same stored prices.
+            var perSymbol: [String: [Double]] = [:]
+            for key in series.keys.sorted() {
+                guard let sigma = Bands.annualisedVolatility(series[key]!.filter { $0.time >= since }) else { continue }
+                perSymbol[String(key.split(separator: "\u{1}")[0]), default: []].append(sigma)
+            }
+            for (symbol, sigmas) in perSymbol {
+                view.volatility[hours, default: [:]][symbol] = sigmas.reduce(0, +) / Double(sigmas.count)
+            }
         }
-        for (symbol, sigmas) in perSymbol { view.volatility[symbol] = sigmas.reduce(0, +) / Double(sigmas.count) }
     }
 }

@@ -50,8 +50,9 @@ public struct Propose {
         if let missing = only.first(where: { id in !config.portfolios.contains { $0.id == id } }) {
             throw BallastError.invalidInput("no portfolio '\(missing)' in the job file")
         }
-        let window = portfolios.map(\.bands.windowHours).max() ?? 24
-        let view = try MarketView.load(connection: connection, volatilityWindowHours: window, now: now)
+        // σ over each portfolio's own window (and the fallback window for those with too few prices).
+        let windows = Set(portfolios.map(\.bands.windowHours))
+        let view = try MarketView.load(connection: connection, volatilityWindows: windows, now: now)
         return try decideInChunks(portfolios, config: config, view: view, runID: runID, store: !dryRun, now: now)
     }
 
@@ -138,7 +139,7 @@ public struct Propose {
     package static func decide(_ portfolio: PortfolioSettings, config: JobConfig, view: MarketView, now: Date) throws
         -> Proposal
     {
-        let inputs = try DecisionInputs.gather(portfolio, config: config, view: view)
+        let inputs = try DecisionInputs.gather(portfolio, config: config, view: view, now: now)
         let plan: RebalancePlan
         do {
             plan = try Rebalance.plan(

@@ -85,13 +85,14 @@ public struct Pull: Sendable {
         let symbols = wanted.intersection(listed).sorted()
         logger.info("venue has \(info.symbols.count) symbols; pulling \(symbols.joined(separator: ", "))")
 
-        let now = wiring.clock.now()
         if !symbols.isEmpty {
-            summary.tickers = try store.saveBookTickers(
-                try await market.bookTickers(symbols), venue: venue.id, at: now)
+            // Each observation is stamped when its answer arrived: a depth fetched after a retry is
+            // not passed off as taken with the tickers (propose combines them only when close).
+            let tickers = try await market.bookTickers(symbols)
+            summary.tickers = try store.saveBookTickers(tickers, venue: venue.id, at: wiring.clock.now())
             for symbol in symbols {
-                summary.depthSnapshots += try store.saveDepth(
-                    try await market.depth(symbol, limit: venue.depthLimit), venue: venue.id, at: now)
+                let depth = try await market.depth(symbol, limit: venue.depthLimit)
+                summary.depthSnapshots += try store.saveDepth(depth, venue: venue.id, at: wiring.clock.now())
             }
         }
         for account in accounts {

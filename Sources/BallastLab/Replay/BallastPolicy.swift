@@ -106,6 +106,7 @@ final class BallastPolicy: ReplayPolicy {
                 if let depth = try? await timed(venue, { try await client.depth(symbol, limit: 100) }) {
                     view.books[venue]![symbol]!.depth = depth
                     view.books[venue]![symbol]!.depthId = id()
+                    view.books[venue]![symbol]!.depthObservedAt = clock.now()
                 }
             }
         }
@@ -195,7 +196,10 @@ final class BallastPolicy: ReplayPolicy {
                 seen[symbol]![venue]!.removeAll { $0.time < clock.now().addingTimeInterval(-window) }
                 if let sigma = Bands.annualisedVolatility(seen[symbol]![venue]!) { sigmas.append(sigma) }
             }
-            if !sigmas.isEmpty { view.volatility[symbol] = sigmas.reduce(0, +) / Double(sigmas.count) }
+            if !sigmas.isEmpty {
+                view.volatility[portfolio.bands.windowHours, default: [:]][symbol] =
+                    sigmas.reduce(0, +) / Double(sigmas.count)
+            }
         }
     }
 
