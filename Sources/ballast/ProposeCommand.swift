@@ -12,7 +12,7 @@ struct ProposeCommand: AsyncParsableCommand {
             Reads the latest stored snapshots (run `ballast pull` first). Each portfolio's bands scale with its \
             assets' realised volatility: half-width = k·(c·σ²)^⅓ clamped to [min, max] (Davis–Norman / Leland \
             no-trade region). Trades are routed across the allowed venues by route cost (half-spread, depth \
-            impact, fee, latency risk from p95 ack latency, health penalty) and split where marginal costs meet. \
+            impact, fee, latency risk from p95 ack latency, health penalty) and split at equal marginal cost. \
             The batch, its orders and one hash-chained decision record per order are stored together; a batch \
             whose notional is under the portfolio's approval_cap is approved at once. --dry-run prints the \
             same proposal and stores nothing.

@@ -137,8 +137,60 @@ import Testing
         // A for 2: 5 + 2.5 + 10 = 17.5; B for 1: 5 + 0 + 12 = 17.
         #expect(abs(decision.children[0].cost.totalBps - 17.5) < 1e-9)
         #expect(abs(decision.children[1].cost.totalBps - 17) < 1e-9)
-        #expect(decision.reason.hasPrefix("sim-a 2 @ 17.5 bps, sim-b 1 @ 17.0 bps: split where marginal costs meet"))
+        #expect(decision.reason.hasPrefix("sim-a 2 @ 17.5 bps, sim-b 1 @ 17.0 bps: split at equal marginal cost"))
         #expect(decision.candidates.count == 2)
+    }
+
+    /// The split is the exact minimum of the router's own objective (within each venue's step),
+    /// checked against every allocation on a small grid: three venues with different books, fees
+    /// and steps.
+    @Test(arguments: ["0.7", "1.3", "2.9", "4.4"])
+    func theSplitIsTheCheapestAllocationWithinAStep(_ size: String) {
+        func venue(_ name: String, taker: String, step: String, depth: DepthSnapshot) -> VenueQuote {
+            var quote = Self.quote(name, depth: depth, taker: taker)
+            quote.rules = SymbolRules(
+                pair: TradingPair(symbol: "ETHUSDT", base: "ETH", quote: "USDT"), tickSize: Self.d("0.01"),
+                stepSize: Self.d(step), minQty: Self.d(step), minNotional: Self.d("1"))
+            return quote
+        }
+        let thin = DepthSnapshot(
+            symbol: "ETHUSDT", lastUpdateId: 1, bids: [],
+            asks: [.init(price: Self.d("2001"), qty: Self.d("0.4")), .init(price: Self.d("2003"), qty: 3)])
+        let deep = DepthSnapshot(
+            symbol: "ETHUSDT", lastUpdateId: 1, bids: [],
+            asks: [
+                .init(price: Self.d("2001"), qty: 1), .init(price: Self.d("2002"), qty: 1),
+                .init(price: Self.d("2004"), qty: 3),
+            ])
+        let venues = [
+            venue("sim-a", taker: "0.001", step: "0.1", depth: deep),
+            venue("sim-b", taker: "0.0011", step: "0.01", depth: thin),
+            venue("sim-c", taker: "0.0009", step: "0.1", depth: thin),
+        ]
+        let parent = Self.parent(.buy, size)
+        let decision = Self.route(parent, venues, policy: Self.policy(slices: 3, budget: 500))
+        func cost(_ quantities: [ExactDecimal]) -> Double {
+            zip(venues, quantities).map { venue, quantity in
+                guard quantity.isPositive else { return 0 }
+                return RouteCostModel.cost(
+                    of: quantity, side: .buy, style: .marketableLimit, on: venue, volatilityPerSqrtSecond: 0,
+                    policy: Self.policy(), now: Self.now
+                ).totalBps * quantity.doubleValue
+            }.reduce(0, +)
+        }
+        let routed = venues.map { v in decision.children.first { $0.venue == v.venue }?.quantity ?? .zero }
+        #expect(routed.reduce(ExactDecimal.zero, +) == parent.quantity)  // nothing left that a step could take
+        // Every allocation of the same total on a 0.01 grid (0.1 for sim-a and sim-c), within the books.
+        var best = Double.infinity
+        let total = Int((parent.quantity.doubleValue * 100).rounded())
+        for a in stride(from: 0, through: min(total, 500), by: 10) {
+            for c in stride(from: 0, through: min(total - a, 340), by: 10) {
+                let b = total - a - c
+                guard b >= 0, b <= 340 else { continue }
+                best = min(best, cost([a, b, c].map { ExactDecimal(significand: Int128($0), scale: 2) }))
+            }
+        }
+        #expect(cost(routed) <= best + 1e-6, "routed \(routed) costs \(cost(routed)), best \(best)")
     }
 
     @Test func equalVenuesSplitEvenly() {

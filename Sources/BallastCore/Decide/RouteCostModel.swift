@@ -151,6 +151,47 @@ public enum RouteCostModel {
         return cost
     }
 
+    /// A route's marginal cost per unit (bps) as pieces of quantity, cheapest first, up to
+    /// `capacity`: the constant terms (half-spread, fee, latency risk, health, measured) plus, when
+    /// crossing, s · (level price − touch) / mid · 10⁴ for each book level within the cap (the
+    /// derivative of the depth-walk impact × quantity). Σ marginal · amount over the pieces up to
+    /// any boundary equals that quantity's total cost (`terms(...).totalBps × quantity`).
+    static func marginalSegments(
+        side: Side, style: OrderStyle, on quote: VenueQuote, sigma: Double, policy: RouterPolicy,
+        capacity: ExactDecimal
+    ) -> [(marginal: Double, amount: ExactDecimal)] {
+        guard capacity.isPositive else { return [] }
+        let unit = terms(of: capacity, side: side, style: style, on: quote, sigma: sigma, policy: policy)
+        let constant = unit.totalBps - unit.impactBps
+        if isPassive(style) { return [(constant, capacity)] }
+        let ticker = quote.ticker
+        let mid = ticker.mid.doubleValue
+        guard mid > 0 else { return [(constant, capacity)] }
+        let touch = side == .buy ? ticker.askPrice : ticker.bidPrice
+        let limit = limitPrice(side: side, style: style, on: quote, policy: policy)
+        let levels: [BookLevel]
+        if let depth = quote.depth {
+            levels =
+                side == .buy ? depth.asks.sorted { $0.price < $1.price } : depth.bids.sorted { $0.price > $1.price }
+        } else {
+            levels = [
+                side == .buy
+                    ? BookLevel(price: ticker.askPrice, qty: ticker.askQty)
+                    : BookLevel(price: ticker.bidPrice, qty: ticker.bidQty)
+            ]
+        }
+        var out: [(marginal: Double, amount: ExactDecimal)] = []
+        var room = capacity
+        for level in levels where level.qty.isPositive && room.isPositive {
+            if side == .buy ? level.price > limit : level.price < limit { break }
+            let amount = min(level.qty, room)
+            let excess = ((level.price - touch) * ExactDecimal(side.sign)).doubleValue / mid * 10_000
+            out.append((constant + max(0, excess), amount))
+            room -= amount
+        }
+        return out
+    }
+
     /// Why `quantity` does not fit a usable venue: balance, minimums, depth within the cap.
     static func quantityExclusion(
         _ quantity: ExactDecimal, side: Side, style: OrderStyle, on quote: VenueQuote, policy: RouterPolicy

@@ -117,7 +117,7 @@ public struct RouterPolicy: Sendable, Hashable, Codable {
     public var passiveTimeoutSeconds: Double = 30
     /// How many times a passive order is repriced before crossing within the cap.
     public var maxChases: Int = 2
-    /// The parent is split in this many slices when assigning quantity by marginal cost.
+    /// Read from job files that set it; the split no longer uses slices (it is exact, `Router.split`).
     public var slices: Int = 20
     /// n₀: how many measured legs the model's own passive estimate counts as (the prior's weight).
     public var measuredPrior: Double = 10

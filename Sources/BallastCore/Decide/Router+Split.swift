@@ -43,45 +43,82 @@ extension Router {
         return (children, dropped)
     }
 
-    /// Splits `quantity` by marginal cost: `slices` equal slices, each given to
-    /// the lane whose marginal cost per unit — (cost(a + δ) · (a + δ) − cost(a) · a) / δ
-    /// in bps, a the lane's quantity so far — is lowest, never past a lane's
-    /// capacity (a slice that does not fit spills to the next-cheapest lane).
-    /// Ties go to the lane holding less, then to the earlier quote, so equal
-    /// venues share evenly. Returns the lanes with what each was assigned.
+    /// Splits `quantity` where marginal costs are equal — the exact minimum of the summed route
+    /// costs, not a slice-by-slice approximation. Each lane's total cost (bps × quantity) is convex
+    /// and piecewise linear in its quantity: its marginal cost per unit is the constant terms
+    /// (half-spread, fee, latency risk, health, measured) plus, when crossing, s · (level price −
+    /// touch) / mid · 10⁴ for the book level that unit takes (`RouteCostModel.marginalSegments`).
+    /// Filling the cheapest segments first across all lanes is therefore optimal (water-filling);
+    /// segments of equal marginal cost are filled evenly, so equal venues share. Each lane's share
+    /// is then floored to its step, and what flooring left over is offered, step by step, to the
+    /// lane that can take it at the lowest marginal cost (a finer step, room left), never past a
+    /// lane's capacity. Returns the lanes with what each was assigned.
     static func split(
         _ quantity: ExactDecimal, lanes: [Lane], side: Side, style: OrderStyle, sigma: Double, policy: RouterPolicy
     ) -> [Lane] {
         var lanes = lanes
-        let slices = max(policy.slices, 1)
         let scale = max(quantity.scale, RouteCostModel.quantityScale)
-        var previous = ExactDecimal.zero
-        for k in 1...slices {
-            let boundary =
-                k == slices
-                ? quantity : (quantity * ExactDecimal(k)).divided(by: ExactDecimal(slices), scale: scale, .down)!
-            var slice = boundary - previous
-            previous = boundary
-            while slice.isPositive {
-                var best: (lane: Int, amount: ExactDecimal, marginal: Double, cost: Double)?
-                for (i, lane) in lanes.enumerated() {
-                    let room = lane.capacity - lane.assigned
-                    guard room.isPositive else { continue }
-                    let amount = min(slice, room)
-                    let cost = totalCost(
+        var segments: [(lane: Int, marginal: Double, amount: ExactDecimal)] = []
+        for (i, lane) in lanes.enumerated() {
+            for segment in RouteCostModel.marginalSegments(
+                side: side, style: style, on: lane.quote, sigma: sigma, policy: policy, capacity: lane.capacity)
+            {
+                segments.append((i, segment.marginal, segment.amount))
+            }
+        }
+        segments.sort { abs($0.marginal - $1.marginal) > 1e-9 ? $0.marginal < $1.marginal : $0.lane < $1.lane }
+        var left = quantity
+        var start = 0
+        while start < segments.count, left.isPositive {
+            var end = start + 1
+            while end < segments.count, abs(segments[end].marginal - segments[start].marginal) <= 1e-9 { end += 1 }
+            // Fill the tied group evenly: equal shares, capped by each segment, until the group or the quantity runs out.
+            var open = Array(start..<end).filter { segments[$0].amount.isPositive }
+            while left.isPositive, !open.isEmpty {
+                let share = left.divided(by: ExactDecimal(open.count), scale: scale, .down)!
+                for k in open {
+                    let give = share.isPositive ? min(share, segments[k].amount) : min(left, segments[k].amount)
+                    guard give.isPositive else { continue }
+                    lanes[segments[k].lane].assigned += give
+                    segments[k].amount -= give
+                    left -= give
+                    if !left.isPositive { break }
+                }
+                open = open.filter { segments[$0].amount.isPositive }
+            }
+            start = end
+        }
+        // Floor each share to its venue's step; offer what that leaves to the lanes that can still take it.
+        var leftover = ExactDecimal.zero
+        for i in lanes.indices {
+            let floored = lanes[i].quote.rules.floorQuantity(lanes[i].assigned)
+            leftover += lanes[i].assigned - floored
+            lanes[i].assigned = floored
+        }
+        while leftover.isPositive {
+            var best: (lane: Int, amount: ExactDecimal, marginal: Double)?
+            for (i, lane) in lanes.enumerated() {
+                let amount = lane.quote.rules.floorQuantity(min(leftover, lane.capacity - lane.assigned))
+                guard amount.isPositive else { continue }
+                let marginal =
+                    (totalCost(
                         of: lane.assigned + amount, side: side, style: style, on: lane.quote, sigma: sigma,
                         policy: policy)
-                    let marginal = (cost - lane.assignedCost) / amount.doubleValue
-                    if let current = best, !isBetter(marginal, lane, than: current.marginal, lanes[current.lane]) {
-                        continue
-                    }
-                    best = (i, amount, marginal, cost)
+                        - totalCost(
+                            of: lane.assigned, side: side, style: style, on: lane.quote, sigma: sigma, policy: policy))
+                    / amount.doubleValue
+                if let current = best, !isBetter(marginal, lane, than: current.marginal, lanes[current.lane]) {
+                    continue
                 }
-                guard let best else { return lanes }
-                lanes[best.lane].assigned += best.amount
-                lanes[best.lane].assignedCost = best.cost
-                slice -= best.amount
+                best = (i, amount, marginal)
             }
+            guard let best else { break }
+            lanes[best.lane].assigned += best.amount
+            leftover -= best.amount
+        }
+        for i in lanes.indices {
+            lanes[i].assignedCost = totalCost(
+                of: lanes[i].assigned, side: side, style: style, on: lanes[i].quote, sigma: sigma, policy: policy)
         }
         return lanes
     }

@@ -21,9 +21,10 @@ public enum Router {
     ///
     /// Candidates are costed for the whole parent quantity on every venue that
     /// lists the pair, in the style the urgency chooses (low → passive,
-    /// normal and high → marketable limit). The quantity is then split by
-    /// marginal cost in `policy.slices` slices, each venue's share floored to
-    /// its step, clipped to its balances and dropped when below its minimums.
+    /// normal and high → marketable limit). The quantity is then split where
+    /// marginal costs are equal (exactly, `split`), each venue's share floored to
+    /// its step with the leftover offered to the venues that can take it, clipped
+    /// to its balances and dropped when below its minimums.
     /// The quantity-weighted average cost of the split must be within the
     /// urgency budget (`budgetBps`), else the parent is deferred.
     ///
@@ -137,14 +138,14 @@ public enum Router {
                     of: quantity, side: side, style: style, on: quote, sigma: sigma, policy: policy)))
     }
 
-    /// "sim-a 0.6 @ 12.3 bps, sim-b 0.4 @ 14.1 bps: split where marginal costs meet; …".
+    /// "sim-a 0.6 @ 12.3 bps, sim-b 0.4 @ 14.1 bps: split at equal marginal cost (…); …".
     static func describe(
         _ children: [ChildPlan], shared: Int, usable: Int, average: Double, budget: Double, policy: RouterPolicy
     ) -> String {
         let shares = children.map { "\($0.venue) \($0.quantity.plainString) @ \($0.cost.totalBps.fixed(1)) bps" }
         let why =
             shared > 1
-            ? "split where marginal costs meet"
+            ? "split at equal marginal cost (exact, then floored to each venue's step)"
             : (usable > 1 ? "cheapest at the margin for the whole quantity" : "the only usable venue")
         let how =
             children[0].style == .passive
