@@ -17,7 +17,9 @@ public enum CSVField: Sendable, Equatable {
 }
 
 /// Writes RFC 4180 CSV (UTF-8, CRLF line ends) to a file, all at once or not at all:
-/// rows go to `<path>.partial`, which `close()` renames to `path`.
+/// rows go to `<path>.partial`, which `close()` renames to `path`. By default the file starts
+/// with a UTF-8 byte-order mark, so Excel on Windows reads "≤" and "σ" as written when the file
+/// is opened by a double click.
 public final class CSVWriter {
     /// The final path.
     public let path: String
@@ -27,8 +29,8 @@ public final class CSVWriter {
     /// Rows written so far (header included).
     public private(set) var rows = 0
 
-    /// Starts a CSV file at `path` (replaced on `close()`).
-    public init(path: String) throws {
+    /// Starts a CSV file at `path` (replaced on `close()`), with a UTF-8 byte-order mark unless told not to.
+    public init(path: String, byteOrderMark: Bool = true) throws {
         self.path = path
         self.partialPath = path + ".partial"
         guard FileManager.default.createFile(atPath: partialPath, contents: nil) else {
@@ -36,6 +38,7 @@ public final class CSVWriter {
         }
         handle = try FileHandle(forWritingTo: URL(fileURLWithPath: partialPath))
         buffer.reserveCapacity(1 << 16)
+        if byteOrderMark { buffer += [0xEF, 0xBB, 0xBF] }
     }
 
     deinit {

@@ -32,6 +32,11 @@ struct ReportCommand: AsyncParsableCommand {
     @Option(help: "The Templates folder.")
     var templates: String?
 
+    @Option(
+        name: .customLong("csv-bom"),
+        help: "Start each CSV with a UTF-8 byte-order mark (Excel on Windows needs it for non-ASCII text).")
+    var csvByteOrderMark: Bool = true
+
     func validate() throws {
         if run != nil, from != nil || to != nil { throw ValidationError("give --run or --from/--to, not both") }
     }
@@ -52,7 +57,7 @@ struct ReportCommand: AsyncParsableCommand {
                 scope: scope, connection: connection, databaseURL: global.conninfo,
                 templatesFolder: try ReportJob.templatesFolder(explicit: templates),
                 outputRoot: URL(fileURLWithPath: out, isDirectory: true), logger: logger,
-                measure: { if case .period = scope { true } else { false } }())
+                measure: { if case .period = scope { true } else { false } }(), csvByteOrderMark: csvByteOrderMark)
             for table in result.tables { print("\(table.sheet): \(table.rows) rows") }
             print(result.folder.path)
         }

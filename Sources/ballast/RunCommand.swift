@@ -42,6 +42,11 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Apply pending schema migrations first.")
     var migrate = false
 
+    @Option(
+        name: .customLong("csv-bom"),
+        help: "Start each CSV with a UTF-8 byte-order mark (Excel on Windows needs it for non-ASCII text).")
+    var csvByteOrderMark: Bool = true
+
     func validate() throws {
         guard (job != nil) != simulate else { throw ValidationError("give either --job FILE or --simulate") }
         guard (1...26).contains(venues) else { throw ValidationError("--venues must be 1…26") }
@@ -65,10 +70,11 @@ struct RunCommand: AsyncParsableCommand {
                 config = venues.config
                 environment.merge(venues.environment) { $1 }
             }
-            let options = RunJob.Options(
+            var options = RunJob.Options(
                 databaseURL: global.conninfo, outputRoot: URL(fileURLWithPath: out, isDirectory: true),
                 templatesFolder: try ReportJob.templatesFolder(explicit: templates), migrate: migrate,
                 environment: environment)
+            options.csvByteOrderMark = csvByteOrderMark
             let outcome = try await RunJob(config: config, options: options, logger: logger).run()
             if let simulated {
                 // The job file the simulated run used, beside its reports.

@@ -4,6 +4,22 @@ import Foundation
 import Testing
 
 @Suite struct CSVWriterTests {
+    /// A UTF-8 byte-order mark first (Excel on Windows reads "≤" and "σ" right), unless told not to.
+    @Test func startsWithAByteOrderMarkUnlessToldNot() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ballast-csv-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for bom in [true, false] {
+            let path = dir.appendingPathComponent("\(bom).csv").path
+            let writer = try CSVWriter(path: path, byteOrderMark: bom)
+            try writer.writeHeader(["band ≤ σ"])
+            try writer.close()
+            let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+            let header = Array("band ≤ σ\r\n".utf8)
+            #expect(bytes == (bom ? [0xEF, 0xBB, 0xBF] : []) + header)
+        }
+    }
+
     @Test func writesRFC4180AndNeutralisesFormulas() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ballast-csv-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

@@ -21,6 +21,8 @@ public struct AuditReport {
         public var outputRoot: URL
         /// The decision chain as verified before the report (its head and length).
         public var chain: ChainHead?
+        /// CSVs start with a UTF-8 byte-order mark (`--csv-bom=false` turns it off).
+        public var csvByteOrderMark = true
 
         public init(
             runID: String, runDay: String, from: Date, to: Date, configHash: String?, outputRoot: URL,
@@ -112,7 +114,7 @@ public struct AuditReport {
             templates: templates.tables.filter { $0.csv != nil && !deferred.map(\.sheet).contains($0.sheet) },
             deferred: deferred.filter { $0.csv != nil }, measured: measured?.gate, parameters: parameters,
             folder: staging, databaseURL: databaseURL, snapshot: try row.decode("snapshot"),
-            searchPath: try row.decode("search_path"), logger: logger)
+            searchPath: try row.decode("search_path"), byteOrderMark: request.csvByteOrderMark, logger: logger)
         do {
             let tables = try writeWorkbook(request, parameters: parameters, into: staging, deferred: deferred) {
                 // Before the deferred tables: the measure step must be done, and visible.

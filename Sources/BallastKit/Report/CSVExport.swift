@@ -16,15 +16,19 @@ final class CSVExport: @unchecked Sendable {
     private let lock = NSLock()
     private var cancelled = false
     private var worker: Worker?
+    /// Whether each CSV starts with a UTF-8 byte-order mark (set before the worker starts).
+    private var byteOrderMark = true
 
     /// Starts exporting `templates` (those with a `csv`) into `folder`: first
     /// those read from the shared snapshot, then — once `measured` opens, in a
     /// fresh transaction — those that read the measure step's results.
     static func start(
         templates: [ReportTemplate], deferred: [ReportTemplate], measured: Gate?, parameters: [String: String?],
-        folder: URL, databaseURL: String, snapshot: String, searchPath: String, logger: Logger
+        folder: URL, databaseURL: String, snapshot: String, searchPath: String, byteOrderMark: Bool = true,
+        logger: Logger
     ) throws -> CSVExport {
         let export = CSVExport()
+        export.byteOrderMark = byteOrderMark
         let connection = try Connection(conninfo: databaseURL, logger: logger)
         do {
             try connection.execute("SELECT set_config('search_path', \(searchPath), false)")
@@ -76,7 +80,7 @@ final class CSVExport: @unchecked Sendable {
         throws
     {
         let query = try ReportQuery.bind(template.query, parameters: parameters, source: template.source)
-        let writer = try CSVWriter(path: path)
+        let writer = try CSVWriter(path: path, byteOrderMark: byteOrderMark)
         do {
             try writer.writeHeader(template.columns.map(\.header))
             var positions: [Int]?

@@ -51,7 +51,7 @@ public enum ReportJob {
     public static func run(
         scope: Scope, connection: Connection, databaseURL: String, templatesFolder: URL, outputRoot: URL,
         logger: Logger,
-        measure: Bool = false
+        measure: Bool = false, csvByteOrderMark: Bool = true
     ) throws -> AuditReport.Result {
         try Schema.requireCurrent(connection)
         let templates = try ReportTemplates.load(from: templatesFolder)
@@ -78,6 +78,7 @@ public enum ReportJob {
             created = run
         }
         request.chain = chain.chainHead
+        request.csvByteOrderMark = csvByteOrderMark
         do {
             // The measure step (TCA, routes, drift) runs alongside the report on a
             // connection of its own; the sheets that read its results are filled last.

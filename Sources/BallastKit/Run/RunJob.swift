@@ -16,6 +16,8 @@ public struct RunJob {
         public var migrate: Bool
         /// Where credential variables named by the job are looked up.
         public var environment: [String: String]
+        /// CSVs start with a UTF-8 byte-order mark.
+        public var csvByteOrderMark = true
 
         public init(
             databaseURL: String, outputRoot: URL, templatesFolder: URL, migrate: Bool,
@@ -109,7 +111,8 @@ public struct RunJob {
             try run.finish(on: connection)
             let report = try ReportJob.run(
                 scope: .run(run.id), connection: connection, databaseURL: options.databaseURL,
-                templatesFolder: options.templatesFolder, outputRoot: options.outputRoot, logger: logger, measure: true)
+                templatesFolder: options.templatesFolder, outputRoot: options.outputRoot, logger: logger, measure: true,
+                csvByteOrderMark: options.csvByteOrderMark)
             return Outcome(runID: run.id, folder: report.folder, pulls: pulls)
         } catch {
             run.finish(on: connection, failedWith: error, logger: logger)
