@@ -129,6 +129,11 @@ struct TradingScenario {
         #expect(kept == "\(head)@\(records)\n")
         let summary = try String(contentsOfFile: folder + "/summary.md", encoding: .utf8)
         #expect(summary.contains("Decision chain: \(records) records, head \(head)"), "\(summary)")
+        // The Definitions sheet states the hash method and the same verified head.
+        let definitions = try #require(try Openpyxl.inspect(folder + "/audit.xlsx").sheet("Definitions"))
+        let headRow = definitions.rows.first { $0.first?.value.string == "Chain head at this report" }
+        #expect(headRow?[1].value.string?.hasPrefix("\(head)@\(records) ") == true, "\(String(describing: headRow))")
+        #expect(definitions.rows.contains { $0.first?.value.string == "Sign convention" })
         let texts = try Openpyxl.inspect(folder + "/audit.xlsx").sheet("Summary")?.rows.flatMap { row in
             row.compactMap { cell -> String? in if case .string(let text) = cell.value { text } else { nil } }
         }

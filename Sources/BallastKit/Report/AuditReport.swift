@@ -108,6 +108,7 @@ public struct AuditReport {
         ).first!
         let parameters: [String: String?] = [
             "from": Timestamp.format(request.from), "to": Timestamp.format(request.to), "run": request.runID,
+            "chain": request.chain?.description,
         ]
         let deferred = measured == nil ? [] : templates.tables.filter(\.afterMeasure)
         let csv = try CSVExport.start(

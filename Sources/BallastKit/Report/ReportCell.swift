@@ -82,7 +82,7 @@ struct ReportFormats {
 
     static func defaultWidth(_ type: ReportTemplate.ColumnType) -> Double {
         switch type {
-        case .timestamp: 20
+        case .timestamp: 23
         case .decimal: 16
         case .bps, .percent: 12
         case .integer: 10

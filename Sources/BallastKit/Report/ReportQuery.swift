@@ -1,10 +1,11 @@
 package import Postgres
 
-/// Turns a template's SQL with named parameters (`:from`, `:to`, `:run`) into
+/// Turns a template's SQL with named parameters (`:from`, `:to`, `:run`, `:chain`) into
 /// a query whose values travel as binds.
 package enum ReportQuery {
     /// The names a template may use.
-    static let known: Set<String> = ["from", "to", "run"]
+    /// `:chain` is the decision chain's head as verified before the report (`HASH@LENGTH`).
+    static let known: Set<String> = ["from", "to", "run", "chain"]
 
     /// Replaces each `:name` (not `::cast`) with a `$n` bind of `parameters[name]`.
     package static func bind(_ sql: String, parameters: [String: String?], source: String) throws -> Query {
@@ -23,7 +24,7 @@ package enum ReportQuery {
                 let name = String(chars[(i + 1)..<j])
                 guard known.contains(name) else {
                     throw BallastError.invalidInput(
-                        "\(source): field query: unknown parameter ':\(name)' (known: :from, :to, :run)")
+                        "\(source): field query: unknown parameter ':\(name)' (known: :from, :to, :run, :chain)")
                 }
                 if positions[name] == nil {
                     binds.append(parameters[name] ?? nil)

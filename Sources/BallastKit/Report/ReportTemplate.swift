@@ -86,7 +86,7 @@ public struct ReportTemplate: Sendable, Decodable {
             case .decimal: "#,##0.00######"
             case .bps: "0.00\" bps\""
             case .percent: "0.00%"
-            case .timestamp: "yyyy-mm-dd hh:mm:ss"
+            case .timestamp: "yyyy-mm-dd hh:mm:ss.000"
             }
         }
     }
