@@ -50,7 +50,7 @@ struct SummaryContext {
                    round(slippage_bps_mean::numeric, 2)::text AS slippage_bps_mean,
                    round(fee_bps_mean::numeric, 2)::text AS fee_bps_mean
             FROM route_measures WHERE run_id = \(request.runID)
-            ORDER BY filled_notional DESC, venue_id, symbol, style LIMIT 10
+            ORDER BY route_measures.filled_notional DESC, venue_id, symbol, style LIMIT 10
             """
         ).map { row -> [String: Any] in
             [

@@ -11,7 +11,7 @@ struct SummarySheet {
     func write(context: [String: Any], tables: [(ReportTemplate, (name: String, rows: Int))]) throws {
         var row = 0
         try sheet.setColumns(0, 0, width: 28)
-        try sheet.setColumns(1, 1, width: 44)
+        try sheet.setColumns(1, 1, width: 60)
         try sheet.write(.string("Ballast audit report"), row: row, column: 0, format: formats.title)
         row += 2
         let provenance: [(String, String)] = [
@@ -21,7 +21,12 @@ struct SummarySheet {
         ]
         for (label, key) in provenance {
             try sheet.write(.string(label), row: row, column: 0, format: formats.label)
-            try sheet.write(.string("\(context[key] ?? "")"), row: row, column: 1)
+            // Long values (the chain's head, the configuration hash) wrap within the column, so the
+            // page prints at a readable size instead of shrinking to fit one long line.
+            let text = "\(context[key] ?? "")"
+            try sheet.write(.string(text), row: row, column: 1, format: CellFormat(wrap: true))
+            let lines = (Double(text.count) / 60).rounded(.up)
+            if lines > 1 { try sheet.setRow(row, height: 15 * lines, format: nil) }
             row += 1
         }
         if context["empty"] as? Bool == true {
@@ -39,7 +44,7 @@ struct SummarySheet {
             ("Ballast's filled notional (quote)", "ballast_notional", true),
             ("Ballast's fees (quote)", "ballast_fees", true),
             ("External and history fills", "external_fills", false),
-            ("Their notional (quote, not Ballast's)", "external_notional", true),
+            ("External notional (quote)", "external_notional", true),
             ("Orders", "orders", false),
             ("Batches", "batches", false), ("Decisions", "decisions", false),
             ("Reconciliation breaks", "breaks", false), ("Venue requests", "requests", false),
