@@ -20,19 +20,23 @@ public final class CurlClient: HTTPTransport, @unchecked Sendable {
     private let connectTimeout: Duration
     private let defaultTimeout: Duration
     private let maxResponseBytes: Int
+    private let caBundle: String?
 
     /// Creates a client.
     /// - Parameters:
     ///   - connectTimeout: limit for establishing a connection.
     ///   - timeout: default overall limit per request.
     ///   - maxResponseBytes: larger bodies fail with `tooLarge`.
+    ///   - caBundle: a PEM file of CA certificates to verify TLS peers against (nil: the system's).
     public init(
-        connectTimeout: Duration = .seconds(5), timeout: Duration = .seconds(15), maxResponseBytes: Int = 64 << 20
+        connectTimeout: Duration = .seconds(5), timeout: Duration = .seconds(15), maxResponseBytes: Int = 64 << 20,
+        caBundle: String? = nil
     ) {
         CurlGlobal.initialise()
         self.connectTimeout = connectTimeout
         self.defaultTimeout = timeout
         self.maxResponseBytes = maxResponseBytes
+        self.caBundle = caBundle
     }
 
     deinit {
@@ -54,7 +58,7 @@ public final class CurlClient: HTTPTransport, @unchecked Sendable {
         let handle = try handle(for: request.url)
         let options = EasyHandle.Options(
             connectTimeout: connectTimeout, timeout: request.timeout ?? defaultTimeout,
-            maxResponseBytes: maxResponseBytes)
+            maxResponseBytes: maxResponseBytes, caBundle: caBundle)
         let result: Result<HTTPResponse, TransportError> = await withCheckedContinuation { continuation in
             handle.queue.async {
                 continuation.resume(returning: handle.perform(request, options))

@@ -13,6 +13,8 @@ final class EasyHandle: @unchecked Sendable {
         var connectTimeout: Duration
         var timeout: Duration
         var maxResponseBytes: Int
+        /// A CA bundle (PEM file) to verify TLS peers against instead of the system's.
+        var caBundle: String? = nil
     }
 
     init?(name: String) {
@@ -49,6 +51,10 @@ final class EasyHandle: @unchecked Sendable {
         set(ccurl_setopt_long(h, CURLOPT_CONNECTTIMEOUT_MS, options.connectTimeout.milliseconds))
         set(ccurl_setopt_long(h, CURLOPT_TIMEOUT_MS, options.timeout.milliseconds))
         set(ccurl_setopt_long(h, CURLOPT_TCP_NODELAY, 1))
+        // TLS peers and host names are always verified; nothing in Ballast turns that off.
+        set(ccurl_setopt_long(h, CURLOPT_SSL_VERIFYPEER, 1))
+        set(ccurl_setopt_long(h, CURLOPT_SSL_VERIFYHOST, 2))
+        if let bundle = options.caBundle { set(ccurl_setopt_string(h, CURLOPT_CAINFO, bundle)) }
         set(ccurl_setopt_slist(h, CURLOPT_HTTPHEADER, headerList))
         set(ccurl_setopt_data_callback(h, CURLOPT_WRITEFUNCTION, bodyCallback))
         set(ccurl_setopt_data_callback(h, CURLOPT_HEADERFUNCTION, headerCallback))

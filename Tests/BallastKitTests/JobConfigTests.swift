@@ -66,6 +66,8 @@ import Testing
         (valid + "\n[portfolios.router]\nurgency = \"asap\"\n", "must be low, normal or high"),
         (valid + "\n[portfolios.router]\nbudget_bps = 0\n", "router.budget_bps: must be positive"),
         (valid + "\n[portfolios.bands]\nmin = \"0.2\"\nmax = \"0.1\"\n", "need 0 < min ≤ max < 1"),
+        (valid + "\n[tls]\nca_bundle = \"/nonexistent/ca.pem\"\n", "cannot read /nonexistent/ca.pem"),
+        (valid + "\n[tls]\nverify = false\n", "verify"),
     ])
     func badFilesNameTheProblem(_ text: String, _ expected: String) throws {
         let error = #expect(throws: BallastError.self) { try load(text) }

@@ -26,8 +26,10 @@ public struct JobConfig: Sendable, Decodable {
     public var portfolios: [PortfolioSettings]
     /// What Ballast may assume of its database.
     public var database = DatabaseSettings()
+    /// How venue connections are secured.
+    public var tls = TLSSettings()
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case venues, accounts, portfolios, database }
+    enum CodingKeys: String, CodingKey, CaseIterable { case venues, accounts, portfolios, database, tls }
 
     public init(venues: [VenueSettings], accounts: [AccountSettings], portfolios: [PortfolioSettings]) throws {
         self.venues = venues
@@ -44,6 +46,7 @@ public struct JobConfig: Sendable, Decodable {
         accounts = try c.decodeIfPresent([AccountSettings].self, forKey: .accounts) ?? []
         portfolios = try c.decodeIfPresent([PortfolioSettings].self, forKey: .portfolios) ?? []
         database = try c.decodeIfPresent(DatabaseSettings.self, forKey: .database) ?? DatabaseSettings()
+        tls = try c.decodeIfPresent(TLSSettings.self, forKey: .tls) ?? TLSSettings()
         do { try validate() } catch let error as BallastError {
             throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: error.description))
         }
@@ -228,5 +231,29 @@ public struct DatabaseSettings: Sendable, Decodable {
         try StrictKeys.check(try decoder.container(keyedBy: AnyKey.self), known: CodingKeys.self, section: "[database]")
         let c = try decoder.container(keyedBy: CodingKeys.self)
         mayLoseCommits = try c.decodeIfPresent(Bool.self, forKey: .mayLoseCommits) ?? false
+    }
+}
+
+/// The job file's `[tls]` table. Venue connections always verify the peer's certificate and host
+/// name; there is no setting that turns verification off.
+///
+///     [tls]
+///     ca_bundle = "/etc/ssl/certs/venue-ca.pem"   # verify against these CAs instead of the system's
+public struct TLSSettings: Sendable, Decodable {
+    /// A PEM file of CA certificates (nil: the system's trust store).
+    public var caBundle: String?
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case caBundle = "ca_bundle" }
+
+    public init(caBundle: String? = nil) { self.caBundle = caBundle }
+
+    public init(from decoder: any Decoder) throws {
+        try StrictKeys.check(try decoder.container(keyedBy: AnyKey.self), known: CodingKeys.self, section: "[tls]")
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        caBundle = try c.decodeIfPresent(String.self, forKey: .caBundle)
+        if let bundle = caBundle, !FileManager.default.isReadableFile(atPath: bundle) {
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: c.codingPath + [CodingKeys.caBundle], debugDescription: "cannot read \(bundle)"))
+        }
     }
 }

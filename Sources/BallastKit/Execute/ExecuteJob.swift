@@ -61,8 +61,8 @@ public enum ExecuteJob {
         logger[metadataKey: "batch"] = "\(batch)"
         try warnIfNotDurable(connection, logger: logger)
         let session = try VenueSession(
-            databaseURL: databaseURL, runID: run.id, clock: SystemTime(), environment: environment, logger: logger
-        )
+            databaseURL: databaseURL, runID: run.id, clock: SystemTime(), environment: environment, logger: logger,
+            caBundle: config.tls.caBundle)
         defer { session.close() }
         let wiring = session.wiring
         do {

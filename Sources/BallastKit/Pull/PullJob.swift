@@ -22,7 +22,8 @@ public enum PullJob {
         var logger = logger
         logger[metadataKey: "run.id"] = "\(run.id)"
         let session = try VenueSession(
-            databaseURL: databaseURL, runID: run.id, clock: clock, environment: environment, logger: logger)
+            databaseURL: databaseURL, runID: run.id, clock: clock, environment: environment, logger: logger,
+            caBundle: config.tls.caBundle)
         defer { session.close() }
         let wiring = session.wiring
         let summaries = await Pull(

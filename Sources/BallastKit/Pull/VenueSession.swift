@@ -14,7 +14,8 @@ final class VenueSession {
     private let budgetsDB: LockedConnection
 
     init(
-        databaseURL: String, runID: String, clock: any TimeSource, environment: [String: String], logger: Logger
+        databaseURL: String, runID: String, clock: any TimeSource, environment: [String: String], logger: Logger,
+        caBundle: String? = nil
     ) throws {
         eventsDB = LockedConnection(try Connection(conninfo: databaseURL, logger: logger))
         do {
@@ -23,7 +24,7 @@ final class VenueSession {
             eventsDB.close()
             throw error
         }
-        transport = CurlClient()
+        transport = CurlClient(caBundle: caBundle)
         wiring = VenueWiring(
             transport: transport, clock: clock, credentials: CredentialLoader(environment: environment),
             events: PostgresEventSink(database: eventsDB, runID: runID, logger: logger),
