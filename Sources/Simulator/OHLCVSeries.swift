@@ -172,6 +172,10 @@ public struct OHLCVSeries: Sendable {
         guard let seconds = OHLCVTimestamp.parse(fields[c.time][...]) else {
             throw .invalidConfig("\(place): cannot read timestamp '\(fields[c.time])'")
         }
+        // 1970-01-01 through 9999-12-31: a date past that is a typo, and would overflow the bar arithmetic.
+        guard seconds.isFinite, seconds >= 0, seconds < 253_402_300_800 else {
+            throw .invalidConfig("\(place): timestamp '\(fields[c.time])' is outside 1970–9999")
+        }
         func number(_ name: String, _ index: Int, positive: Bool) throws(SimulatorError) -> Double {
             guard let value = Double(fields[index]), value.isFinite else {
                 throw .invalidConfig("\(place): cannot read \(name) '\(fields[index])'")

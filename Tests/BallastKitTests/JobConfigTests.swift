@@ -1,8 +1,9 @@
 import BallastCore
-import BallastKit
 import Foundation
 import Simulator
 import Testing
+
+@testable import BallastKit
 
 @Suite struct JobConfigTests {
     static let valid = """
@@ -38,6 +39,41 @@ import Testing
         #expect(config.fingerprint.count == 64)
     }
 
+    /// The check run before the TOML parser passes everything TOML allows: multi-line arrays with
+    /// comments and a trailing comma, inline tables holding arrays, dotted and quoted keys,
+    /// non-ASCII inside strings and comments, multi-line strings.
+    @Test func theCheckBeforeTheParserPassesValidTOML() throws {
+        let text = #"""
+            # Réglages — comments may hold anything: é, σ, ≤
+            title = "Ballast ≤ σ \" quoted"
+            'quoted key' = 'literal é'
+            "basic key".dotted = 1
+            a.b.c = -2.5e3
+            list = [
+              "one",  # a comment
+              'two',
+              [1, 2],
+              { x = [1, 2], y = "z" },
+            ]
+            empty = []
+            inline = { k = { n = 1 }, m = [ "p", 'q' ] }
+            text = """
+            spans lines, with "quotes" and é
+            """
+            raw = '''
+            C:\path\é
+            '''
+
+            [table.sub]
+            key-1 = true
+            [[items]]
+            name = "x"
+            """#
+        #expect(TOMLFile.outsideStrings(text) == nil)
+        struct Anything: Decodable {}
+        #expect(throws: Never.self) { _ = try TOMLFile.decode(Anything.self, text: text, source: "test") }
+    }
+
     @Test(arguments: [
         ("[[venues]\nid = 1", "job.toml:1"),
         (valid.replacingOccurrences(of: "base_url", with: "baseurl"), "unknown setting 'baseurl'"),
@@ -68,6 +104,10 @@ import Testing
         (valid + "\n[portfolios.bands]\nmin = \"0.2\"\nmax = \"0.1\"\n", "need 0 < min ≤ max < 1"),
         (valid + "\n[tls]\nca_bundle = \"/nonexistent/ca.pem\"\n", "cannot read /nonexistent/ca.pem"),
         (valid + "\n[tls]\nverify = false\n", "verify"),
+        // Typos the TOML parser under TOMLKit would stop the process on (found by `ballast bench fuzz`).
+        (valid + "\n[[[accounts]]\n", "where a key must start (after [[)"),
+        (valid + "\nmax_chases = [}2]\n", "where a value must start (after [)"),
+        (valid + "\nbüdget_bps = 1\n", "'ü' outside a quoted string"),
     ])
     func badFilesNameTheProblem(_ text: String, _ expected: String) throws {
         let error = #expect(throws: BallastError.self) { try load(text) }

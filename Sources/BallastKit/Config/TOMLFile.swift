@@ -17,6 +17,7 @@ public enum TOMLFile {
 
     /// Decodes TOML `text`; `source` names it in errors.
     public static func decode<T: Decodable>(_ type: T.Type, text: String, source: String) throws -> T {
+        if let problem = outsideStrings(text) { throw BallastError.invalidInput("\(source):\(problem)") }
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)
@@ -31,6 +32,162 @@ public enum TOMLFile {
         } catch let error as BallastError {
             throw BallastError.invalidInput("\(source): \(error.description)")
         }
+    }
+
+    /// The first character TOML allows only inside a quoted string or a comment — anything not
+    /// ASCII (a key like `accoünts`, a non-breaking space) and control characters other than
+    /// tab — as "LINE:COLUMN: what", or nil. Checked before the text reaches the parser: the
+    /// C++ parser under TOMLKit stops the whole process on an assertion for some of these
+    /// instead of reporting an error (found by `ballast bench fuzz`).
+    static func outsideStrings(_ text: String) -> String? {
+        enum State { case plain, basic, literal, multiBasic, multiLiteral, comment }
+        var state = State.plain
+        let scalars = Array(text.unicodeScalars)
+        var line = 1
+        var column = 0
+        var i = 0
+        func starts(_ s: String) -> Bool {
+            let needle = Array(s.unicodeScalars)
+            return i + needle.count <= scalars.count && Array(scalars[i..<(i + needle.count)]) == needle
+        }
+        func isKeyStart(_ c: Unicode.Scalar) -> Bool {
+            (c.isASCII && (Character(c).isLetter || Character(c).isNumber)) || c == "_" || c == "-" || c == "\""
+                || c == "'"
+        }
+        /// Where the parser expects a key (a line's start, after `[` or `[[`, after `{` or `,` in an
+        /// inline table, after a `.` in a key), the key must start right: the parser under TOMLKit
+        /// asserts on anything else instead of reporting it.
+        func keyAt(_ start: Int, after what: String) -> String? {
+            var j = start
+            while j < scalars.count, scalars[j] == " " || scalars[j] == "\t" { j += 1 }
+            guard j < scalars.count else { return nil }
+            let c = scalars[j]
+            if isKeyStart(c) { return nil }
+            if what == "{" && c == "}" { return nil }
+            return
+                "\(line): '\(Character(c))' where a key must start (after \(what)): a key is letters, digits, '_' and '-', or quoted"
+        }
+        /// Where the parser expects a value (after `=`, after `[` or `,` in an array), the value must
+        /// start right; `]` may close an array there.
+        func valueAt(_ start: Int, after what: String, closing: Bool) -> String? {
+            var j = start
+            while j < scalars.count,
+                scalars[j] == " " || scalars[j] == "\t" || (closing && (scalars[j] == "\n" || scalars[j] == "\r"))
+            {
+                j += 1
+            }
+            guard j < scalars.count else { return "\(line): a value is missing after \(what)" }
+            let c = scalars[j]
+            if c == "#" && closing { return nil }
+            let starts: Set<Unicode.Scalar> = ["\"", "'", "+", "-", "t", "f", "i", "n", "[", "{"]
+            if starts.contains(c) || (c.isASCII && Character(c).isNumber) || (closing && c == "]") { return nil }
+            return "\(line): '\(Character(c))' where a value must start (after \(what))"
+        }
+        var arrayDepth = 0
+        var atLineStart = true
+        var inlineDepth = 0
+        var keyContext = true
+        while i < scalars.count {
+            let c = scalars[i]
+            if state == .plain, atLineStart, c != " ", c != "\t" {
+                atLineStart = false
+                if c != "\n", c != "\r", c != "#", c != "[" {
+                    if let problem = keyAt(i, after: "the start of a line") { return problem }
+                    keyContext = true
+                }
+                if c == "[" {
+                    let double = i + 1 < scalars.count && scalars[i + 1] == "["
+                    if let problem = keyAt(i + (double ? 2 : 1), after: double ? "[[" : "[") { return problem }
+                    keyContext = true
+                }
+            }
+            if state == .plain, inlineDepth > 0 || keyContext {
+                if c == "{" {
+                    inlineDepth += 1
+                    if let problem = keyAt(i + 1, after: "{") { return problem }
+                    keyContext = true
+                } else if c == "}" {
+                    inlineDepth = max(0, inlineDepth - 1)
+                } else if c == "," && inlineDepth > 0 && keyContext == false {
+                    if let problem = keyAt(i + 1, after: ",") { return problem }
+                    keyContext = true
+                } else if c == "." && keyContext {
+                    if let problem = keyAt(i + 1, after: ".") { return problem }
+                } else if c == "=" {
+                    keyContext = false
+                    if let problem = valueAt(i + 1, after: "=", closing: false) { return problem }
+                } else if c == "]" {
+                    keyContext = false
+                }
+            } else if state == .plain {
+                if c == "{" {
+                    inlineDepth += 1
+                    if let problem = keyAt(i + 1, after: "{") { return problem }
+                    keyContext = true
+                } else if c == "[" {
+                    arrayDepth += 1
+                    if let problem = valueAt(i + 1, after: "[", closing: true) { return problem }
+                } else if c == "]" {
+                    arrayDepth = max(0, arrayDepth - 1)
+                } else if c == "," && arrayDepth > 0 && inlineDepth == 0 {
+                    if let problem = valueAt(i + 1, after: ",", closing: true) { return problem }
+                }
+            }
+            column += 1
+            if c == "\n" {
+                line += 1
+                column = 0
+                if state == .plain || state == .comment { atLineStart = inlineDepth == 0 && arrayDepth == 0 }
+                if state == .comment || state == .basic || state == .literal { state = .plain }
+                i += 1
+                continue
+            }
+            switch state {
+            case .plain:
+                if c == "#" {
+                    state = .comment
+                } else if starts("\"\"\"") {
+                    state = .multiBasic
+                    i += 2
+                } else if starts("'''") {
+                    state = .multiLiteral
+                    i += 2
+                } else if c == "\"" {
+                    state = .basic
+                } else if c == "'" {
+                    state = .literal
+                } else if !c.isASCII {
+                    return
+                        "\(line):\(column): '\(Character(c))' outside a quoted string (keys and values are ASCII; quote the text)"
+                } else if c.value < 0x20 && c != "\t" && c != "\r" || c.value == 0x7F {
+                    return
+                        "\(line):\(column): control character U+\(String(c.value, radix: 16, uppercase: true)) outside a quoted string"
+                }
+            case .basic:
+                if c == "\\" {
+                    i += 1
+                    column += 1
+                } else if c == "\"" {
+                    state = .plain
+                }
+            case .literal: if c == "'" { state = .plain }
+            case .multiBasic:
+                if c == "\\" {
+                    i += 1
+                } else if starts("\"\"\"") {
+                    state = .plain
+                    i += 2
+                }
+            case .multiLiteral:
+                if starts("'''") {
+                    state = .plain
+                    i += 2
+                }
+            case .comment: break
+            }
+            i += 1
+        }
+        return nil
     }
 
     /// "field a.b[2].c: what is wrong" for a decoding error.
