@@ -21,6 +21,7 @@ public final class CurlClient: HTTPTransport, @unchecked Sendable {
     private let defaultTimeout: Duration
     private let maxResponseBytes: Int
     private let caBundle: String?
+    private let performsInline: Bool
 
     /// Creates a client.
     /// - Parameters:
@@ -28,10 +29,15 @@ public final class CurlClient: HTTPTransport, @unchecked Sendable {
     ///   - timeout: default overall limit per request.
     ///   - maxResponseBytes: larger bodies fail with `tooLarge`.
     ///   - caBundle: a PEM file of CA certificates to verify TLS peers against (nil: the system's).
+    ///   - performsInline: run each transfer on the calling thread (still one at a time per host)
+    ///     instead of handing it to the host's queue and suspending; for a caller whose requests
+    ///     are strictly one after another and whose peer answers at once (a replay against
+    ///     simulated venues on loopback), where the hand-off costs more than the transfer.
     public init(
         connectTimeout: Duration = .seconds(5), timeout: Duration = .seconds(15), maxResponseBytes: Int = 64 << 20,
-        caBundle: String? = nil
+        caBundle: String? = nil, performsInline: Bool = false
     ) {
+        self.performsInline = performsInline
         CurlGlobal.initialise()
         self.connectTimeout = connectTimeout
         self.defaultTimeout = timeout
@@ -59,6 +65,7 @@ public final class CurlClient: HTTPTransport, @unchecked Sendable {
         let options = EasyHandle.Options(
             connectTimeout: connectTimeout, timeout: request.timeout ?? defaultTimeout,
             maxResponseBytes: maxResponseBytes, caBundle: caBundle)
+        if performsInline { return try handle.queue.sync { handle.perform(request, options) }.get() }
         let result: Result<HTTPResponse, TransportError> = await withCheckedContinuation { continuation in
             handle.queue.async {
                 continuation.resume(returning: handle.perform(request, options))

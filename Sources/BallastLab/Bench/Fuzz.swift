@@ -1,7 +1,7 @@
-public import BallastCore
+import BallastCore
 import BallastKit
 import CurlHTTP
-public import Foundation
+import Foundation
 import Postgres
 import Simulator
 import Synchronization

@@ -29,10 +29,14 @@ public struct Replay: Sendable {
         // The policies' worlds share nothing, so they run side by side; each result depends only
         // on its own world, never on the interleaving.
         let outcomes: [String: PolicyOutcome]
+        let threads = Dictionary(uniqueKeysWithValues: settings.policies.map { ($0, PolicyThread(name: $0.rawValue)) })
+        defer { for thread in threads.values { thread.stop() } }
         do {
             outcomes = try await withThrowingTaskGroup(of: (String, PolicyOutcome, TimeInterval).self) { group in
                 for kind in settings.policies {
-                    group.addTask {
+                    // Each policy on a thread of its own: its venue client's transfers block that thread
+                    // (they never suspend), and the system shares the cores between the policies.
+                    group.addTask(executorPreference: threads[kind]!) {
                         let began = Date()
                         let outcome = try await self.run(kind, config: config, start: start, checks: checks)
                         return (kind.rawValue, outcome, Date().timeIntervalSince(began))
@@ -112,5 +116,49 @@ public struct Replay: Sendable {
         }
         measure.sample(check: checks.count)
         return measure.outcome(ledger: ledger, world: world)
+    }
+}
+
+/// A thread that runs one policy's task: jobs run in the order they are enqueued, until `stop()`.
+final class PolicyThread: TaskExecutor, @unchecked Sendable {
+    // Safe to share: `jobs` and `stopped` are only touched under `condition`.
+    private let condition = NSCondition()
+    private var jobs: [UnownedJob] = []
+    private var stopped = false
+
+    init(name: String) {
+        let thread = Thread { [self] in self.loop() }
+        thread.name = "replay-\(name)"
+        thread.start()
+    }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        condition.lock()
+        jobs.append(job)
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Ends the thread once the jobs already enqueued have run.
+    func stop() {
+        condition.lock()
+        stopped = true
+        condition.signal()
+        condition.unlock()
+    }
+
+    private func loop() {
+        while true {
+            condition.lock()
+            while jobs.isEmpty && !stopped { condition.wait() }
+            if jobs.isEmpty {
+                condition.unlock()
+                return
+            }
+            let job = jobs.removeFirst()
+            condition.unlock()
+            job.runSynchronously(on: asUnownedTaskExecutor())
+        }
     }
 }

@@ -13,7 +13,8 @@ import Venues
 final class ReplayWorld {
     let clock: VirtualTime
     let simulator: Simulator
-    let curl = CurlClient(connectTimeout: .seconds(5), timeout: .seconds(30))
+    // Requests are strictly sequential and the venues answer at once: no hand-off to a queue per request.
+    let curl = CurlClient(connectTimeout: .seconds(5), timeout: .seconds(30), performsInline: true)
     /// The venues this policy trades on, in order, with their account's key.
     let venues: [(name: String, apiKey: String)]
     let sink = DiscardingEventSink()
