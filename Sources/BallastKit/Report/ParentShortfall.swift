@@ -3,8 +3,9 @@ import Foundation
 import Postgres
 
 /// Implementation shortfall of each parent trade decided in a period, from
-/// `batch_parents`, its children's fills and the mid when execution ended. A superseded batch's
-/// parents are left out: the later proposal that replaced them carries the decision.
+/// `batch_parents`, its children's fills and the mid when execution ended — for a batch not
+/// finished yet, at the period's end (a parameter, never the database's clock). A superseded
+/// batch's parents are left out: the later proposal that replaced them carries the decision.
 struct ParentShortfall {
     let connection: Connection
     let writer: Connection
@@ -14,7 +15,7 @@ struct ParentShortfall {
         let parents = try connection.query(
             """
             SELECT bp.batch_id, bp.parent, bp.portfolio_id, bp.asset, bp.quote, bp.side, bp.decided_qty,
-                   bp.decision_mid, coalesce(b.finished_at, now()) AS ended_at,
+                   bp.decision_mid, coalesce(b.finished_at, \(to)::timestamptz) AS ended_at,
                    array_agg(DISTINCT o.venue_id) FILTER (WHERE o.venue_id IS NOT NULL)::text AS venues
             FROM batch_parents bp JOIN batches b ON b.id = bp.batch_id
             LEFT JOIN orders o ON o.batch_id = bp.batch_id AND o.parent = bp.parent
