@@ -44,7 +44,7 @@ public final class SimulatedVenue: @unchecked Sendable {
     /// With `latencyMovesClock` and a `VirtualTime` clock (a replay), no request waits for real:
     /// the venue sees it at now + its entry latency, and once it has answered, the clock moves
     /// on by the entry and the response latency, so the caller reads the answer that much later in
-    /// virtual time. This holds for a caller that sends one request at a time, as a replay's policy does.
+    /// virtual time. This holds for a caller that sends one request at a time.
     public init(config: VenueConfig, seed: UInt64, clock: any TimeSource, latencyMovesClock: Bool = false)
         throws(SimulatorError)
     {
@@ -158,7 +158,7 @@ public final class SimulatedVenue: @unchecked Sendable {
     }
 
     /// The mid, (best bid + best ask) / 2, of every symbol as the venue shows it now (after stepping
-    /// its markets to now). For a replay's own measures; a policy reads the venue over HTTP.
+    /// its markets to now), read in-process rather than over HTTP.
     public func mids() -> [String: ExactDecimal] {
         lock.withLock {
             exchange.advance(to: clock.now().addingTimeInterval(Double(skewMs) / 1000))

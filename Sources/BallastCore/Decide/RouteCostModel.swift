@@ -169,17 +169,7 @@ public enum RouteCostModel {
         guard mid > 0 else { return [(constant, capacity)] }
         let touch = side == .buy ? ticker.askPrice : ticker.bidPrice
         let limit = limitPrice(side: side, style: style, on: quote, policy: policy)
-        let levels: [BookLevel]
-        if let depth = quote.depth {
-            levels =
-                side == .buy ? depth.asks.sorted { $0.price < $1.price } : depth.bids.sorted { $0.price > $1.price }
-        } else {
-            levels = [
-                side == .buy
-                    ? BookLevel(price: ticker.askPrice, qty: ticker.askQty)
-                    : BookLevel(price: ticker.bidPrice, qty: ticker.bidQty)
-            ]
-        }
+        let levels = takenLevels(quote, side: side)
         var out: [(marginal: Double, amount: ExactDecimal)] = []
         var room = capacity
         for level in levels where level.qty.isPositive && room.isPositive {
@@ -221,24 +211,27 @@ public enum RouteCostModel {
         return nil
     }
 
+    /// The levels a `side` order takes, best first: the asks for a buy, the bids for a sell; the
+    /// ticker's touch alone when there is no depth.
+    static func takenLevels(_ quote: VenueQuote, side: Side) -> [BookLevel] {
+        let ticker = quote.ticker
+        if let depth = quote.depth {
+            return side == .buy ? depth.asks.sorted { $0.price < $1.price } : depth.bids.sorted { $0.price > $1.price }
+        }
+        return [
+            side == .buy
+                ? BookLevel(price: ticker.askPrice, qty: ticker.askQty)
+                : BookLevel(price: ticker.bidPrice, qty: ticker.bidQty)
+        ]
+    }
+
     /// Walks the side of the book a `side` order takes (asks for a buy, bids for
     /// a sell; the ticker's touch when there is no depth), never past `limit`,
     /// until `quantity` is filled (or the whole side within the limit when nil).
     static func walk(_ quote: VenueQuote, side: Side, quantity: ExactDecimal?, limit: ExactDecimal)
         -> (filled: ExactDecimal, notional: ExactDecimal)
     {
-        let ticker = quote.ticker
-        var levels: [BookLevel]
-        if let depth = quote.depth {
-            levels =
-                side == .buy ? depth.asks.sorted { $0.price < $1.price } : depth.bids.sorted { $0.price > $1.price }
-        } else {
-            levels = [
-                side == .buy
-                    ? BookLevel(price: ticker.askPrice, qty: ticker.askQty)
-                    : BookLevel(price: ticker.bidPrice, qty: ticker.bidQty)
-            ]
-        }
+        let levels = takenLevels(quote, side: side)
         var filled = ExactDecimal.zero
         var notional = ExactDecimal.zero
         for level in levels where level.qty.isPositive {

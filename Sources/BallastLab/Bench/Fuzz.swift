@@ -39,7 +39,7 @@ public struct Fuzz: Sendable {
     public func run(progress: (String) -> Void = { _ in }) async throws -> [Outcome] {
         var outcomes: [Outcome] = []
         for target in try await Self.targets() {
-            var random = SyntheticOHLCV.SplitMix(seed: seed ^ target.name.utf8.reduce(0x51) { $0 &* 131 &+ UInt64($1) })
+            var random = SeededRandom(seed: seed ^ target.name.utf8.reduce(0x51) { $0 &* 131 &+ UInt64($1) })
             let started = Date()
             var outcome = Outcome(target: target.name, cases: 0, accepted: 0, refused: 0, seconds: 0)
             for i in 0..<cases {
@@ -74,7 +74,7 @@ public struct Fuzz: Sendable {
     ]
 
     /// One seeded mutation of `text`.
-    static func mutate(_ text: String, _ random: inout SyntheticOHLCV.SplitMix) -> String {
+    static func mutate(_ text: String, _ random: inout SeededRandom) -> String {
         var bytes = Array(text.utf8)
         let rounds = 1 + Int(random.next() % 3)
         for _ in 0..<rounds {

@@ -1,4 +1,5 @@
 public import Foundation
+import Simulator
 
 /// OHLCV files for replays and the replay benchmark, drawn from a seed: each bar is `substeps`
 /// steps of a geometric Brownian motion with daily volatility σ, in regimes — calm (1×) or
@@ -47,7 +48,7 @@ public struct SyntheticOHLCV: Sendable {
 
     /// The CSV text of one asset's series.
     public func csv(_ asset: Asset) -> String {
-        var random = SplitMix(seed: seed ^ asset.name.utf8.reduce(0xA5A5_5A5A) { $0 &* 31 &+ UInt64($1) })
+        var random = SeededRandom(seed: seed ^ asset.name.utf8.reduce(0xA5A5_5A5A) { $0 &* 31 &+ UInt64($1) })
         var price = asset.startPrice
         var stressed = false
         let barSigma = asset.dailyVolatility * (interval / 86_400).squareRoot()
@@ -87,23 +88,4 @@ public struct SyntheticOHLCV: Sendable {
     }
 
     private static func price(_ x: Double) -> String { String(format: "%.2f", x) }
-
-    /// SplitMix64 with Box–Muller normals: small, fast and the same on every platform.
-    struct SplitMix {
-        var state: UInt64
-        init(seed: UInt64) { state = seed }
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        /// Uniform in [0, 1).
-        mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
-        mutating func normal() -> Double {
-            let u = max(unit(), 1e-300)
-            return (-2 * log(u)).squareRoot() * cos(2 * .pi * unit())
-        }
-    }
 }
