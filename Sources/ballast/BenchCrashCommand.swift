@@ -26,7 +26,7 @@ extension BenchCommand {
                 defer { databases.drop() }
                 let campaign = CrashCampaign(executable: executable, logger: logger) { try databases.make() }
                 // Points each kind of batch reaches: resting orders are cancelled and chased; crossing
-                // orders fill at once, one of them in several trades.
+                // orders fill at once (over thin books for `between-fills`, so one fills in several trades).
                 let restingPoints = [("before-send", 3), ("after-send", 3), ("after-cancel", 3), ("mid-chase", 3)]
                 let crossingPoints = [("before-send", 5), ("after-send", 5), ("between-fills", 1)]
                 var totals = (killed: 0, duplicates: 0, unresolved: 0, live: 0, ledger: 0, orders: 0, failed: 0)
@@ -39,7 +39,10 @@ extension BenchCommand {
                         i % 3 == 2
                         ? .after(.milliseconds(Int.random(in: 40...(resting ? 1500 : 400))))
                         : .at(point, hit: 1 + (i / 6) % hits)
-                    let trial = try await campaign.run(kill: kill, resting: resting, seed: UInt64(1000 + i))
+                    var setup = CrashCampaign.Setup()
+                    if case .at("between-fills", _) = kill { setup.depthDivisor = 20 }
+                    let trial = try await campaign.run(
+                        kill: kill, resting: resting, seed: UInt64(1000 + i), setup: setup)
                     totals.killed += trial.killed ? 1 : 0
                     totals.duplicates += trial.duplicates
                     totals.unresolved += trial.unresolved

@@ -13,8 +13,8 @@ import Testing
     static let campaign = CrashCampaign(
         executable: BallastBinary.url, logger: Logger(label: "test"), makeDatabase: { try TestDatabase.migrated() })
 
-    /// (point, hit, resting): 26 injected kill points. A batch has one order that fills in several
-    /// trades, so `between-fills` is reached once per batch.
+    /// (point, hit, resting): 26 injected kill points. `between-fills` runs over books a twentieth
+    /// as deep, so a crossing order walks several levels and fills in several trades.
     static let points: [(String, Int, Bool)] =
         [1, 2, 3].flatMap { hit in
             [
@@ -29,10 +29,13 @@ import Testing
 
     @Test(arguments: points)
     func killedAtAnInjectedPointThenRerun(point: String, hit: Int, resting: Bool) async throws {
+        var setup = CrashCampaign.Setup()
+        if point == "between-fills" { setup.depthDivisor = 20 }
         let trial = try await Self.campaign.run(
             kill: .at(point, hit: hit), resting: resting, seed: UInt64(hit * 31 + point.count),
             faults: point == "after-lookup"
-                ? [FaultRule(kind: .serverError, method: "POST", path: "/api/v3/order", placed: true)] : [])
+                ? [FaultRule(kind: .serverError, method: "POST", path: "/api/v3/order", placed: true)] : [],
+            setup: setup)
         #expect(trial.killed, "the kill point was never reached: \(trial)")
         #expect(trial.passed, "\(trial)")
     }

@@ -54,6 +54,8 @@ public struct CrashCampaign: Sendable {
         public var deposits: [String: ExactDecimal] = [:]
         /// The venues' latency profile.
         public var latency = LatencyProfile(baseMs: 6, jitterMs: 6, spikeProbability: 0, spikeMs: 0)
+        /// Divides the venues' quantity per book level: thin books make one order fill in several trades.
+        public var depthDivisor = 1
 
         public init() {}
     }
@@ -141,7 +143,8 @@ public struct CrashCampaign: Sendable {
         async throws -> Trial
     {
         let venues = try SimulatedVenues(
-            venues: 3, seed: seed, latency: setup.latency, venueSettings: setup.venueSettings)
+            venues: 3, seed: seed, latency: setup.latency, venueSettings: setup.venueSettings,
+            depthDivisor: setup.depthDivisor)
         defer { venues.stop() }
         let databaseURL = try makeDatabase()
         let jobPath = FileManager.default.temporaryDirectory.appendingPathComponent("crash-\(UUID()).toml").path

@@ -1,4 +1,5 @@
 public import BallastKit
+import BallastCore
 import Foundation
 public import Simulator
 
@@ -13,15 +14,20 @@ public final class SimulatedVenues: Sendable {
     public let environment: [String: String]
 
     /// Starts `count` demo venues; each account gets `history` historical BTCUSDT trades.
-    /// `venueSettings` are lines added to each `[[venues]]` table of the job (`timeout_ms = 600`).
+    /// `venueSettings` are lines added to each `[[venues]]` table of the job (`timeout_ms = 600`);
+    /// `depthDivisor` divides every level's quantity (thin books, so an order walks several levels).
     public init(
         venues count: Int = 3, seed: UInt64 = 1, history: Int = 0, limits: LimitConfig? = nil,
-        latency: LatencyProfile? = nil, venueSettings: String = ""
+        latency: LatencyProfile? = nil, venueSettings: String = "", depthDivisor: Int = 1
     ) throws {
         var settings = SimulatorConfig.demo(venues: count, seed: seed)
         for i in settings.venues.indices {
             if let limits { settings.venues[i].limits = limits }
             if let latency { settings.venues[i].latency = latency }
+            for j in settings.venues[i].symbols.indices where depthDivisor > 1 {
+                settings.venues[i].symbols[j].levelQty =
+                    settings.venues[i].symbols[j].levelQty.divided(by: ExactDecimal(depthDivisor), scale: 12)!
+            }
         }
         do {
             simulator = try Simulator(config: settings)
