@@ -1,5 +1,5 @@
-public import BallastKit
 import BallastCore
+public import BallastKit
 import Foundation
 public import Simulator
 
