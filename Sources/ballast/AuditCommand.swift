@@ -68,6 +68,11 @@ struct AuditCommand: AsyncParsableCommand {
                 }
                 let holds = expected.map { " (holds the expected head \($0))" } ?? ""
                 print("decision chain intact: \(result.checked) record(s), head \(result.head)\(holds)")
+                if result.legacy > 0 {
+                    print(
+                        "  \(result.legacy) record(s) written before migration 0011: their hash covers the decision, "
+                            + "not their batch, order, portfolio, kind or time columns")
+                }
             }
         }
     }

@@ -100,10 +100,13 @@ struct TradingScenario {
         }
         #expect(try DecisionLog.verify(on: scenario.connection).firstBroken == nil)
         // Records are assembled from members encoded once per portfolio and per parent: each must be
-        // exactly the canonical encoding of the whole record.
+        // exactly the canonical encoding of the whole record (the envelope's last member, `record`).
         let stored = try scenario.connection.query(
             "SELECT payload_text FROM decisions WHERE batch_id = \(batch) AND kind = 'order' ORDER BY id"
-        ).map { try $0.decode("payload_text", as: String.self) }
+        ).map { row in
+            let text = try row.decode("payload_text", as: String.self)
+            return String(text[text.range(of: ",\"record\":")!.upperBound...].dropLast())
+        }
         let whole = WholeOrderRecord.all(of: proposal, batch: batch)
         #expect(stored == (try whole.map(DecisionLog.canonical)))
         // …and the text Foundation's sorted-keys encoder gives for it.
@@ -158,10 +161,10 @@ struct TradingScenario {
         let edited = last.text.replacingOccurrences(of: "\"reason\":\"", with: "\"reason\":\"(rewritten) ")
         try scenario.connection.execute(
             """
-            INSERT INTO decisions (id, batch_id, order_id, portfolio_id, kind, payload_text, prev_hash, hash)
-            SELECT \(last.id), batch_id, order_id, portfolio_id, kind, \(edited), \(last.prev),
-                   \(DecisionLog.hash(previous: last.prev, payloadText: edited))
-            FROM decisions ORDER BY id DESC LIMIT 1
+            INSERT INTO decisions (id, batch_id, order_id, portfolio_id, kind, payload_text, prev_hash, hash, created_at)
+            SELECT \(last.id), (r->>'batch')::bigint, (r->>'order')::bigint, r->>'portfolio', r->>'kind', \(edited),
+                   \(last.prev), \(DecisionLog.hash(previous: last.prev, payloadText: edited)), (r->>'at')::timestamptz
+            FROM (SELECT \(edited)::jsonb AS r) e
             """)
         #expect(try verify([]).status == 0)
         #expect(try verify(["--expect-head", "\(head)@\(records)"]).status == 2)

@@ -10,6 +10,14 @@ public import Postgres
 /// `decision_records` view parses it to jsonb for queries). The chain is one sequence over the whole table, in id order;
 /// appenders serialise on a transaction-scoped advisory lock so two proposers
 /// never chain onto the same record. A trigger refuses UPDATE and DELETE.
+///
+/// Invariants:
+/// - Every column a report reads is under the hash: a record's text is the envelope
+///   `{"at", "batch", "format": "decision-record/2", "kind", "order", "portfolio", "record"}`
+///   (`record` the decision itself), the table's `created_at`, `batch_id`, `order_id`,
+///   `portfolio_id` and `kind` hold the same values, and `verify` refuses a row where they differ.
+/// - Records written before migration 0011 hashed the decision alone (`legacy`): they still
+///   verify, their columns are not covered, and no legacy record may follow a covered one.
 public enum DecisionLog {
     /// The hash the first record chains onto.
     public static let genesis = String(repeating: "0", count: 64)
@@ -26,24 +34,75 @@ public enum DecisionLog {
         Digest.hex(Digest.sha256(previous + payloadText))
     }
 
-    /// Appends one record; call inside the transaction that writes what it explains.
+    /// The `format` of a record whose columns are under its hash.
+    public static let coveredFormat = "decision-record/2"
+
+    /// Appends one record made at `at`; call inside the transaction that writes what it explains.
     @discardableResult
     static func append(
-        _ payload: some Encodable, kind: String, portfolio: String, batch: Int64?, order: Int64?,
+        _ payload: some Encodable, kind: String, portfolio: String, batch: Int64?, order: Int64?, at: Date,
         on connection: Connection
     ) throws -> String {
         let entry = Entry(
-            kind: kind, portfolio: portfolio, batch: batch, order: order, payloadText: try canonical(payload))
+            kind: kind, portfolio: portfolio, batch: batch, order: order, payloadText: try canonical(payload), at: at)
         return try append([entry], on: connection)!
     }
 
-    /// A record to append: what it explains and the canonical text of its payload.
+    /// A record to append: what it explains, when, and the canonical text of its payload.
     struct Entry {
         var kind: String
         var portfolio: String
         var batch: Int64?
         var order: Int64?
         var payloadText: String
+        var at: Date
+
+        /// The record's time as stored and hashed: ISO-8601 UTC to the millisecond (truncated).
+        var timestamp: String { DecisionLog.timestamp(at) }
+
+        /// The hashed text: the envelope, in canonical key order, around the payload's canonical text.
+        var recordText: String {
+            var out: [UInt8] = []
+            out.reserveCapacity(payloadText.utf8.count + 160)
+            func member(_ key: String, first: Bool = false) {
+                if !first { out.append(UInt8(ascii: ",")) }
+                CanonicalJSON.appendQuoted(key, to: &out)
+                out.append(UInt8(ascii: ":"))
+            }
+            out.append(UInt8(ascii: "{"))
+            member("at", first: true)
+            CanonicalJSON.appendQuoted(timestamp, to: &out)
+            if let batch {
+                member("batch")
+                out.append(contentsOf: String(batch).utf8)
+            }
+            member("format")
+            CanonicalJSON.appendQuoted(DecisionLog.coveredFormat, to: &out)
+            member("kind")
+            CanonicalJSON.appendQuoted(kind, to: &out)
+            if let order {
+                member("order")
+                out.append(contentsOf: String(order).utf8)
+            }
+            member("portfolio")
+            CanonicalJSON.appendQuoted(portfolio, to: &out)
+            member("record")
+            out.append(contentsOf: payloadText.utf8)
+            out.append(UInt8(ascii: "}"))
+            return String(decoding: out, as: UTF8.self)
+        }
+    }
+
+    /// `date` as a record stores it: `2026-11-30T14:37:01.123Z` (milliseconds, truncated).
+    static func timestamp(_ date: Date) -> String {
+        let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        var seconds = time_t((milliseconds - ((milliseconds % 1000) + 1000) % 1000) / 1000)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        return String(
+            format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
+            Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec),
+            Int(((milliseconds % 1000) + 1000) % 1000))
     }
 
     /// Appends `entries` in order with one INSERT: the chain is computed here, onto the head read
@@ -55,9 +114,10 @@ public enum DecisionLog {
         var previous = try lockedHead(on: connection)
         var previousHashes: [String] = []
         var hashes: [String] = []
-        for entry in entries {
+        let texts = entries.map(\.recordText)
+        for text in texts {
             previousHashes.append(previous)
-            previous = hash(previous: previous, payloadText: entry.payloadText)
+            previous = hash(previous: previous, payloadText: text)
             hashes.append(previous)
         }
         // One row of binds per record, the payload a bind of its own: a few hundred records are
@@ -66,17 +126,19 @@ public enum DecisionLog {
         for start in stride(from: 0, to: entries.count, by: rowsPerInsert) {
             let rows = start..<min(start + rowsPerInsert, entries.count)
             var sql =
-                "INSERT INTO decisions (batch_id, order_id, portfolio_id, kind, payload_text, prev_hash, hash) VALUES "
+                "INSERT INTO decisions (batch_id, order_id, portfolio_id, kind, payload_text, prev_hash, hash, created_at) "
+                + "VALUES "
             var binds: [String?] = []
-            binds.reserveCapacity(rows.count * 7)
+            binds.reserveCapacity(rows.count * 8)
             for index in rows {
                 let entry = entries[index]
                 let n = binds.count
                 sql += n == 0 ? "" : ","
-                sql += "($\(n + 1)::bigint,$\(n + 2)::bigint,$\(n + 3),$\(n + 4),$\(n + 5),$\(n + 6),$\(n + 7))"
+                sql += "($\(n + 1)::bigint,$\(n + 2)::bigint,$\(n + 3),$\(n + 4),$\(n + 5),$\(n + 6),$\(n + 7),"
+                sql += "$\(n + 8)::timestamptz)"
                 binds += [
                     entry.batch?.postgresText ?? nil, entry.order?.postgresText ?? nil, entry.portfolio, entry.kind,
-                    entry.payloadText, previousHashes[index], hashes[index],
+                    texts[index], previousHashes[index], hashes[index], entry.timestamp,
                 ]
             }
             // The SQL is placeholders only; every value travels as a bind.
@@ -109,6 +171,10 @@ public enum DecisionLog {
     public struct Verification: Sendable {
         /// Records checked.
         public var checked = 0
+        /// Records whose columns (time, batch, order, portfolio, kind) are under the hash.
+        public var covered = 0
+        /// Records written before migration 0011, whose hash covers the decision alone.
+        public var legacy = 0
         /// The first record that does not match, and why; nil when the chain holds.
         public var firstBroken: (id: Int64, reason: String)?
         /// The hash of the last record (the chain's head).
@@ -120,16 +186,21 @@ public enum DecisionLog {
         public var chainHead: ChainHead { ChainHead(hash: head, length: checked) }
     }
 
-    /// Recomputes the chain from the first record and names the first one that does not match.
-    /// With `expecting`, also says whether the chain still holds that head (at its length, when
-    /// one is given): a chain whose tail was deleted or rewritten, consistently with itself, no
-    /// longer does.
+    /// Recomputes the chain from the first record and names the first one that does not match:
+    /// a hash that is not SHA-256(prev_hash ‖ payload_text), or a column that says something other
+    /// than the hashed text. With `expecting`, also says whether the chain still holds that head (at
+    /// its length, when one is given): a chain whose tail was deleted or rewritten, consistently
+    /// with itself, no longer does.
     public static func verify(on connection: Connection, expecting: ChainHead? = nil) throws -> Verification {
         var result = Verification()
         if expecting != nil { result.expected = false }
         var previous = genesis
         _ = try connection.forEachRow(
-            "SELECT id, prev_hash, hash, payload_text FROM decisions ORDER BY id", fetchSize: 5000
+            """
+            SELECT id, prev_hash, hash, payload_text, batch_id, order_id, portfolio_id, kind,
+                   to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS at
+            FROM decisions ORDER BY id
+            """, fetchSize: 5000
         ) { row in
             guard result.firstBroken == nil else { return }
             let id: Int64 = try row.decode("id")
@@ -146,6 +217,18 @@ public enum DecisionLog {
                 result.firstBroken = (
                     id, "hash \(stored.prefix(12))… is not SHA-256(prev_hash ‖ payload_text): the payload was altered"
                 )
+            } else if let header = Header(recordText: text) {
+                result.covered += 1
+                let columns = Header(
+                    at: try row.decode("at"), batch: try row.decode("batch_id"), kind: try row.decode("kind"),
+                    order: try row.decode("order_id"), portfolio: try row.decode("portfolio_id"))
+                if let column = header.differingColumn(columns) {
+                    result.firstBroken = (id, "column \(column) was altered: it differs from the hashed record")
+                }
+            } else if result.covered > 0 {
+                result.firstBroken = (id, "a record whose columns are not hashed follows records whose columns are")
+            } else {
+                result.legacy += 1
             }
             previous = stored
             result.head = stored
@@ -154,6 +237,55 @@ public enum DecisionLog {
             }
         }
         return result
+    }
+
+    /// What a covered record says about itself, and what its row's columns say.
+    struct Header: Decodable, Equatable {
+        var at: String
+        var batch: Int64?
+        var kind: String
+        var order: Int64?
+        var portfolio: String
+
+        init(at: String, batch: Int64?, kind: String, order: Int64?, portfolio: String) {
+            self.at = at
+            self.batch = batch
+            self.kind = kind
+            self.order = order
+            self.portfolio = portfolio
+        }
+
+        /// Reads the envelope's members before `record` (nil: a legacy record, the decision alone).
+        /// `,"record":` cannot occur inside the members before it: a quote in a string is escaped.
+        init?(recordText text: String) {
+            guard text.hasPrefix("{\"at\":"), let end = text.range(of: ",\"record\":") else { return nil }
+            struct Envelope: Decodable {
+                var at: String
+                var batch: Int64?
+                var format: String
+                var kind: String
+                var order: Int64?
+                var portfolio: String
+            }
+            guard
+                let envelope = try? JSONDecoder().decode(
+                    Envelope.self, from: Data((text[..<end.lowerBound] + "}").utf8)),
+                envelope.format == DecisionLog.coveredFormat
+            else { return nil }
+            self.init(
+                at: envelope.at, batch: envelope.batch, kind: envelope.kind, order: envelope.order,
+                portfolio: envelope.portfolio)
+        }
+
+        /// The first column whose value is not the hashed one.
+        func differingColumn(_ columns: Header) -> String? {
+            if columns.at != at { return "created_at" }
+            if columns.batch != batch { return "batch_id" }
+            if columns.order != order { return "order_id" }
+            if columns.portfolio != portfolio { return "portfolio_id" }
+            if columns.kind != kind { return "kind" }
+            return nil
+        }
     }
 }
 

@@ -150,7 +150,8 @@ extension Execute {
                     kind: "reprice", reason: reason, previous: order.clientOrderId, intentKey: next.key,
                     clientOrderId: next.clientOrderId, generation: next.generation, style: style.rawValue,
                     quantity: remainder, limitPrice: price),
-                kind: "reprice", portfolio: order.portfolio, batch: order.batch, order: inserted, on: connection)
+                kind: "reprice", portfolio: order.portfolio, batch: order.batch, order: inserted, at: clock.now(),
+                on: connection)
         }
         return true
     }

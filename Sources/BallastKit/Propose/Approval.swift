@@ -71,7 +71,7 @@ public struct Approval {
                 kind: "approval", batch: batch, approval: "manual", by: trimmed, orders: orders, notional: notional,
                 reason: "approved by \(trimmed)")
             try DecisionLog.append(
-                payload, kind: "approval", portfolio: try row.decode("portfolio_id"), batch: batch, order: nil,
+                payload, kind: "approval", portfolio: try row.decode("portfolio_id"), batch: batch, order: nil, at: now,
                 on: connection)
             return .approved(orders: orders)
         }

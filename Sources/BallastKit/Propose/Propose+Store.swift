@@ -131,7 +131,7 @@ extension Propose {
                 entries += try superseded.map { old in
                     DecisionLog.Entry(
                         kind: "supersession", portfolio: old.portfolio, batch: old.batch, order: nil,
-                        payloadText: try DecisionLog.canonical(old))
+                        payloadText: try DecisionLog.canonical(old), at: now)
                 }
             }
             for batch in batches {
@@ -140,12 +140,13 @@ extension Propose {
                     entries.append(
                         DecisionLog.Entry(
                             kind: record.kind, portfolio: portfolio, batch: batch.id,
-                            order: record.leg.map { orderIDs[batch.id]![$0] }, payloadText: record.text))
+                            order: record.leg.map { orderIDs[batch.id]![$0] }, payloadText: record.text, at: now))
                 }
                 if let approval = batch.approvalText {
                     entries.append(
                         DecisionLog.Entry(
-                            kind: "approval", portfolio: portfolio, batch: batch.id, order: nil, payloadText: approval))
+                            kind: "approval", portfolio: portfolio, batch: batch.id, order: nil, payloadText: approval,
+                            at: now))
                 }
             }
             try DecisionLog.append(entries, on: connection)

@@ -18,7 +18,7 @@ struct SummaryContext {
               (SELECT count(*) FROM fills WHERE executed_at >= \(from) AND executed_at < \(to)) AS fills,
               (SELECT count(*) FROM orders WHERE created_at >= \(from) AND created_at < \(to)) AS orders,
               (SELECT count(*) FROM batches WHERE created_at >= \(from) AND created_at < \(to)) AS batches,
-              (SELECT count(*) FROM decisions WHERE created_at >= \(from) AND created_at < \(to)) AS decisions,
+              (SELECT count(*) FROM decision_records WHERE created_at >= \(from) AND created_at < \(to)) AS decisions,
               (SELECT count(*) FROM reconciliation_breaks WHERE detected_at >= \(from) AND detected_at < \(to))
                 AS breaks,
               (SELECT count(*) FROM http_attempts WHERE started_at >= \(from) AND started_at < \(to)) AS requests
