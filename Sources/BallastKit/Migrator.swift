@@ -66,11 +66,12 @@ public struct Migrator {
         self.migrations = migrations
     }
 
-    /// Every known migration with its applied time, in version order.
+    /// Every known migration with its applied time, in version order. Reads only: a role
+    /// without DDL rights (`ballast_app`) may ask, and a database never migrated has every
+    /// migration pending.
     public func status() throws -> [Entry] {
         try connection.withTransaction {
             try AdvisoryLock.migrate.lockForTransaction(on: connection)
-            try ensureLedger()
             let applied = try appliedVersions()
             try verifyChecksums(applied)
             return migrations.map { Entry(migration: $0, appliedAt: applied[$0.version]?.appliedAt) }
@@ -99,10 +100,13 @@ public struct Migrator {
         try connection.withTransaction {
             // The lock comes first: even creating the ledger table must not race.
             try AdvisoryLock.migrate.lockForTransaction(on: connection)
-            try ensureLedger()
             let applied = try appliedVersions()
             try verifyChecksums(applied)
             let pending = migrations.filter { applied[$0.version] == nil }
+            // Nothing to do is done without DDL, so a role that may not change the schema can
+            // run `--migrate` on a current database.
+            guard !pending.isEmpty else { return [] }
+            try ensureLedger()
             for migration in pending {
                 do {
                     try connection.execute(Query(unsafeSQL: migration.sql))
@@ -132,8 +136,11 @@ public struct Migrator {
             """)
     }
 
+    /// The ledger's rows; none when the ledger does not exist yet.
     private func appliedVersions() throws -> [Int: (checksum: String, appliedAt: Date)] {
         var applied: [Int: (checksum: String, appliedAt: Date)] = [:]
+        let ledger = try connection.query("SELECT to_regclass('schema_migrations') IS NOT NULL AS present")
+        guard try ledger.first?.decode("present", as: Bool.self) == true else { return applied }
         for row in try connection.query("SELECT version, checksum, applied_at FROM schema_migrations") {
             applied[try row.decode("version")] = (try row.decode("checksum"), try row.decode("applied_at"))
         }
