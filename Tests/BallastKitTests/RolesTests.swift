@@ -47,7 +47,8 @@ import Testing
         let runs = try admin.query("SELECT count(*) AS n FROM job_runs WHERE status = 'succeeded'")[0].decode(
             "n", as: Int.self)
         #expect(runs >= 1)
-        let reports = FileManager.default.enumerator(atPath: folder.appendingPathComponent("out").path)?
+        let reports =
+            FileManager.default.enumerator(atPath: folder.appendingPathComponent("out").path)?
             .compactMap { $0 as? String }.filter { $0.hasSuffix("audit.xlsx") } ?? []
         #expect(reports.count == 1)
     }
@@ -74,7 +75,8 @@ import Testing
             "UPDATE decisions SET kind = 'x'", "UPDATE order_attempts SET outcome = 'x'", "UPDATE fills SET qty = 0",
             "UPDATE http_attempts SET started_at = now()", "UPDATE http_attempts SET client_order_id = 'x'",
             "ALTER TABLE decisions DISABLE TRIGGER decisions_append_only", "CREATE TABLE scratch (a int)",
-            "DROP VIEW decision_records", "CREATE OR REPLACE FUNCTION ballast_refuse_change() RETURNS trigger "
+            "DROP VIEW decision_records",
+            "CREATE OR REPLACE FUNCTION ballast_refuse_change() RETURNS trigger "
                 + "LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$",
         ] {
             refused(sql)
