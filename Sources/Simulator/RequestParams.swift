@@ -40,8 +40,10 @@ struct RequestParams {
         }
     }
 
+    /// Form decoding: `+` is a space, `%XX` a byte. Most parameters have neither, and skip Foundation.
     static func decode(_ text: String) -> String {
-        text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? text
+        guard text.utf8.contains(where: { $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "%") }) else { return text }
+        return text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? text
     }
 
     subscript(_ name: String) -> String? {

@@ -9,7 +9,8 @@ import Testing
         let outcomes = try await Fuzz(cases: 1_500, seed: 11).run()
         let names = Set(outcomes.map(\.target))
         for expected in [
-            "exact-decimal", "timestamp", "ohlcv-csv", "job-toml", "simulator-toml", "venue-exchange-info",
+            "exact-decimal", "timestamp", "ohlcv-csv", "job-toml", "simulator-toml", "report-template",
+            "summary-template", "venue-exchange-info",
             "venue-book-tickers", "venue-depth", "venue-account", "venue-new-order", "venue-my-trades",
         ] {
             #expect(names.contains(expected), "\(expected) was fuzzed")

@@ -58,13 +58,11 @@ import Testing
         let app = try TestDatabase.connect(try Self.login(in: "ballast_app", on: owner))
         defer { app.close() }
         func refused(_ sql: String) {
-            #expect(throws: PostgresError.self, "\(sql)") { try app.execute(Query(unsafeSQL: sql)) }
             do {
                 try app.execute(Query(unsafeSQL: sql))
-            } catch let error as PostgresError {
-                #expect(error.code == .insufficientPrivilege, "\(sql): \(error)")
+                Issue.record("ballast_app was allowed: \(sql)")
             } catch {
-                Issue.record("\(sql): \(error)")
+                #expect(error.code == .insufficientPrivilege, "\(sql): \(error)")
             }
         }
         for table in ["decisions", "order_attempts", "fills", "http_attempts", "book_tickers", "balances"] {

@@ -1,4 +1,5 @@
 import BallastCore
+import Mustache
 public import Foundation
 
 /// One table of the audit report, defined as data in `Templates/audit/*.toml`:
@@ -193,7 +194,18 @@ public struct ReportTemplates: Sendable {
         guard let summary = try? String(contentsOfFile: summaryPath, encoding: .utf8) else {
             throw BallastError.invalidInput("cannot read the summary template \(summaryPath)")
         }
+        try checkSummary(summary, source: summaryPath)
         return ReportTemplates(
             tables: tables.sorted { ($0.position, $0.sheet) < ($1.position, $1.sheet) }, summary: summary)
+    }
+
+    /// Refuses a summary template that is not valid Mustache, naming `source`: checked when the
+    /// templates are read, before any report is written.
+    public static func checkSummary(_ text: String, source: String) throws {
+        do {
+            _ = try MustacheTemplate(string: text)
+        } catch {
+            throw BallastError.invalidInput("\(source): not a valid Mustache template (\(error))")
+        }
     }
 }

@@ -113,10 +113,65 @@ public struct Fuzz: Sendable {
             Target(name: "simulator-toml", seeds: [simulatorSeed]) { text in
                 (try? TOMLFile.decode(SimulatorConfig.self, text: text, source: "fuzz")) != nil
             },
+            Target(name: "report-template", seeds: [reportTemplateSeed]) { text in
+                (try? TOMLFile.decode(ReportTemplate.self, text: text, source: "fuzz")) != nil
+            },
+            Target(name: "summary-template", seeds: [summaryTemplateSeed]) { text in
+                (try? ReportTemplates.checkSummary(text, source: "fuzz")) != nil
+            },
         ]
         targets += try await venueTargets()
         return targets
     }
+
+    /// A sheet template with what templates use: a query with named parameters, typed and
+    /// formatted columns, a chart.
+    static let reportTemplateSeed = #"""
+        sheet = "Routes"
+        csv = "routes.csv"
+        position = 10
+        after_measure = true
+        query = """
+        SELECT venue_id, symbol, round(filled_notional, 2) AS filled_notional, slippage_bps_mean
+        FROM route_measures WHERE run_id = :run ORDER BY filled_notional DESC
+        """
+
+        [[columns]]
+        field = "venue_id"
+        header = "Venue"
+        width = 14
+
+        [[columns]]
+        field = "symbol"
+        header = "Symbol"
+
+        [[columns]]
+        field = "filled_notional"
+        header = "Filled notional"
+        type = "decimal"
+        format = "#,##0.00"
+
+        [[columns]]
+        field = "slippage_bps_mean"
+        header = "Slippage (bps)"
+        type = "decimal"
+        format = "0.00"
+
+        [chart]
+        kind = "bar"
+        title = "Slippage per route"
+        categories = "venue_id"
+        values = ["slippage_bps_mean"]
+        """#
+
+    /// A summary template with variables, sections, an inverted section and a pragma.
+    static let summaryTemplateSeed = """
+        {{% CONTENT_TYPE: TEXT}}
+        # Ballast run {{run_id}}
+        {{#empty}}**Nothing traded.**{{/empty}}{{^empty}}Fills: {{ballast_fills}}{{/empty}}
+        {{#routes}}| {{route}} | {{slippage}} |
+        {{/routes}}
+        """
 
     static func ohlcvSeeds() -> [String] {
         let bars = SyntheticOHLCV(start: Date(timeIntervalSince1970: 1_767_225_600), bars: 6, interval: 300, seed: 1)
