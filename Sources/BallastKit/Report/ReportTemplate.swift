@@ -1,6 +1,6 @@
 import BallastCore
-import Mustache
 public import Foundation
+import Mustache
 
 /// One table of the audit report, defined as data in `Templates/audit/*.toml`:
 /// the query that produces its rows and how each column is shown. Adding a
