@@ -63,7 +63,8 @@ public struct CellFormat: Hashable, Sendable {
 /// A chart drawn from cell ranges.
 public struct Chart: Sendable {
     /// The chart type.
-    public enum Kind: String, Sendable, Codable { case bar, column, line, pie }
+    /// A scatter plots each value against its category, read as a number (x).
+    public enum Kind: String, Sendable, Codable { case bar, column, line, pie, scatter }
 
     /// One data series: a name, category labels and values.
     public struct Series: Sendable {
@@ -126,6 +127,7 @@ extension Chart.Kind {
         case .column: UInt8(LXW_CHART_COLUMN.rawValue)
         case .line: UInt8(LXW_CHART_LINE.rawValue)
         case .pie: UInt8(LXW_CHART_PIE.rawValue)
+        case .scatter: UInt8(LXW_CHART_SCATTER.rawValue)
         }
     }
 }

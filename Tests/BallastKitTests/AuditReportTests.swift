@@ -22,6 +22,18 @@ import Testing
         let connection = try TestDatabase.connect(url)
         defer { connection.close() }
         let data = try SyntheticTrading(connection: connection).generate(fills: 2_500, fillsPerOrder: 10)
+        // Requests: 40 in the period (one names an order), 5 before it.
+        try connection.execute(
+            """
+            INSERT INTO http_attempts (venue_id, method, endpoint, started_at, outcome, http_status, total_ms,
+                                       client_order_id)
+            SELECT 'sim-a', 'POST', '/api/v3/order', \(data.from)::timestamptz + (i || ' seconds')::interval, 'ok', 200, 12.3456,
+                   CASE WHEN i = 1 THEN (SELECT client_order_id FROM orders ORDER BY id LIMIT 1) END
+            FROM generate_series(1, 40) i
+            UNION ALL
+            SELECT 'sim-a', 'GET', '/api/v3/time', \(data.from)::timestamptz - interval '1 hour', 'ok', 200, 1, NULL
+            FROM generate_series(1, 5)
+            """)
         try Measure(connection: connection, databaseURL: url, logger: Logger(label: "t")).run(
             runID: data.runID, from: data.from, to: data.to)
         let templates = try ReportTemplates.load(from: Self.templatesFolder)
@@ -38,10 +50,38 @@ import Testing
         let dump = try Openpyxl.inspect(result.folder.appendingPathComponent("audit.xlsx").path, rowLimit: 3)
         #expect(
             dump.sheets.map(\.name) == [
-                "Summary", "Definitions", "Routes", "Decisions", "Orders & Attempts", "Fills", "Fills (2)", "Fills (3)",
-                "Reconciliation",
-                "Venue health", "Drift",
+                "Summary", "Definitions", "Routes", "Decisions", "Orders & Attempts", "Order costs", "HTTP Attempts",
+                "Fills", "Fills (2)", "Fills (3)", "Reconciliation", "Venue health", "Drift",
             ])
+        // Every request of the period, and nothing from before it; the one that placed an order names it.
+        #expect(dump.sheet("HTTP Attempts")?.maxRow == 41)
+        let http = try String(contentsOf: result.folder.appendingPathComponent("http_attempts.csv"), encoding: .utf8)
+            .split(separator: "\r\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+        #expect(http.count == 41 && http[1][11] == "12.3")
+        let firstOrder = try connection.query("SELECT id::text AS id FROM orders ORDER BY id LIMIT 1")[0].decode(
+            "id", as: String.self)
+        #expect(http[1][17] == firstOrder[...], "\(http[1])")
+        // One row per measured order; its costs in quote add up: delay + slippage + fees = total.
+        let measured = try connection.query(
+            """
+            SELECT count(*) AS n,
+                   sum(CASE WHEN upper(m.side) = 'BUY' THEN 1 ELSE -1 END * (m.avg_price - m.decision_mid) * m.filled_qty
+                       + m.fees_quote)::float8 AS total
+            FROM order_measures m JOIN orders o ON o.id = m.order_id
+            """)[0]
+        #expect(dump.sheet("Order costs")?.maxRow == 1 + (try measured.decode("n", as: Int.self)))
+        let costs = try String(contentsOf: result.folder.appendingPathComponent("order_costs.csv"), encoding: .utf8)
+            .split(separator: "\r\n").dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+        var total = 0.0
+        for row in costs {
+            let delay = Double(row[17])!
+            let slippage = Double(row[19])!
+            let fees = Double(row[22])!
+            let rowTotal = Double(row[24])!
+            #expect(abs(delay + slippage + fees - rowTotal) <= 0.02, "\(row)")
+            total += rowTotal
+        }
+        #expect(abs(total - (try measured.decode("total", as: Double.self))) <= 0.005 * Double(costs.count) + 0.01)
         #expect(dump.sheet("Fills")?.maxRow == 1_001)
         #expect(dump.sheet("Fills (2)")?.maxRow == 1_001)
         #expect(dump.sheet("Fills (3)")?.maxRow == 501)

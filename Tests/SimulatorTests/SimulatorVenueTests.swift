@@ -423,11 +423,21 @@ final class VenueHarness: @unchecked Sendable {
         defer { h.close() }
         let client = h.client()
         let before = clock.now()
-        let wall = Date()
         let ticker = try #require(try await client.bookTickers(["ETHUSDT"]).first)
-        // 250 ms in and 400 ms out, on the virtual clock; no real wait of that length.
+        // 250 ms in and 400 ms out, on the virtual clock.
         #expect(abs(clock.now().timeIntervalSince(before) - 0.65) < 1e-6)
-        #expect(Date().timeIntervalSince(wall) < 0.6)
+        // No real wait: a minute of latency passes on the virtual clock in far less than a minute
+        // of wall time (a bound loose enough for a loaded machine running the suite in parallel).
+        let slowClock = VirtualTime()
+        let slow = try VenueHarness(
+            configure: { $0.latency = LatencyProfile(baseMs: 60_000, jitterMs: 0) }, clock: slowClock,
+            latencyMovesClock: true)
+        defer { slow.close() }
+        let slowBefore = slowClock.now()
+        let wall = Date()
+        _ = try await slow.client().bookTickers(["ETHUSDT"])
+        #expect(abs(slowClock.now().timeIntervalSince(slowBefore) - 60) < 1e-6)
+        #expect(Date().timeIntervalSince(wall) < 20)
         let sent = clock.now()
         let ack = try await client.placeOrder(
             NewOrder(

@@ -102,8 +102,13 @@ public struct ReportTemplate: Sendable, Decodable {
         public var values: [String]
         /// Where the chart goes: the sheet's name (default) or `Summary`.
         public var placement: String?
+        /// The axes' titles, with their units (`x_title`, `y_title`).
+        public var xTitle: String?
+        public var yTitle: String?
 
-        enum CodingKeys: String, CodingKey, CaseIterable { case kind, title, categories, values, placement }
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case kind, title, categories, values, placement, xTitle = "x_title", yTitle = "y_title"
+        }
 
         public init(from decoder: any Decoder) throws {
             try StrictKeys.check(
@@ -114,10 +119,13 @@ public struct ReportTemplate: Sendable, Decodable {
             categories = try c.decode(String.self, forKey: .categories)
             values = try c.decode([String].self, forKey: .values)
             placement = try c.decodeIfPresent(String.self, forKey: .placement)
-            guard ["bar", "column", "line"].contains(kind) else {
+            xTitle = try c.decodeIfPresent(String.self, forKey: .xTitle)
+            yTitle = try c.decodeIfPresent(String.self, forKey: .yTitle)
+            guard ["bar", "column", "line", "scatter"].contains(kind) else {
                 throw DecodingError.dataCorrupted(
-                    .init(codingPath: c.codingPath + [CodingKeys.kind], debugDescription: "must be bar, column or line")
-                )
+                    .init(
+                        codingPath: c.codingPath + [CodingKeys.kind],
+                        debugDescription: "must be bar, column, line or scatter (x = categories, y = values)"))
             }
         }
     }

@@ -94,8 +94,9 @@ struct SummarySheet {
     static func chart(_ spec: ReportTemplate.ChartSpec, template: ReportTemplate, sheet: String, rows: Int) -> Chart {
         let columns = template.columns.map(\.field)
         let categoryColumn = columns.firstIndex(of: spec.categories)!
-        // A line follows a series over time (every row); bars compare the first 50.
-        let chartRows = spec.kind == "line" ? min(rows, 100_000) : min(rows, 50)
+        // A line follows a series over time and a scatter shows every point (every row); bars
+        // compare the first 50.
+        let chartRows = spec.kind == "line" || spec.kind == "scatter" ? min(rows, 100_000) : min(rows, 50)
         let series = spec.values.map { field -> Chart.Series in
             let column = columns.firstIndex(of: field)!
             return Chart.Series(
@@ -106,6 +107,8 @@ struct SummarySheet {
                 values: CellRange(
                     sheet: sheet, firstRow: 1, firstColumn: column, lastRow: chartRows, lastColumn: column))
         }
-        return Chart(kind: Chart.Kind(rawValue: spec.kind) ?? .bar, title: spec.title, series: series)
+        return Chart(
+            kind: Chart.Kind(rawValue: spec.kind) ?? .bar, title: spec.title, series: series,
+            xAxisTitle: spec.xTitle, yAxisTitle: spec.yTitle)
     }
 }
