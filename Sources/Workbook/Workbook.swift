@@ -101,6 +101,11 @@ public final class Workbook {
                 throw WorkbookError(code: 0, message: "cannot add series '\(series.name)' to '\(chart.title)'")
             }
             chart_series_set_name(s, series.name)
+            if chart.kind == .scatter {
+                // Spreadsheet programs differ on a scatter's default marker (LibreOffice draws none).
+                chart_series_set_marker_type(s, UInt8(LXW_CHART_MARKER_CIRCLE.rawValue))
+                chart_series_set_marker_size(s, 6)
+            }
             let cat = series.categories
             chart_series_set_categories(
                 s, cat.sheet, UInt32(cat.firstRow), UInt16(cat.firstColumn), UInt32(cat.lastRow),

@@ -50,7 +50,8 @@ import Testing
         let dump = try Openpyxl.inspect(result.folder.appendingPathComponent("audit.xlsx").path, rowLimit: 3)
         #expect(
             dump.sheets.map(\.name) == [
-                "Summary", "Definitions", "Routes", "Decisions", "Orders & Attempts", "Order costs", "HTTP Attempts",
+                "Summary", "Definitions", "Routes", "Decisions", "Orders & Attempts", "Worst orders", "Order costs",
+                "Parent trades", "Costs by group", "HTTP Attempts", "Slippage distribution", "Slippage vs size",
                 "Fills", "Fills (2)", "Fills (3)", "Reconciliation", "Venue health", "Drift",
             ])
         // Every request of the period, and nothing from before it; the one that placed an order names it.

@@ -46,10 +46,13 @@ import Testing
         let proceeds = sol.map { $0.price * $0.qty - $0.commission }.sum()
         let usdtBreak = try #require(breaks.first { $0.0 == "balance" && $0.1 == "USDT" })
         #expect(usdtBreak.2 == proceeds)
-        // BTC moved exactly as its pulled fill says: no break. The fill itself is external.
-        #expect(!breaks.contains { $0.1 == "BTC" })
+        // BTC moved exactly as its pulled fill says: no balance break. The fill itself is external,
+        // and its break is what it moved the BTC balance by: the net bought, in BTC.
+        #expect(!breaks.contains { $0.0 == "balance" && $0.1 == "BTC" })
         let external = try #require(breaks.first { $0.0 == "external_fill" })
         #expect(external.3.contains("\"first_trade_id\": \(btc[0].id)"))
+        #expect(external.1 == "BTC")
+        #expect(external.2 == btc.map(\.qty).sum() && external.2 == ExactDecimal("0.01")!)
 
         // The venue reports an order as filled for more than its fills add up to.
         let fill = try #require(

@@ -202,9 +202,12 @@ public struct Reconcile {
         let rows = try connection.query(
             """
             SELECT f.venue_id, f.account_id, f.symbol, count(*) AS n, min(f.trade_id) AS first_id,
-                   max(f.trade_id) AS last_id, sum(f.qty) AS qty,
+                   max(f.trade_id) AS last_id, sum(f.qty) AS gross,
+                   sum(CASE WHEN upper(f.side) = 'BUY' THEN f.qty ELSE -f.qty END) AS net,
+                   max(s.base_asset) AS base_asset,
                    (array_agg(DISTINCT f.order_id))[1:20]::text AS order_ids
             FROM fills f
+            LEFT JOIN symbols s ON s.venue_id = f.venue_id AND s.symbol = f.symbol
             WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE o.venue_id = f.venue_id AND o.symbol = f.symbol
                                                        AND o.venue_order_id = f.order_id)
               AND f.trade_id > coalesce((SELECT max((b.evidence->>'last_trade_id')::bigint)
@@ -222,15 +225,18 @@ public struct Reconcile {
             let first: Int64 = try row.decode("first_id")
             let last: Int64 = try row.decode("last_id")
             summary.externalFills += count
+            let gross: ExactDecimal = try row.decode("gross")
             let evidence: [String: Any] = [
-                "fills": count, "first_trade_id": first, "last_trade_id": last,
+                "fills": count, "first_trade_id": first, "last_trade_id": last, "gross_qty": gross.description,
                 "order_ids_sample": try row.decode("order_ids", as: String.self),
-                "note": "fills of orders Ballast did not place (manual trading, another system, or history)",
+                "note": "fills of orders Ballast did not place (manual trading, another system, or history); "
+                    + "actual is their net change of the base asset (bought − sold), gross_qty all they traded",
             ]
+            // The break is what these fills moved the balance by: the net, in the base asset.
             try store(
                 kind: "external_fill", subject: "\(venue)/\(account)/\(symbol)/\(first)-\(last)", runID: runID,
-                venue: venue, account: account, asset: nil, symbol: symbol, clientOrderId: nil, expected: .zero,
-                actual: try row.decode("qty"), evidence: evidence, into: &summary)
+                venue: venue, account: account, asset: try row.decode("base_asset", as: String?.self), symbol: symbol,
+                clientOrderId: nil, expected: .zero, actual: try row.decode("net"), evidence: evidence, into: &summary)
         }
     }
 

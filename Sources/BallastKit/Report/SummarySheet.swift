@@ -107,8 +107,11 @@ struct SummarySheet {
                 values: CellRange(
                     sheet: sheet, firstRow: 1, firstColumn: column, lastRow: chartRows, lastColumn: column))
         }
+        // A bar chart lies on its side: its categories run up the vertical axis, which
+        // libxlsxwriter still calls y, and its values along the horizontal one.
+        let sideways = spec.kind == "bar"
         return Chart(
             kind: Chart.Kind(rawValue: spec.kind) ?? .bar, title: spec.title, series: series,
-            xAxisTitle: spec.xTitle, yAxisTitle: spec.yTitle)
+            xAxisTitle: sideways ? spec.yTitle : spec.xTitle, yAxisTitle: sideways ? spec.xTitle : spec.yTitle)
     }
 }
