@@ -34,6 +34,26 @@ import Testing
             SELECT 'sim-a', 'GET', '/api/v3/time', \(data.from)::timestamptz - interval '1 hour', 'ok', 200, 1, NULL
             FROM generate_series(1, 5)
             """)
+        // One stored book 1.5 s after the first order's last fill (its fills span 0.45 s, so it lies 1–2 s
+        // after each of them), its mid 10 bps above their mean price.
+        let firstOrderFills = """
+            FROM fills f JOIN orders o ON o.venue_id = f.venue_id AND o.symbol = f.symbol AND o.venue_order_id = f.order_id
+            WHERE o.id = (SELECT min(id) FROM orders)
+            """
+        try connection.execute(
+            Query(
+                unsafeSQL: """
+                    INSERT INTO book_tickers (venue_id, symbol, bid_price, bid_qty, ask_price, ask_qty, observed_at)
+                    SELECT min(f.venue_id), min(f.symbol), avg(f.price) * 1.001, 1, avg(f.price) * 1.001, 1,
+                           max(f.executed_at) + interval '1.5 seconds'
+                    """ + firstOrderFills))
+        let markoutMid = try connection.query(
+            Query(unsafeSQL: "SELECT (avg(f.price) * 1.001)::float8 AS m " + firstOrderFills))[0]
+            .decode("m", as: Double.self)
+        let markoutFills = try connection.query(
+            Query(unsafeSQL: "SELECT f.price::float8 AS p, f.qty::float8 AS q " + firstOrderFills)
+        )
+        .map { (try $0.decode("p", as: Double.self), try $0.decode("q", as: Double.self)) }
         try Measure(connection: connection, databaseURL: url, logger: Logger(label: "t")).run(
             runID: data.runID, from: data.from, to: data.to)
         let templates = try ReportTemplates.load(from: Self.templatesFolder)
@@ -73,6 +93,22 @@ import Testing
         #expect(dump.sheet("Order costs")?.maxRow == 1 + (try measured.decode("n", as: Int.self)))
         let costs = try String(contentsOf: result.folder.appendingPathComponent("order_costs.csv"), encoding: .utf8)
             .split(separator: "\r\n").dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+        // Markouts: the first order's fills each have a book 1–2 s later, none later on.
+        let side = try connection.query("SELECT upper(side) AS side FROM orders ORDER BY id LIMIT 1")[0].decode(
+            "side", as: String.self)
+        let firstCosts = try #require(costs.first)
+        let sign: Double = side == "BUY" ? 1 : -1
+        var weighted = 0.0
+        var quantity = 0.0
+        for (price, qty) in markoutFills {
+            weighted += sign * (price - markoutMid) / price * qty
+            quantity += qty
+        }
+        let expectedMarkout = weighted / quantity * 10_000
+        #expect(abs(Double(firstCosts[28])! - expectedMarkout) <= 0.006, "\(firstCosts[28]) vs \(expectedMarkout)")
+        #expect(firstCosts[29] == "" && firstCosts[30] == "")
+        #expect(firstCosts[31].contains("10 of 10 fills: no stored book 10–20 s after"), "\(firstCosts[31])")
+        #expect(costs.dropFirst().allSatisfy { $0[28] == "" && $0[31].contains("no stored book 1–2 s after") })
         var total = 0.0
         for row in costs {
             let delay = Double(row[17])!
