@@ -72,14 +72,22 @@ public struct ReportBenchmark {
         let measureSeconds = measureTime.value.seconds
         let rssReport = ProcessStats.peakResidentBytes()
 
-        logger.info("loading the Fills rows into memory for the floor")
-        let fillsTemplate = try templates.tables.first { $0.sheet == "Fills" }
-            .orElse { BallastError.internalFailure("no Fills template in \(templatesFolder.path)") }
-        let rows = try Self.load(fillsTemplate, connection: connection, from: data.from, to: data.to)
+        // The floor is the same workbook's cells written by libxlsxwriter alone: every sheet's rows,
+        // read into memory before its clock starts (no database, no formats, no CSVs, no charts).
+        logger.info("loading every sheet's rows into memory for the floor")
+        var sheets: [(name: String, rows: [[CellValue]])] = []
+        for template in templates.tables {
+            sheets.append(
+                (
+                    template.sheet,
+                    try Self.load(template, connection: connection, runID: data.runID, from: data.from, to: data.to)
+                ))
+        }
+        let cells = sheets.map { $0.rows.reduce(0) { $0 + $1.count } }.reduce(0, +)
         logger.info(
-            "measuring the floor: libxlsxwriter alone, \(rows.count) rows × \(fillsTemplate.columns.count) columns")
+            "measuring the floor: libxlsxwriter alone, \(sheets.map(\.rows.count).reduce(0, +)) rows, \(cells) cells")
         t = clock.now
-        try Self.floor(rows, directory: out)
+        try Self.floor(sheets, directory: out)
         let floorSeconds = (clock.now - t).seconds
         return Result(
             fills: fills, orders: data.orders, routes: data.routes, generateSeconds: generateSeconds,
@@ -89,9 +97,12 @@ public struct ReportBenchmark {
     }
 
     /// The rows of `template` as cells, read before the floor's clock starts.
-    static func load(_ template: ReportTemplate, connection: Connection, from: Date, to: Date) throws -> [[CellValue]] {
+    static func load(_ template: ReportTemplate, connection: Connection, runID: String, from: Date, to: Date) throws
+        -> [[CellValue]]
+    {
         let query = try ReportQuery.bind(
-            template.query, parameters: ["from": Timestamp.format(from), "to": Timestamp.format(to), "run": nil],
+            template.query,
+            parameters: ["from": Timestamp.format(from), "to": Timestamp.format(to), "run": runID, "chain": nil],
             source: template.source)
         var rows: [[CellValue]] = []
         var positions: [Int]?
@@ -102,16 +113,18 @@ public struct ReportBenchmark {
         return rows
     }
 
-    /// The floor: the same rows and columns written to one constant-memory sheet
-    /// by a plain loop through the Workbook adapter — no database, no formats.
-    static func floor(_ rows: [[CellValue]], directory: URL) throws {
+    /// The floor: the same sheets, rows and columns written to constant-memory sheets by a
+    /// plain loop through the Workbook adapter — no database, no formats.
+    static func floor(_ sheets: [(name: String, rows: [[CellValue]])], directory: URL) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let workbook = try Workbook(
             path: directory.appendingPathComponent("floor.xlsx").path,
             options: .init(constantMemory: true, zip64: true, temporaryDirectory: directory.path))
-        let sheet = try workbook.addSheet("Fills")
-        for (r, row) in rows.enumerated() {
-            for (c, cell) in row.enumerated() { try sheet.write(cell, row: r, column: c, style: nil) }
+        for (name, rows) in sheets {
+            let sheet = try workbook.addSheet(name)
+            for (r, row) in rows.enumerated() {
+                for (c, cell) in row.enumerated() { try sheet.write(cell, row: r, column: c, style: nil) }
+            }
         }
         try workbook.close()
     }
