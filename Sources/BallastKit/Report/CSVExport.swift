@@ -33,6 +33,7 @@ final class CSVExport: @unchecked Sendable {
         do {
             try connection.execute("SELECT set_config('search_path', \(searchPath), false)")
             try connection.execute("SET work_mem = '64MB'")
+            try connection.execute("SET jit = off")  // one run per query: compiling costs more than it saves
             try connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             try connection.execute(
                 Query(unsafeSQL: "SET TRANSACTION SNAPSHOT '\(snapshot.filter { $0.isHexDigit || $0 == "-" })'"))
