@@ -84,6 +84,8 @@ public struct Chart: Sendable {
     public var series: [Series]
     public var xAxisTitle: String?
     public var yAxisTitle: String?
+    /// The value axis's number format (the values' column format); nil: the program's default.
+    public var valueFormat: String?
     /// Size relative to the default 480 × 288 pixels.
     public var widthScale: Double
     public var heightScale: Double
@@ -91,8 +93,9 @@ public struct Chart: Sendable {
     /// Creates a chart.
     public init(
         kind: Kind, title: String, series: [Series], xAxisTitle: String? = nil, yAxisTitle: String? = nil,
-        widthScale: Double = 1.5, heightScale: Double = 1.2
+        valueFormat: String? = nil, widthScale: Double = 1.5, heightScale: Double = 1.2
     ) {
+        self.valueFormat = valueFormat
         self.kind = kind
         self.title = title
         self.series = series

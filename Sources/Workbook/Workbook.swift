@@ -117,6 +117,11 @@ public final class Workbook {
         }
         if let x = chart.xAxisTitle { chart_axis_set_name(c.pointee.x_axis, x) }
         if let y = chart.yAxisTitle { chart_axis_set_name(c.pointee.y_axis, y) }
+        if let format = chart.valueFormat { chart_axis_set_num_format(c.pointee.y_axis, format) }
+        if chart.kind == .bar || chart.kind == .column {
+            // Category labels at the low end of the value axis, so negative bars do not run over them.
+            chart_axis_set_label_position(c.pointee.x_axis, UInt8(LXW_CHART_AXIS_LABEL_POSITION_LOW.rawValue))
+        }
         chart_legend_set_position(
             c, UInt8(chart.series.count > 1 ? LXW_CHART_LEGEND_BOTTOM.rawValue : LXW_CHART_LEGEND_NONE.rawValue))
         var options = lxw_chart_options()

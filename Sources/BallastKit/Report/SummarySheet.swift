@@ -110,8 +110,13 @@ struct SummarySheet {
         // A bar chart lies on its side: its categories run up the vertical axis, which
         // libxlsxwriter still calls y, and its values along the horizontal one.
         let sideways = spec.kind == "bar"
+        // The value axis shows numbers as the sheet does (a percent column as %, not a fraction).
+        let valueFormat = spec.values.first.flatMap { field in
+            template.columns.first { $0.field == field }?.numberFormat
+        }
         return Chart(
             kind: Chart.Kind(rawValue: spec.kind) ?? .bar, title: spec.title, series: series,
-            xAxisTitle: sideways ? spec.yTitle : spec.xTitle, yAxisTitle: sideways ? spec.xTitle : spec.yTitle)
+            xAxisTitle: sideways ? spec.yTitle : spec.xTitle, yAxisTitle: sideways ? spec.xTitle : spec.yTitle,
+            valueFormat: valueFormat)
     }
 }
