@@ -90,15 +90,19 @@ public final class Sheet {
         worksheet_freeze_panes(pointer, UInt32(row), UInt16(column))
     }
 
-    /// Printing and PDF export: landscape, every column on one page width
-    /// (as many pages tall as needed), the first `headerRows` rows repeated on each page.
-    public func printAcross(headerRows: Int = 1) throws(WorkbookError) {
+    /// Printing and PDF export: landscape A4, the columns on `pagesWide` page widths (as many
+    /// pages tall as needed), the first `headerRows` rows repeated on each page and, when the
+    /// sheet spans more than one page width, its first column too (the row's id).
+    public func printAcross(headerRows: Int = 1, pagesWide: Int = 1) throws(WorkbookError) {
         worksheet_set_landscape(pointer)
         worksheet_set_paper(pointer, 9)  // A4
-        worksheet_fit_to_pages(pointer, 1, 0)
+        worksheet_fit_to_pages(pointer, UInt16(max(1, pagesWide)), 0)
         if headerRows > 0 {
             try check(
                 worksheet_repeat_rows(pointer, 0, UInt32(headerRows - 1)), "setting print titles on '\(name)'")
+        }
+        if pagesWide > 1 {
+            try check(worksheet_repeat_columns(pointer, 0, 0), "setting print title columns on '\(name)'")
         }
     }
 

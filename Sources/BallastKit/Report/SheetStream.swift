@@ -39,13 +39,21 @@ package final class SheetStream {
         self.sheet = sheet
         sheets.append((sheet.name, 0))
         rowInSheet = 0
+        var width = 0.0
         for (i, column) in template.columns.enumerated() {
             try sheet.write(.string(column.header), row: 0, column: i, format: formats.header)
-            try sheet.setColumns(i, i, width: column.width ?? ReportFormats.defaultWidth(column.type))
+            let columnWidth = column.width ?? ReportFormats.defaultWidth(column.type)
+            try sheet.setColumns(i, i, width: columnWidth)
+            width += columnWidth
         }
         sheet.freezePanes(row: 1)
-        try sheet.printAcross(headerRows: 1)
+        // A landscape A4 page holds about 160 characters legibly; a wider sheet prints on as many
+        // page widths as it needs (its first column repeated), not shrunk onto one.
+        try sheet.printAcross(headerRows: 1, pagesWide: Int((width / Self.charactersPerPage).rounded(.up)))
     }
+
+    /// Column width (in characters) printed on one landscape A4 page before a sheet goes onto a second.
+    static let charactersPerPage = 160.0
 
     /// Converts one result row: typed cells for the sheet, exact text for the CSV.
     /// Pure, so it runs on the reader thread.
