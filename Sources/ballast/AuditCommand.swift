@@ -2,10 +2,46 @@ import ArgumentParser
 import BallastKit
 import Foundation
 
-/// `ballast audit verify`.
+/// `ballast audit verify` and `ballast audit recompute`.
 struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "audit", abstract: "Audit the decision records.", subcommands: [Verify.self])
+        commandName: "audit", abstract: "Audit the decision records.", subcommands: [Verify.self, Recomputed.self])
+
+    /// `ballast audit recompute`.
+    struct Recomputed: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "recompute",
+            abstract: "Redo each order and deferral decision from its record alone; print what differs.",
+            discussion: """
+                Each record carries the inputs of its band, its portfolio's rebalance plan and its parent's                 routing; the same domain code recomputes them and every term is compared with what the record                 says. Exits 0 when nothing differs and 2 when a term does (the record or the code changed).
+                """)
+
+        @OptionGroup var global: GlobalOptions
+
+        @Option(help: "Only this batch's records.")
+        var batch: Int64?
+
+        func run() async throws {
+            try await global.run("audit") { logger in
+                let connection = try global.connect(logger)
+                defer { connection.close() }
+                try Schema.requireCurrent(connection)
+                let outcome = try Recompute(connection: connection).run(batch: batch)
+                for difference in outcome.differences { print(difference.description) }
+                let scope = batch.map { "batch \($0): " } ?? ""
+                print(
+                    "\(scope)recomputed \(outcome.recomputed) of \(outcome.records) order and deferral record(s) "
+                        + "(\(outcome.parents) parent trade(s), \(outcome.terms) terms) from the records alone: "
+                        + "\(outcome.differences.count) difference(s)")
+                if outcome.withoutInputs > 0 {
+                    print(
+                        "  \(outcome.withoutInputs) record(s) were written before records carried their inputs: not recomputed"
+                    )
+                }
+                if !outcome.differences.isEmpty { throw ExitCode(2) }
+            }
+        }
+    }
 
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

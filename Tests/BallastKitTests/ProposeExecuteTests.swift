@@ -506,6 +506,9 @@ private struct WholeOrderRecord: Encodable {
     var split: [ChildPlan]
     var child: ChildPlan
     var books: [String: DecisionInputs.BookIDs]
+    var bandInputs: RecomputeInputs.Band?
+    var planInputs: RecomputeInputs.Plan?
+    var routeInputs: RecomputeInputs.Route?
 
     static func all(of proposal: Propose.Proposal, batch: Int64) -> [WholeOrderRecord] {
         var records: [WholeOrderRecord] = []
@@ -526,7 +529,9 @@ private struct WholeOrderRecord: Encodable {
                         sigma: proposal.inputs.volatility[trade.asset], snapshots: proposal.inputs.snapshots,
                         balances: proposal.inputs.free, mids: proposal.inputs.mids, venueHealth: proposal.inputs.health,
                         candidates: route.candidates, split: route.children, child: child,
-                        books: proposal.inputs.books[trade.asset + trade.quote] ?? [:]))
+                        books: proposal.inputs.books[trade.asset + trade.quote] ?? [:],
+                        bandInputs: proposal.inputs.bandInputs[trade.asset], planInputs: proposal.planInputs,
+                        routeInputs: proposal.routeInputs[index]))
             }
         }
         return records

@@ -65,7 +65,9 @@ import Testing
                 #expect(error.code == .insufficientPrivilege, "\(sql): \(error)")
             }
         }
-        for table in ["decisions", "order_attempts", "fills", "http_attempts", "book_tickers", "balances"] {
+        for table in [
+            "decisions", "order_attempts", "fills", "http_attempts", "book_tickers", "balances", "input_versions",
+        ] {
             refused("DELETE FROM \(table)")
             refused("TRUNCATE \(table)")
         }

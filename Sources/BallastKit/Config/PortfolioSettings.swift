@@ -1,8 +1,9 @@
 public import BallastCore
 import Foundation
 
-/// One portfolio of a job file.
-public struct PortfolioSettings: Sendable, Decodable {
+/// One portfolio of a job file. Encoded (canonically) it is the portfolio's stored configuration:
+/// the job file's keys, the router's settings by their own names, every number at full precision.
+public struct PortfolioSettings: Sendable, Codable {
     public var id: String
     public var quote: String
     public var accounts: [String]
@@ -39,6 +40,18 @@ public struct PortfolioSettings: Sendable, Decodable {
         do { try validate() } catch let error as BallastError {
             throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath, debugDescription: error.description))
         }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(quote, forKey: .quote)
+        try c.encode(accounts, forKey: .accounts)
+        try c.encode(targets, forKey: .targets)
+        try c.encode(approvalCap, forKey: .approvalCap)
+        try c.encodeIfPresent(venues, forKey: .venues)
+        try c.encode(bands, forKey: .bands)
+        try c.encode(router, forKey: .router)
     }
 
     /// Checks the targets: asset codes, weights in [0, 1] that add up to 1, a quote and a cap that make sense.
@@ -87,7 +100,7 @@ public struct PortfolioSettings: Sendable, Decodable {
 }
 
 /// Band policy settings of a portfolio (interpreted by the proposal step).
-public struct BandSettings: Sendable, Decodable {
+public struct BandSettings: Sendable, Codable {
     /// `volatility` (cube-root law) or `fixed`.
     public var mode: String = "volatility"
     public var minimum: ExactDecimal = ExactDecimal(significand: 1, scale: 2)
@@ -106,6 +119,18 @@ public struct BandSettings: Sendable, Decodable {
     }
 
     public init() {}
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(mode, forKey: .mode)
+        try c.encode(minimum, forKey: .minimum)
+        try c.encode(maximum, forKey: .maximum)
+        try c.encode(fixed, forKey: .fixed)
+        try c.encode(multiplier, forKey: .multiplier)
+        try c.encode(windowHours, forKey: .windowHours)
+        try c.encode(sigmaPrior, forKey: .sigmaPrior)
+        try c.encode(sizeTo, forKey: .sizeTo)
+    }
 
     public init(from decoder: any Decoder) throws {
         try StrictKeys.check(

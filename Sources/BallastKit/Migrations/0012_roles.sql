@@ -16,14 +16,21 @@
 -- by default). ballast_reporter (migration 0001) is kept and made a member of ballast_reader.
 --
 -- Grants are made by ballast_grant_roles(), over the tables that exist when it runs: a later
--- migration that adds a table calls it again. Creating roles needs CREATEROLE; without it the
+-- migration that adds a table calls it again (an append-only table, one with a ballast_refuse_change
+-- trigger, is insert-only without naming it here). Creating roles needs CREATEROLE; without it the
 -- migration goes on and says so (a DBA creates the two roles and runs SELECT ballast_grant_roles()).
 CREATE FUNCTION ballast_grant_roles() RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
-    insert_only CONSTANT text[] := ARRAY['decisions', 'order_attempts', 'fills', 'book_tickers',
-        'depth_snapshots', 'balance_snapshots', 'balances', 'throttle_events', 'reconciliation_breaks'];
+    -- Insert-only: every table whose trigger refuses UPDATE and DELETE (ballast_refuse_change), and
+    -- these, which nothing in Ballast changes once written.
+    insert_only text[] := ARRAY['fills', 'book_tickers', 'depth_snapshots', 'balance_snapshots', 'balances',
+        'throttle_events', 'reconciliation_breaks'];
     t record;
 BEGIN
+    insert_only := insert_only || ARRAY(
+        SELECT DISTINCT c.relname::text FROM pg_trigger g
+        JOIN pg_class c ON c.oid = g.tgrelid JOIN pg_proc p ON p.oid = g.tgfoid
+        WHERE p.proname = 'ballast_refuse_change' AND c.relnamespace = current_schema()::regnamespace);
     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'ballast_app')
        OR NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'ballast_reader') THEN
         RAISE NOTICE 'ballast_app or ballast_reader does not exist: no grants made';
@@ -39,13 +46,13 @@ BEGIN
         EXECUTE format('GRANT SELECT ON %I TO ballast_app, ballast_reader', t.relname);
         IF t.relkind = 'v' OR t.relname = 'schema_migrations' THEN
             CONTINUE;
-        ELSIF t.relname = ANY (insert_only) THEN
-            EXECUTE format('GRANT INSERT ON %I TO ballast_app', t.relname);
         ELSIF t.relname = 'http_attempts' THEN
             GRANT INSERT ON http_attempts TO ballast_app;
             GRANT UPDATE (dns_ms, connect_ms, tls_ms, first_byte_ms, total_ms, http_status, venue_code, outcome,
                           used_weight_1m, order_count_10s, order_count_1d, retry_after_s, error)
                 ON http_attempts TO ballast_app;
+        ELSIF t.relname = ANY (insert_only) THEN
+            EXECUTE format('GRANT INSERT ON %I TO ballast_app', t.relname);
         ELSE
             EXECUTE format('GRANT INSERT, UPDATE, DELETE ON %I TO ballast_app', t.relname);
         END IF;

@@ -31,6 +31,8 @@ public struct DecisionInputs: Sendable, Encodable {
     /// Depth snapshots not combined with their ticker, by "SYMBOL@venue", and why (further apart
     /// than `max_depth_skew_s`): the route sees the touch only.
     public var touchOnly: [String: String] = [:]
+    /// Every input of each asset's band, for `audit recompute`.
+    public var bandInputs: [String: RecomputeInputs.Band] = [:]
 
     /// Ids of the stored book ticker and depth snapshot a quote came from.
     public struct BookIDs: Sendable, Encodable {
@@ -92,6 +94,11 @@ public struct DecisionInputs: Sendable, Encodable {
             inputs.volatilityBasis[asset] = basis
             (inputs.bands[asset], inputs.bandBasis[asset]) = inputs.band(
                 symbol: symbol, sigma: sigma, settings: portfolio.bands, view: view)
+            inputs.bandInputs[asset] = RecomputeInputs.Band(
+                mode: portfolio.bands.mode, fixed: portfolio.bands.fixed.doubleValue,
+                cost: inputs.bandCost(symbol: symbol, view: view), sigma: sigma,
+                multiplier: portfolio.bands.multiplier, minimum: portfolio.bands.minimum.doubleValue,
+                maximum: portfolio.bands.maximum.doubleValue)
         }
         // Held assets outside the targets are valued (their weight counts) where an allowed venue
         // lists them against the quote; the proposal does not trade them.
@@ -125,11 +132,7 @@ public struct DecisionInputs: Sendable, Encodable {
     /// cheapest allowed venue's taker fee + half-spread.
     func band(symbol: String, sigma: Double, settings: BandSettings, view: MarketView) -> (Double, String) {
         if settings.mode == "fixed" { return (settings.fixed.doubleValue, "fixed") }
-        let cost =
-            accountAt.compactMap { venue, account -> Double? in
-                guard let book = view.books[venue]?[symbol], let fee = view.fees[account]?.1 else { return nil }
-                return fee.doubleValue + book.ticker.spread.doubleValue / 2 / book.ticker.mid.doubleValue
-            }.min() ?? MarketView.defaultFee.doubleValue
+        let cost = bandCost(symbol: symbol, view: view)
         let width = Bands.halfWidth(
             cost: cost, volatility: sigma, multiplier: settings.multiplier, minimum: settings.minimum.doubleValue,
             maximum: settings.maximum.doubleValue)
@@ -137,6 +140,14 @@ public struct DecisionInputs: Sendable, Encodable {
             format: "k·(c·σ²)^⅓ with c = %.5f, σ = %.4f/√yr, clamped to [%@, %@]", cost, sigma,
             settings.minimum.description, settings.maximum.description)
         return (width, basis)
+    }
+
+    /// c of the band: the cheapest allowed venue's taker fee plus its half-spread, as a fraction.
+    func bandCost(symbol: String, view: MarketView) -> Double {
+        accountAt.compactMap { venue, account -> Double? in
+            guard let book = view.books[venue]?[symbol], let fee = view.fees[account]?.1 else { return nil }
+            return fee.doubleValue + book.ticker.spread.doubleValue / 2 / book.ticker.mid.doubleValue
+        }.min() ?? MarketView.defaultFee.doubleValue
     }
 
     /// The books young enough to use (a ticker no older than `max_book_age_s`); notes the others,

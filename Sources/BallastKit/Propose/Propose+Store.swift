@@ -245,8 +245,9 @@ extension Propose {
         }
 
         /// Builds the rows and encodes the records. A record holds (keys in canonical order): balances,
-        /// band, bandBasis, batch, books, candidates, child, clientOrderId, drift, intentKey, kind, leg,
-        /// mids, parent, portfolio, reason, sigma, snapshots, split, trade, venueHealth. What a
+        /// band, bandBasis, bandInputs, batch, books, candidates, child, clientOrderId, drift, intentKey,
+        /// kind, leg, mids, parent, planInputs, portfolio, reason, routeInputs, sigma, snapshots, split,
+        /// trade, venueHealth (the *Inputs members are what `audit recompute` redoes the decision from). What a
         /// portfolio's records share is encoded once, and what a parent's share once per parent.
         init(_ proposal: Proposal, batch: Int64) throws {
             let inputs = proposal.inputs
@@ -257,6 +258,7 @@ extension Propose {
             try portfolioMembers.set("balances", inputs.free)
             try portfolioMembers.set("mids", inputs.mids)
             try portfolioMembers.set("venueHealth", inputs.health)
+            try portfolioMembers.set("planInputs", proposal.planInputs)
             for (index, route) in proposal.routes.enumerated() {
                 let trade = route.parent
                 let asset = trade.asset
@@ -271,6 +273,9 @@ extension Propose {
                 try parentMembers.set("candidates", route.candidates)
                 try parentMembers.set("split", route.children)
                 try parentMembers.set("books", inputs.books[trade.asset + trade.quote] ?? [:])
+                try parentMembers.set("bandInputs", inputs.bandInputs[asset])
+                try parentMembers.set(
+                    "routeInputs", proposal.routeInputs.indices.contains(index) ? proposal.routeInputs[index] : nil)
                 if let deferred = route.deferred {
                     var record = parentMembers
                     try record.set("kind", "deferral")

@@ -32,6 +32,10 @@ public struct Propose {
         public var held: String?
         /// Batches of the portfolio this proposal superseded (never sent; `execute` now refuses them).
         public var superseded: [Int64] = []
+        /// What the plan was computed from, and each route (in `routes` order): recorded so that
+        /// `audit recompute` can redo the decision from the record alone.
+        public var planInputs: RecomputeInputs.Plan?
+        public var routeInputs: [RecomputeInputs.Route] = []
     }
 
     let connection: Connection
@@ -169,6 +173,7 @@ public struct Propose {
         // spend; each buy then uses up quote (at its limit, with the fee) that later buys cannot spend again.
         var proceeds: [String: ExactDecimal] = [:]
         var routes: [RoutingDecision] = []
+        var routeInputs: [RecomputeInputs.Route] = []
         for trade in plan.trades {
             let symbol = trade.asset + trade.quote
             var quotes = inputs.quotes(for: symbol, side: trade.side, view: view)
@@ -178,6 +183,9 @@ public struct Propose {
             let perSecond = (inputs.volatility[trade.asset] ?? 0) / (365.25 * 86_400).squareRoot()
             let decision = Router.route(
                 trade, quotes: quotes, volatilityPerSqrtSecond: perSecond, policy: portfolio.router, now: now)
+            routeInputs.append(
+                RecomputeInputs.Route(
+                    quotes: quotes, volatilityPerSqrtSecond: perSecond, policy: portfolio.router, now: now))
             for child in decision.children {
                 guard let quote = quotes.first(where: { $0.venue == child.venue }) else { continue }
                 let notional = child.quantity * child.limitPrice
@@ -191,6 +199,10 @@ public struct Propose {
         let notional = routes.flatMap(\.children).map { $0.quantity * $0.limitPrice }.reduce(ExactDecimal.zero, +)
         return Proposal(
             portfolio: portfolio.id, quote: portfolio.quote, plan: plan, routes: routes, inputs: inputs,
-            batchID: nil, status: nil, notional: notional)
+            batchID: nil, status: nil, notional: notional,
+            planInputs: RecomputeInputs.Plan(
+                holdings: inputs.holdings, mids: inputs.mids, targets: portfolio.targets, quote: portfolio.quote,
+                bands: inputs.bands, sizeTo: portfolio.bands.sizeTo, tradable: portfolio.targets.keys.sorted()),
+            routeInputs: routeInputs)
     }
 }

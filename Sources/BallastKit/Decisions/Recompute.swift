@@ -1,0 +1,129 @@
+public import BallastCore
+public import Foundation
+public import Postgres
+
+/// `ballast audit recompute`: redoes each order and deferral decision from its record alone —
+/// the band from its inputs, the portfolio's rebalance plan, and the parent's routing — through
+/// the same domain code that made it (`Bands`, `Rebalance.plan`, `Router.route`), and reports per
+/// record and per term what differs. Nothing is read but the records' text.
+public struct Recompute {
+    /// One term of one record that the recomputation does not reproduce.
+    public struct Difference: Sendable, CustomStringConvertible {
+        public var record: Int64
+        public var batch: Int64?
+        public var parent: Int?
+        public var term: String
+        public var recorded: String
+        public var recomputed: String
+
+        public var description: String {
+            "record \(record) (batch \(batch.map(String.init) ?? "–"), parent \(parent.map(String.init) ?? "–")): "
+                + "\(term) differs: recorded \(recorded.prefix(300)), recomputed \(recomputed.prefix(300))"
+        }
+    }
+
+    /// What a run of `recompute` found.
+    public struct Outcome: Sendable {
+        /// Order and deferral records read.
+        public var records = 0
+        /// Records recomputed (those that carry their inputs).
+        public var recomputed = 0
+        /// Parent trades recomputed.
+        public var parents = 0
+        /// Records written before decisions carried their inputs.
+        public var withoutInputs = 0
+        /// Terms compared (band, plan trade, drift, candidates, split, deferral).
+        public var terms = 0
+        public var differences: [Difference] = []
+    }
+
+    let connection: Connection
+
+    public init(connection: Connection) {
+        self.connection = connection
+    }
+
+    /// What a record holds that recomputation reads or checks.
+    struct Record: Decodable {
+        var kind: String
+        var parent: Int?
+        var trade: ParentTrade?
+        var drift: Double?
+        var band: Double?
+        var candidates: [RouteCost]?
+        var split: [ChildPlan]?
+        var reason: String?
+        var bandInputs: RecomputeInputs.Band?
+        var planInputs: RecomputeInputs.Plan?
+        var routeInputs: RecomputeInputs.Route?
+    }
+
+    /// Recomputes every order and deferral record (of `batch`, when given), in id order.
+    public func run(batch: Int64? = nil) throws -> Outcome {
+        var outcome = Outcome()
+        var seenParents: Set<String> = []
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let text = try decoder.singleValueContainer().decode(String.self)
+            guard let date = Timestamp.parse(text) else {
+                throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: text))
+            }
+            return date
+        }
+        let filter = batch.map { "AND batch_id = \($0)" } ?? ""
+        _ = try connection.forEachRow(
+            Query(
+                unsafeSQL: """
+                    SELECT id, batch_id, payload_text FROM decisions
+                    WHERE kind IN ('order', 'deferral') \(filter) ORDER BY id
+                    """), fetchSize: 2000
+        ) { row in
+            outcome.records += 1
+            let id: Int64 = try row.decode("id")
+            let batchID: Int64? = try row.decode("batch_id")
+            let record = try decoder.decode(
+                Record.self, from: Data(Self.decisionText(try row.decode("payload_text")).utf8))
+            guard let routeInputs = record.routeInputs, let trade = record.trade else {
+                outcome.withoutInputs += 1
+                return
+            }
+            outcome.recomputed += 1
+            if seenParents.insert("\(batchID ?? -1)/\(record.parent ?? -1)").inserted { outcome.parents += 1 }
+            func compare(_ term: String, _ recorded: (some Encodable)?, _ recomputed: (some Encodable)?) throws {
+                outcome.terms += 1
+                let a = try recorded.map(DecisionLog.canonical) ?? "null"
+                let b = try recomputed.map(DecisionLog.canonical) ?? "null"
+                if a != b {
+                    outcome.differences.append(
+                        Difference(
+                            record: id, batch: batchID, parent: record.parent, term: term, recorded: a, recomputed: b))
+                }
+            }
+            if let inputs = record.bandInputs { try compare("band", record.band, inputs.width) }
+            if let inputs = record.planInputs {
+                let plan = try? Rebalance.plan(
+                    holdings: inputs.holdings, mids: inputs.mids, targets: inputs.targets, quote: inputs.quote,
+                    bands: inputs.bands, sizeTo: Rebalance.SizeTo(rawValue: inputs.sizeTo) ?? .target,
+                    tradable: Set(inputs.tradable))
+                try compare("trade (rebalance plan)", trade, plan?.trades.first { $0.asset == trade.asset })
+                try compare("drift", record.drift, plan?.drift[trade.asset])
+            }
+            let route = Router.route(
+                trade, quotes: routeInputs.quotes, volatilityPerSqrtSecond: routeInputs.volatilityPerSqrtSecond,
+                policy: routeInputs.policy, now: Date(timeIntervalSince1970: routeInputs.now))
+            try compare("candidates", record.candidates, route.candidates)
+            try compare("split", record.split, route.children)
+            if record.kind == "deferral" { try compare("deferral", record.reason, route.deferred) }
+        }
+        return outcome
+    }
+
+    /// The decision inside a record's text: the envelope's `record` member, or the whole text of a
+    /// record written before the envelope.
+    static func decisionText(_ text: String) -> String {
+        guard DecisionLog.Header(recordText: text) != nil, let start = text.range(of: ",\"record\":") else {
+            return text
+        }
+        return String(text[start.upperBound...].dropLast())
+    }
+}
