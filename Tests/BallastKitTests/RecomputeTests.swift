@@ -58,6 +58,20 @@ import Testing
         try scenario.connection.execute("UPDATE accounts SET taker_fee = 0.01")
         #expect(try Recompute(connection: scenario.connection).run().differences.isEmpty)
 
+        // A stored depth a record names, altered by an owner with its trigger off: its digest no longer matches.
+        let depthID: Int64 = try scenario.connection.query("SELECT max(id) AS id FROM depth_snapshots")[0].decode("id")
+        let original: String = try scenario.connection.query(
+            "SELECT ask_qtys::text AS q FROM depth_snapshots WHERE id = \(depthID)")[0].decode("q")
+        try scenario.connection.execute("ALTER TABLE depth_snapshots DISABLE TRIGGER depth_snapshots_append_only")
+        try scenario.connection.execute(
+            "UPDATE depth_snapshots SET ask_qtys[1] = ask_qtys[1] * 2 WHERE id = \(depthID)")
+        let depthChanged = try Recompute(connection: scenario.connection).run()
+        #expect(
+            depthChanged.differences.contains { $0.term.hasPrefix("depth \(depthID) ") }, "\(depthChanged.differences)")
+        try scenario.connection.execute(
+            "UPDATE depth_snapshots SET ask_qtys = \(original)::numeric[] WHERE id = \(depthID)")
+        #expect(try Recompute(connection: scenario.connection).run().differences.isEmpty)
+
         // One input inside one record perturbed (by an owner with the trigger off): that record and term.
         let victim: Int64 = try scenario.connection.query(
             "SELECT min(id) AS id FROM decisions WHERE kind = 'order'")[0].decode("id")

@@ -5,7 +5,8 @@ public import Postgres
 /// `ballast audit recompute`: redoes each order and deferral decision from its record alone —
 /// the band from its inputs, the portfolio's rebalance plan, and the parent's routing — through
 /// the same domain code that made it (`Bands`, `Rebalance.plan`, `Router.route`), and reports per
-/// record and per term what differs. Nothing is read but the records' text.
+/// record and per term what differs. Nothing is read but the records' text, and the stored depth
+/// snapshots (append-only) that records name by id and SHA-256 digest.
 public struct Recompute {
     /// One term of one record that the recomputation does not reproduce.
     public struct Difference: Sendable, CustomStringConvertible {
@@ -62,6 +63,7 @@ public struct Recompute {
     public func run(batch: Int64? = nil) throws -> Outcome {
         var outcome = Outcome()
         var seenParents: Set<String> = []
+        var depths: [Int64: DepthSnapshot?] = [:]
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .custom { decoder in
             let text = try decoder.singleValueContainer().decode(String.self)
@@ -108,14 +110,30 @@ public struct Recompute {
                 try compare("trade (rebalance plan)", trade, plan?.trades.first { $0.asset == trade.asset })
                 try compare("drift", record.drift, plan?.drift[trade.asset])
             }
+            var quotes = routeInputs.quotes
+            for index in quotes.indices {
+                guard let reference = routeInputs.depths[quotes[index].venue] else { continue }
+                let depth = try stored(reference.snapshot, &depths)
+                let digest = try depth.map(RecomputeInputs.digest)
+                try compare("depth \(reference.snapshot) (stored snapshot's SHA-256)", reference.sha256, digest)
+                quotes[index].depth = depth
+            }
             let route = Router.route(
-                trade, quotes: routeInputs.quotes, volatilityPerSqrtSecond: routeInputs.volatilityPerSqrtSecond,
+                trade, quotes: quotes, volatilityPerSqrtSecond: routeInputs.volatilityPerSqrtSecond,
                 policy: routeInputs.policy, now: Date(timeIntervalSince1970: routeInputs.now))
             try compare("candidates", record.candidates, route.candidates)
             try compare("split", record.split, route.children)
             if record.kind == "deferral" { try compare("deferral", record.reason, route.deferred) }
         }
         return outcome
+    }
+
+    /// A stored depth snapshot by id, read once.
+    private func stored(_ id: Int64, _ cache: inout [Int64: DepthSnapshot?]) throws -> DepthSnapshot? {
+        if let known = cache[id] { return known }
+        let depth = try MarketView.storedDepth(id: id, connection: connection)
+        cache[id] = depth
+        return depth
     }
 
     /// The decision inside a record's text: the envelope's `record` member, or the whole text of a

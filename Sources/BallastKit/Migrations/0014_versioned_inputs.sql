@@ -3,8 +3,8 @@
 -- Symbol rules (`symbols`), fee rates (`accounts`) and portfolio configurations (`portfolios`,
 -- whose `config` now holds the whole configuration as canonical JSON and `config_hash` its
 -- SHA-256) are overwritten in place when they change. From here on every change is also kept:
--- a trigger appends the row's new content to `input_versions` whenever it differs from the last
--- version kept for that row (a pull that finds the same rules adds nothing). `input_versions` is
+-- a trigger appends the row's content to `input_versions` when the row is inserted and when an
+-- update changes more than its updated_at (a pull that finds the same rules adds nothing). `input_versions` is
 -- append-only. The observations a decision reads — book tickers, depth snapshots, balance
 -- snapshots and their balances — become append-only too (UPDATE, DELETE and TRUNCATE refused),
 -- so the ids a decision record names keep pointing at what it saw.
@@ -19,17 +19,21 @@ CREATE INDEX input_versions_key ON input_versions (source, key, id DESC);
 
 CREATE FUNCTION ballast_keep_version() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
-    row_key text;
     content jsonb := to_jsonb(NEW) - 'updated_at';
 BEGIN
-    -- Read through the JSON: a record's fields are resolved per table, and not every table has each.
-    row_key := CASE TG_TABLE_NAME WHEN 'symbols' THEN (content->>'venue_id') || '/' || (content->>'symbol')
-                                  ELSE content->>'id' END;
-    IF content IS DISTINCT FROM (SELECT v.content FROM input_versions v
-                                 WHERE v.source = TG_TABLE_NAME AND v.key = row_key
-                                 ORDER BY v.id DESC LIMIT 1) THEN
-        INSERT INTO input_versions (source, key, content) VALUES (TG_TABLE_NAME, row_key, content);
+    -- An update that changes nothing but updated_at (a pull finding the same rules) keeps no version.
+    IF TG_OP = 'UPDATE' THEN
+        IF (to_jsonb(OLD) - 'updated_at') IS NOT DISTINCT FROM content THEN
+            RETURN NULL;
+        END IF;
     END IF;
+    -- The key is read through the JSON: a record's fields are resolved per table, and not every
+    -- table has each.
+    INSERT INTO input_versions (source, key, content)
+    VALUES (TG_TABLE_NAME::text,
+            CASE TG_TABLE_NAME WHEN 'symbols' THEN (content->>'venue_id') || '/' || (content->>'symbol')
+                               ELSE content->>'id' END,
+            content);
     RETURN NULL;
 END
 $$;

@@ -15,6 +15,9 @@ package struct MarketView: Sendable {
         package var depthId: Int64?
         /// When the depth snapshot was taken (each observation carries its own time).
         package var depthObservedAt: Date?
+        /// SHA-256 of the depth's canonical JSON, when it was loaded from a stored (append-only)
+        /// snapshot: a decision record names the snapshot by id and digest instead of copying it.
+        package var depthDigest: String?
 
         package init(
             ticker: BookTicker, tickerId: Int64, observedAt: Date, depth: DepthSnapshot? = nil, depthId: Int64? = nil,
@@ -166,11 +169,36 @@ package struct MarketView: Sendable {
         }
         for (id, key) in latest {
             guard view.books[key.venue]?[key.symbol] != nil, let sides = levels[id] else { continue }
-            view.books[key.venue]?[key.symbol]?.depth = DepthSnapshot(
+            let depth = DepthSnapshot(
                 symbol: key.symbol, lastUpdateId: key.updateId, bids: sides.bids, asks: sides.asks)
+            view.books[key.venue]?[key.symbol]?.depth = depth
+            view.books[key.venue]?[key.symbol]?.depthDigest = try RecomputeInputs.digest(depth)
             view.books[key.venue]?[key.symbol]?.depthId = id
             view.books[key.venue]?[key.symbol]?.depthObservedAt = key.observedAt
         }
+    }
+
+    /// One stored depth snapshot by id, as `loadDepth` builds it (nil when there is none).
+    static func storedDepth(id: Int64, connection: Connection) throws -> DepthSnapshot? {
+        var bids: [BookLevel] = []
+        var asks: [BookLevel] = []
+        var header: (symbol: String, updateId: Int64)?
+        for row in try connection.query(
+            """
+            SELECT d.symbol, d.last_update_id, s.side, s.price, s.qty FROM depth_snapshots d
+            CROSS JOIN LATERAL (
+                SELECT 'bid' AS side, p AS price, q AS qty, i FROM unnest(d.bid_prices, d.bid_qtys) WITH ORDINALITY AS u(p, q, i)
+                UNION ALL
+                SELECT 'ask', p, q, i FROM unnest(d.ask_prices, d.ask_qtys) WITH ORDINALITY AS u(p, q, i)) s
+            WHERE d.id = \(id)
+            ORDER BY s.side, s.i
+            """)
+        {
+            header = (try row.decode("symbol"), try row.decode("last_update_id"))
+            let level = BookLevel(price: try row.decode("price"), qty: try row.decode("qty"))
+            if try row.decode("side", as: String.self) == "bid" { bids.append(level) } else { asks.append(level) }
+        }
+        return header.map { DepthSnapshot(symbol: $0.symbol, lastUpdateId: $0.updateId, bids: bids, asks: asks) }
     }
 
     private static func loadHoldings(into view: inout MarketView, connection: Connection) throws {

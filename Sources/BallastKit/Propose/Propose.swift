@@ -185,7 +185,10 @@ public struct Propose {
                 trade, quotes: quotes, volatilityPerSqrtSecond: perSecond, policy: portfolio.router, now: now)
             routeInputs.append(
                 RecomputeInputs.Route(
-                    quotes: quotes, volatilityPerSqrtSecond: perSecond, policy: portfolio.router, now: now))
+                    quotes: quotes, volatilityPerSqrtSecond: perSecond, policy: portfolio.router, now: now,
+                    digests: quotes.reduce(into: [:]) { digests, quote in
+                        digests[quote.venue] = view.books[quote.venue]?[symbol]?.depthDigest
+                    }))
             for child in decision.children {
                 guard let quote = quotes.first(where: { $0.venue == child.venue }) else { continue }
                 let notional = child.quantity * child.limitPrice
