@@ -50,6 +50,14 @@ import Testing
             outcome.recomputed == outcome.records && outcome.records == kinds["order"]!.count + kinds["deferral"]!.count
         )
         #expect(outcome.parents >= 5 && outcome.terms > outcome.records * 3)
+        let oneBatch: (batch: Int64, records: Int) = try scenario.connection.query(
+            """
+            SELECT batch_id, count(*) AS n FROM decisions WHERE kind IN ('order', 'deferral')
+            GROUP BY batch_id ORDER BY batch_id LIMIT 1
+            """
+        ).map { (try $0.decode("batch_id"), try $0.decode("n")) }[0]
+        let batchOnly = try Recompute(connection: scenario.connection).run(batch: oneBatch.batch)
+        #expect(batchOnly.records == oneBatch.records && batchOnly.differences.isEmpty)
         let cli = try BallastBinary.run(["audit", "recompute"], environment: scenario.environment)
         #expect(cli.status == 0 && cli.stdout.contains(": 0 difference(s)"), "\(cli.stdout)")
 
@@ -59,7 +67,12 @@ import Testing
         #expect(try Recompute(connection: scenario.connection).run().differences.isEmpty)
 
         // A stored depth a record names, altered by an owner with its trigger off: its digest no longer matches.
-        let depthID: Int64 = try scenario.connection.query("SELECT max(id) AS id FROM depth_snapshots")[0].decode("id")
+        let depthID: Int64 = try scenario.connection.query(
+            """
+            SELECT (d.value->>'snapshot')::bigint AS id
+            FROM decisions, jsonb_each(payload_text::jsonb->'record'->'routeInputs'->'depths') d
+            WHERE kind = 'order' ORDER BY 1 LIMIT 1
+            """)[0].decode("id")
         let original: String = try scenario.connection.query(
             "SELECT ask_qtys::text AS q FROM depth_snapshots WHERE id = \(depthID)")[0].decode("q")
         try scenario.connection.execute("ALTER TABLE depth_snapshots DISABLE TRIGGER depth_snapshots_append_only")

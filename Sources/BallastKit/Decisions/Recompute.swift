@@ -72,13 +72,12 @@ public struct Recompute {
             }
             return date
         }
-        let filter = batch.map { "AND batch_id = \($0)" } ?? ""
         _ = try connection.forEachRow(
-            Query(
-                unsafeSQL: """
-                    SELECT id, batch_id, payload_text FROM decisions
-                    WHERE kind IN ('order', 'deferral') \(filter) ORDER BY id
-                    """), fetchSize: 2000
+            """
+            SELECT id, batch_id, payload_text FROM decisions
+            WHERE kind IN ('order', 'deferral') AND (\(batch)::bigint IS NULL OR batch_id = \(batch))
+            ORDER BY id
+            """, fetchSize: 2000
         ) { row in
             outcome.records += 1
             let id: Int64 = try row.decode("id")
