@@ -51,7 +51,8 @@ public final class Sheet {
                 ? worksheet_write_number(pointer, r, c, number, f) : worksheet_write_blank(pointer, r, c, f)
         case .string(let text):
             result =
-                text.isEmpty ? worksheet_write_blank(pointer, r, c, f) : worksheet_write_string(pointer, r, c, text, f)
+                text.isEmpty
+                ? worksheet_write_blank(pointer, r, c, f) : worksheet_write_string(pointer, r, c, Self.fitted(text), f)
         case .date(let date):
             result = worksheet_write_number(pointer, r, c, Self.excelSerial(date), f)
         case .bool(let flag):
@@ -62,6 +63,18 @@ public final class Sheet {
             result = worksheet_write_blank(pointer, r, c, f)
         }
         try check(result, "writing cell (\(row), \(column)) on '\(name)'")
+    }
+
+    /// The most characters a cell holds (Excel's limit; libxlsxwriter refuses more).
+    public static let maxCellCharacters = 32_767
+    /// What ends a text cut to fit a cell.
+    public static let truncationMark = " … [cut at Excel's 32,767 characters a cell; the CSV holds the whole text]"
+
+    /// `text`, cut to fit one cell with a mark saying so (a decision record of a portfolio with many
+    /// venues and assets can be longer than a cell may hold; the report's CSV keeps all of it).
+    static func fitted(_ text: String) -> String {
+        guard text.utf8.count > maxCellCharacters, text.count > maxCellCharacters else { return text }
+        return String(text.prefix(maxCellCharacters - truncationMark.count)) + truncationMark
     }
 
     /// Writes a row of values starting at column 0, each with the format at the same position.

@@ -92,6 +92,19 @@ import Workbook
         #expect(dump.sheets[0].rows[2][1].value.number == 0.25)
     }
 
+    /// A text longer than a cell may hold is cut with a mark, not refused (which would fail the whole report).
+    @Test func aTextLongerThanACellIsCutWithAMark() throws {
+        let path = Self.temporaryPath("long.xlsx")
+        let workbook = try Workbook(path: path, options: .init(constantMemory: true))
+        let sheet = try workbook.addSheet("Decisions")
+        let long = String(repeating: "σ0123456789", count: 4_000)  // 44,000 characters
+        try sheet.writeRow([.string(long), .string("next")], row: 0)
+        try workbook.close()
+        let cell = try #require(try Openpyxl.inspect(path, rowLimit: 1).sheets[0].rows[0][0].value.string)
+        #expect(cell.count == Sheet.maxCellCharacters)
+        #expect(cell.hasSuffix(Sheet.truncationMark) && cell.hasPrefix("σ0123456789σ"))
+    }
+
     @Test func badRequestsAreErrorsNotCrashes() throws {
         let path = Self.temporaryPath("bad.xlsx")
         let workbook = try Workbook(path: path)
