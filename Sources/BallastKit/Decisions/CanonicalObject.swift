@@ -22,17 +22,6 @@ struct CanonicalObject {
         members.insert((key, json), at: position)
     }
 
-    /// Sets `key` to JSON already in canonical form (a member encoded once and shared).
-    mutating func set(_ key: String, json: [UInt8]) {
-        let position = members.firstIndex { !CanonicalJSON.precedes($0.key, key) } ?? members.endIndex
-        if position < members.endIndex && members[position].key == key { members.remove(at: position) }
-        var bytes: [UInt8] = []
-        CanonicalJSON.appendQuoted(key, to: &bytes)
-        bytes.append(UInt8(ascii: ":"))
-        bytes.append(contentsOf: json)
-        members.insert((key, bytes), at: position)
-    }
-
     /// The object's canonical text as bytes.
     var bytes: [UInt8] {
         var out: [UInt8] = []

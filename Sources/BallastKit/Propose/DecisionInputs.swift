@@ -92,11 +92,11 @@ public struct DecisionInputs: Sendable, Encodable {
             let (sigma, basis) = Self.sigma(of: symbol, settings: portfolio.bands, view: view)
             inputs.volatility[asset] = sigma
             inputs.volatilityBasis[asset] = basis
-            (inputs.bands[asset], inputs.bandBasis[asset]) = inputs.band(
-                symbol: symbol, sigma: sigma, settings: portfolio.bands, view: view)
+            let cost = inputs.bandCost(symbol: symbol, view: view)
+            (inputs.bands[asset], inputs.bandBasis[asset]) = Self.band(
+                cost: cost, sigma: sigma, settings: portfolio.bands)
             inputs.bandInputs[asset] = RecomputeInputs.Band(
-                mode: portfolio.bands.mode, fixed: portfolio.bands.fixed.doubleValue,
-                cost: inputs.bandCost(symbol: symbol, view: view), sigma: sigma,
+                mode: portfolio.bands.mode, fixed: portfolio.bands.fixed.doubleValue, cost: cost, sigma: sigma,
                 multiplier: portfolio.bands.multiplier, minimum: portfolio.bands.minimum.doubleValue,
                 maximum: portfolio.bands.maximum.doubleValue)
         }
@@ -130,9 +130,8 @@ public struct DecisionInputs: Sendable, Encodable {
 
     /// The band of `symbol`'s asset and how it was set: fixed; or k·(c·σ²)^⅓ clamped, with c the
     /// cheapest allowed venue's taker fee + half-spread.
-    func band(symbol: String, sigma: Double, settings: BandSettings, view: MarketView) -> (Double, String) {
+    static func band(cost: Double, sigma: Double, settings: BandSettings) -> (Double, String) {
         if settings.mode == "fixed" { return (settings.fixed.doubleValue, "fixed") }
-        let cost = bandCost(symbol: symbol, view: view)
         let width = Bands.halfWidth(
             cost: cost, volatility: sigma, multiplier: settings.multiplier, minimum: settings.minimum.doubleValue,
             maximum: settings.maximum.doubleValue)

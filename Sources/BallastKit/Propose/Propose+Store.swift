@@ -45,12 +45,10 @@ extension Propose {
         let trading = proposals.indices.filter { !proposals[$0].routes.isEmpty }
         let ids = try drawBatchIDs(trading.count)
         var chunk = PreparedChunk(proposals: proposals, batches: [], drift: [])
-        // One chunk's proposals were decided from one market view: their quotes share members.
-        let routeInputs = RouteInputsEncoder()
         for (index, id) in zip(trading, ids) {
             let proposal = proposals[index]
             let portfolio = settings[proposal.portfolio]!
-            let rows = try BatchRows(proposal, batch: id, routeInputs: routeInputs)
+            let rows = try BatchRows(proposal, batch: id)
             var status = rows.orders.isEmpty ? "deferred" : "proposed"
             let reason =
                 rows.orders.isEmpty
@@ -251,7 +249,7 @@ extension Propose {
         /// kind, leg, mids, parent, planInputs, portfolio, reason, routeInputs, sigma, snapshots, split,
         /// trade, venueHealth (the *Inputs members are what `audit recompute` redoes the decision from). What a
         /// portfolio's records share is encoded once, and what a parent's share once per parent.
-        init(_ proposal: Proposal, batch: Int64, routeInputs: RouteInputsEncoder = RouteInputsEncoder()) throws {
+        init(_ proposal: Proposal, batch: Int64) throws {
             let inputs = proposal.inputs
             var portfolioMembers = CanonicalObject()
             try portfolioMembers.set("portfolio", proposal.portfolio)
@@ -276,9 +274,8 @@ extension Propose {
                 try parentMembers.set("split", route.children)
                 try parentMembers.set("books", inputs.books[trade.asset + trade.quote] ?? [:])
                 try parentMembers.set("bandInputs", inputs.bandInputs[asset])
-                if proposal.routeInputs.indices.contains(index) {
-                    parentMembers.set("routeInputs", json: try routeInputs.encode(proposal.routeInputs[index]))
-                }
+                try parentMembers.set(
+                    "routeInputs", proposal.routeInputs.indices.contains(index) ? proposal.routeInputs[index] : nil)
                 if let deferred = route.deferred {
                     var record = parentMembers
                     try record.set("kind", "deferral")
