@@ -23,6 +23,7 @@ import Testing
         mode = "\(index == 0 ? "fixed" : "volatility")"
         fixed = "0.02"
         size_to = "\(index == 1 ? "band-edge" : "target")"
+        window_hours = \(index == 2 ? "0.0001" : "24")
 
         [portfolios.router]
         urgency = "\(index == 2 ? "low" : "normal")"
@@ -37,6 +38,20 @@ import Testing
         let proposals = try Propose(connection: scenario.connection, logger: .init(label: "test")).run(
             config: scenario.config, runID: nil, dryRun: false)
         #expect(proposals.count == 5)
+        // The first proposals found one price per venue (σ from each portfolio's prior). An hour of
+        // stored prices before the pull follows, and a second proposal takes σ from them: over the
+        // portfolio's window, or (p-even's window of 0.36 s holds too few) over the fallback window.
+        try scenario.connection.execute(
+            """
+            INSERT INTO book_tickers (venue_id, symbol, bid_price, bid_qty, ask_price, ask_qty, observed_at)
+            SELECT venue_id, symbol, round(bid_price * (1 + 0.002 * sin(k))::numeric, 2), bid_qty,
+                   round(ask_price * (1 + 0.002 * sin(k))::numeric, 2), ask_qty, observed_at - k * interval '5 minutes'
+            FROM book_tickers, generate_series(1, 12) AS k
+            """)
+        #expect(
+            try Propose(connection: scenario.connection, logger: .init(label: "test")).run(
+                config: scenario.config, runID: nil, dryRun: false
+            ).count == 5)
         let kinds = Dictionary(
             grouping: try scenario.connection.query("SELECT kind FROM decisions").map {
                 try $0.decode("kind", as: String.self)
@@ -83,6 +98,34 @@ import Testing
             depthChanged.differences.contains { $0.term.hasPrefix("depth \(depthID) ") }, "\(depthChanged.differences)")
         try scenario.connection.execute(
             "UPDATE depth_snapshots SET ask_qtys = \(original)::numeric[] WHERE id = \(depthID)")
+        #expect(try Recompute(connection: scenario.connection).run().differences.isEmpty)
+
+        // σ is redone from the stored mids a record names: some records' σ came from prices, and an
+        // altered price in their window is named (the prices' digest, then σ itself).
+        let sources = try scenario.connection.query(
+            """
+            SELECT payload_text::jsonb->'record'->'bandInputs'->'sigmaInputs'->>'source' AS source, count(*) AS n
+            FROM decisions WHERE kind = 'order' GROUP BY 1
+            """
+        ).reduce(into: [String: Int64]()) {
+            $0[try $1.decode("source", as: String?.self) ?? "none"] = try $1.decode("n")
+        }
+        #expect(
+            (sources["window"] ?? 0) > 0 && (sources["fallback"] ?? 0) > 0 && (sources["prior"] ?? 0) > 0
+                && sources["none"] == nil, "\(sources)")
+        let tickerID: Int64 = try scenario.connection.query(
+            """
+            SELECT (payload_text::jsonb->'record'->'bandInputs'->'sigmaInputs'->'prices'->>'newestTicker')::bigint AS id
+            FROM decisions
+            WHERE kind = 'order' AND payload_text::jsonb->'record'->'bandInputs'->'sigmaInputs'->>'source' = 'window'
+            ORDER BY id LIMIT 1
+            """)[0].decode("id")
+        try scenario.connection.execute("ALTER TABLE book_tickers DISABLE TRIGGER book_tickers_append_only")
+        try scenario.connection.execute("UPDATE book_tickers SET bid_price = bid_price * 1.01 WHERE id = \(tickerID)")
+        let priceChanged = try Recompute(connection: scenario.connection).run()
+        #expect(priceChanged.differences.contains { $0.term == "σ prices (stored book tickers)" })
+        #expect(priceChanged.differences.contains { $0.term == "σ" }, "\(priceChanged.differences.map(\.term))")
+        try scenario.connection.execute("UPDATE book_tickers SET bid_price = bid_price / 1.01 WHERE id = \(tickerID)")
         #expect(try Recompute(connection: scenario.connection).run().differences.isEmpty)
 
         // One input inside one record perturbed (by an owner with the trigger off): that record and term.

@@ -30,6 +30,37 @@ public enum Bands {
         return (variance * perYear).squareRoot()
     }
 
+    /// σ of one symbol (annualised) from its mids at several venues: each venue's prices at or after
+    /// `since` give a σ (`annualisedVolatility`); the symbol's σ is their mean, summed in the order
+    /// given (venue order), so the same stored prices give the same bits on every load. Nil when no
+    /// venue has three prices in the window.
+    public static func meanVolatility(_ venues: [[(time: Date, price: Double)]], since: Date) -> Double? {
+        let sigmas = venues.compactMap { prices in annualisedVolatility(prices.filter { $0.time >= since }) }
+        return sigmas.isEmpty ? nil : sigmas.reduce(0, +) / Double(sigmas.count)
+    }
+
+    /// Where an asset's σ came from.
+    public enum SigmaSource: String, Sendable, Codable {
+        /// The portfolio's own window.
+        case window
+        /// The fallback window: too few prices in the portfolio's own.
+        case fallback
+        /// The configured prior: too few prices in either window.
+        case prior
+    }
+
+    /// The rule for σ when prices are scarce: σ over the portfolio's window; with too few prices
+    /// there, over the fallback window (when it is longer); with too few there too, the prior. Never
+    /// zero by default: an unknown σ would make the router's latency risk vanish. `over` gives σ over
+    /// a window of so many hours, or nil.
+    public static func sigma(
+        windowHours: Double, fallbackHours: Double, prior: Double, over: (Double) -> Double?
+    ) -> (sigma: Double, source: SigmaSource) {
+        if let sigma = over(windowHours) { return (sigma, .window) }
+        if windowHours < fallbackHours, let sigma = over(fallbackHours) { return (sigma, .fallback) }
+        return (prior, .prior)
+    }
+
     /// The half-width of an asset's band, as a weight (0.05 = ±5 percentage points).
     public static func halfWidth(
         cost: Double, volatility: Double, multiplier: Double, minimum: Double, maximum: Double

@@ -64,6 +64,7 @@ public struct Recompute {
         var outcome = Outcome()
         var seenParents: Set<String> = []
         var depths: [Int64: DepthSnapshot?] = [:]
+        var priceCache: [String: (RecomputeInputs.Prices, Sigma)] = [:]
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .custom { decoder in
             let text = try decoder.singleValueContainer().decode(String.self)
@@ -100,7 +101,18 @@ public struct Recompute {
                             record: id, batch: batchID, parent: record.parent, term: term, recorded: a, recomputed: b))
                 }
             }
-            if let inputs = record.bandInputs { try compare("band", record.band, inputs.width) }
+            if let inputs = record.bandInputs {
+                if let sigmaInputs = inputs.sigmaInputs {
+                    let (prices, sigma) = try recomputedSigma(sigmaInputs, &priceCache)
+                    try compare("σ prices (stored book tickers)", sigmaInputs.prices, prices)
+                    try compare("σ", inputs.sigma, sigma.sigma)
+                    try compare("σ source", sigmaInputs.source, sigma.source.rawValue)
+                    try compare(
+                        "σ per √s (router)", routeInputs.volatilityPerSqrtSecond,
+                        RouteCostModel.volatilityPerSqrtSecond(annualised: inputs.sigma))
+                }
+                try compare("band", record.band, inputs.width)
+            }
             if let inputs = record.planInputs {
                 let plan = try? Rebalance.plan(
                     holdings: inputs.holdings, mids: inputs.mids, targets: inputs.targets, quote: inputs.quote,
@@ -125,6 +137,34 @@ public struct Recompute {
             if record.kind == "deferral" { try compare("deferral", record.reason, route.deferred) }
         }
         return outcome
+    }
+
+    typealias Sigma = (sigma: Double, source: Bands.SigmaSource)
+
+    /// σ redone from the stored prices a record names, through `Bands.sigma`'s rule, with the
+    /// digest of those prices as read back; each distinct set of prices read once.
+    private func recomputedSigma(
+        _ inputs: RecomputeInputs.Sigma, _ cache: inout [String: (RecomputeInputs.Prices, Sigma)]
+    ) throws -> (RecomputeInputs.Prices, Sigma) {
+        let key = try DecisionLog.canonical(inputs)
+        if let known = cache[key] { return known }
+        let until = Date(timeIntervalSince1970: inputs.until)
+        let hours = inputs.prices.windowHours
+        let since = until.addingTimeInterval(-hours * 3600)
+        let series =
+            try MarketView.storedPrices(
+                connection: connection, symbol: inputs.symbol, since: since, until: until,
+                newestTicker: inputs.prices.newestTicker)[inputs.symbol] ?? []
+        let prices = RecomputeInputs.Prices(series, windowHours: hours, since: since)
+        let sigma = Bands.sigma(
+            windowHours: inputs.windowHours, fallbackHours: inputs.fallbackWindowHours, prior: inputs.prior
+        ) { window in
+            Bands.meanVolatility(
+                series.map { $0.prices.map { ($0.time, $0.price) } },
+                since: until.addingTimeInterval(-window * 3600))
+        }
+        cache[key] = (prices, sigma)
+        return (prices, sigma)
     }
 
     /// A stored depth snapshot by id, read once.

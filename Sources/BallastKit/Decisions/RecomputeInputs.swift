@@ -57,6 +57,55 @@ public enum RecomputeInputs {
         Digest.hex(Digest.sha256(try DecisionLog.canonical(depth)))
     }
 
+    /// How an asset's σ was found (`Bands.sigma`): the windows, the prior, the decision time the
+    /// windows end at, and the stored prices it was computed from.
+    public struct Sigma: Sendable, Codable, Equatable {
+        public var symbol: String
+        /// The portfolio's `window_hours`.
+        public var windowHours: Double
+        /// The window σ falls back to with too few prices in the portfolio's.
+        public var fallbackWindowHours: Double
+        /// The portfolio's `sigma_prior`, used with too few prices in either window.
+        public var prior: Double
+        /// `window`, `fallback` or `prior`.
+        public var source: String
+        /// The decision time, as seconds since 1970 (exact): both windows end here.
+        public var until: Double
+        /// The stored mids over the longer window.
+        public var prices: Prices
+    }
+
+    /// Stored book tickers' mids over a window, named rather than copied: book tickers are
+    /// append-only, so `count` rows with ids up to `newestTicker` in the window, hashed in order,
+    /// are the prices a decision's σ came from.
+    public struct Prices: Sendable, Codable, Equatable {
+        public var windowHours: Double
+        public var count: Int
+        /// The largest `book_tickers.id` among them (0 when there are none).
+        public var newestTicker: Int64
+        /// SHA-256 (hex) of one line per price, venue by venue in time order:
+        /// `venue<TAB>ticker id<TAB>seconds since 1970<TAB>mid`.
+        public var sha256: String
+
+        /// The prices of `series` observed at or after `since`.
+        package init(_ series: MarketView.PriceSeries, windowHours: Double, since: Date) {
+            var text = ""
+            var count = 0
+            var newest: Int64 = 0
+            for (venue, prices) in series {
+                for price in prices where price.time >= since {
+                    text += "\(venue)\t\(price.id)\t\(price.time.timeIntervalSince1970)\t\(price.price)\n"
+                    count += 1
+                    newest = max(newest, price.id)
+                }
+            }
+            self.windowHours = windowHours
+            self.count = count
+            self.newestTicker = newest
+            self.sha256 = Digest.hex(Digest.sha256(text))
+        }
+    }
+
     /// The inputs of one asset's band.
     public struct Band: Sendable, Codable, Equatable {
         /// `volatility` or `fixed`.
@@ -66,6 +115,8 @@ public enum RecomputeInputs {
         public var cost: Double
         /// σ, annualised.
         public var sigma: Double
+        /// How σ was found, and from which stored prices.
+        public var sigmaInputs: Sigma?
         /// k.
         public var multiplier: Double
         public var minimum: Double

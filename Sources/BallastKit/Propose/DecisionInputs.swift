@@ -89,7 +89,7 @@ public struct DecisionInputs: Sendable, Encodable {
                     depthObservedAt: book.depthObservedAt)
             }
             inputs.mids[asset] = MarketView.averageMid(books.map(\.book))
-            let (sigma, basis) = Self.sigma(of: symbol, settings: portfolio.bands, view: view)
+            let (sigma, basis, sigmaInputs) = Self.sigma(of: symbol, settings: portfolio.bands, view: view, now: now)
             inputs.volatility[asset] = sigma
             inputs.volatilityBasis[asset] = basis
             let cost = inputs.bandCost(symbol: symbol, view: view)
@@ -97,7 +97,8 @@ public struct DecisionInputs: Sendable, Encodable {
                 cost: cost, sigma: sigma, settings: portfolio.bands)
             inputs.bandInputs[asset] = RecomputeInputs.Band(
                 mode: portfolio.bands.mode, fixed: portfolio.bands.fixed.doubleValue, cost: cost, sigma: sigma,
-                multiplier: portfolio.bands.multiplier, minimum: portfolio.bands.minimum.doubleValue,
+                sigmaInputs: sigmaInputs, multiplier: portfolio.bands.multiplier,
+                minimum: portfolio.bands.minimum.doubleValue,
                 maximum: portfolio.bands.maximum.doubleValue)
         }
         // Held assets outside the targets are valued (their weight counts) where an allowed venue
@@ -109,23 +110,32 @@ public struct DecisionInputs: Sendable, Encodable {
         return inputs
     }
 
-    /// σ of `symbol` for a portfolio (annualised) and where it came from: the mids over the
-    /// portfolio's `window_hours`; with fewer than 3 prices there, over the fallback window
-    /// (`MarketView.fallbackWindowHours`); with too few there too, the portfolio's `sigma_prior`.
-    /// Never zero by default: an unknown σ would make the router's latency risk vanish.
-    static func sigma(of symbol: String, settings: BandSettings, view: MarketView) -> (Double, String) {
+    /// σ of `symbol` for a portfolio (annualised), where it came from, and what it was computed from:
+    /// `Bands.sigma`'s rule over the portfolio's `window_hours`, the fallback window
+    /// (`MarketView.fallbackWindowHours`) and the portfolio's `sigma_prior`.
+    static func sigma(of symbol: String, settings: BandSettings, view: MarketView, now: Date)
+        -> (sigma: Double, basis: String, inputs: RecomputeInputs.Sigma)
+    {
         let window = settings.windowHours
-        if let sigma = view.sigma(symbol, windowHours: window) {
-            return (sigma, "σ over \(window.formatted()) h")
-        }
         let fallback = MarketView.fallbackWindowHours
-        if window < fallback, let sigma = view.sigma(symbol, windowHours: fallback) {
-            return (sigma, "σ over \(fallback.formatted()) h: fewer than 3 prices in \(window.formatted()) h")
+        let (sigma, source) = Bands.sigma(windowHours: window, fallbackHours: fallback, prior: settings.sigmaPrior) {
+            view.sigma(symbol, windowHours: $0)
         }
-        return (
-            settings.sigmaPrior,
-            "σ prior \(settings.sigmaPrior.formatted())/√yr: fewer than 3 prices in \(max(window, fallback).formatted()) h"
-        )
+        let longer = max(window, fallback)
+        let basis =
+            switch source {
+            case .window: "σ over \(window.formatted()) h"
+            case .fallback: "σ over \(fallback.formatted()) h: fewer than 3 prices in \(window.formatted()) h"
+            case .prior:
+                "σ prior \(settings.sigmaPrior.formatted())/√yr: fewer than 3 prices in \(longer.formatted()) h"
+            }
+        let prices =
+            view.volatilityPrices[longer]?[symbol]
+            ?? RecomputeInputs.Prices([], windowHours: longer, since: now.addingTimeInterval(-longer * 3600))
+        let inputs = RecomputeInputs.Sigma(
+            symbol: symbol, windowHours: window, fallbackWindowHours: fallback, prior: settings.sigmaPrior,
+            source: source.rawValue, until: now.timeIntervalSince1970, prices: prices)
+        return (sigma, basis, inputs)
     }
 
     /// The band of `symbol`'s asset and how it was set: fixed; or k·(c·σ²)^⅓ clamped, with c the

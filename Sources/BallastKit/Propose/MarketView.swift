@@ -57,6 +57,8 @@ package struct MarketView: Sendable {
     package var holdings: [String: Holdings] = [:]
     /// Annualised σ per symbol (mids over the window, all venues), when enough prices were stored.
     package var volatility: [Double: [String: Double]] = [:]
+    /// Per window, then symbol, the stored prices σ was computed from (for the decision record).
+    package var volatilityPrices: [Double: [String: RecomputeInputs.Prices]] = [:]
 
     /// The window σ falls back to when a portfolio's own window holds too few prices.
     package static let fallbackWindowHours = 168.0
@@ -304,36 +306,59 @@ package struct MarketView: Sendable {
         }
     }
 
-    /// σ per window and symbol: each venue's mids over the window give a σ; a symbol's σ is their mean.
-    /// The prices are read once, over the longest window.
+    /// σ per window and symbol (`Bands.meanVolatility` over each venue's mids), and the stored prices
+    /// each was computed from (`volatilityPrices`). The prices are read once, over the longest window.
     private static func loadVolatility(
         into view: inout MarketView, connection: Connection, windows: Set<Double>, now: Date
     ) throws {
         guard let longest = windows.max() else { return }
-        var series: [String: [(time: Date, price: Double)]] = [:]
-        for row in try connection.query(
-            """
-            SELECT venue_id, symbol, observed_at, ((bid_price + ask_price) / 2)::float8 AS mid FROM book_tickers
-            WHERE observed_at >= \(now.addingTimeInterval(-longest * 3600)) AND observed_at <= \(now)
-            ORDER BY venue_id, symbol, observed_at
-            """)
-        {
-            let key = [try row.decode("symbol", as: String.self), try row.decode("venue_id", as: String.self)]
-            series[key.joined(separator: "\u{1}"), default: []].append(
-                (try row.decode("observed_at"), try row.decode("mid")))
-        }
+        let series = try storedPrices(
+            connection: connection, symbol: nil, since: now.addingTimeInterval(-longest * 3600), until: now)
         for hours in windows {
             let since = now.addingTimeInterval(-hours * 3600)
-            // In key order (symbol, then venue), so the mean is summed the same way on every load: a
-            // decision is reproducible to the last bit from the same stored prices.
-            var perSymbol: [String: [Double]] = [:]
-            for key in series.keys.sorted() {
-                guard let sigma = Bands.annualisedVolatility(series[key]!.filter { $0.time >= since }) else { continue }
-                perSymbol[String(key.split(separator: "\u{1}")[0]), default: []].append(sigma)
-            }
-            for (symbol, sigmas) in perSymbol {
-                view.volatility[hours, default: [:]][symbol] = sigmas.reduce(0, +) / Double(sigmas.count)
+            for (symbol, venues) in series {
+                view.volatilityPrices[hours, default: [:]][symbol] = RecomputeInputs.Prices(
+                    venues, windowHours: hours, since: since)
+                if let sigma = Bands.meanVolatility(venues.map { $0.prices.map { ($0.time, $0.price) } }, since: since)
+                {
+                    view.volatility[hours, default: [:]][symbol] = sigma
+                }
             }
         }
+    }
+
+    /// One symbol's stored mids, per venue in venue order, each venue's in time order.
+    package typealias PriceSeries = [(venue: String, prices: [(id: Int64, time: Date, price: Double)])]
+
+    /// The stored book tickers' mids observed in [`since`, `until`] (of `symbol` only, when given; with
+    /// ids up to `newestTicker`, when given), per symbol: what σ is computed from. Book tickers are
+    /// append-only, so a decision's prices can be read back.
+    static func storedPrices(
+        connection: Connection, symbol: String?, since: Date, until: Date, newestTicker: Int64? = nil
+    ) throws -> [String: PriceSeries] {
+        var series: [String: PriceSeries] = [:]
+        for row in try connection.query(
+            """
+            SELECT id, venue_id, symbol, observed_at, ((bid_price + ask_price) / 2)::float8 AS mid FROM book_tickers
+            WHERE observed_at >= \(since) AND observed_at <= \(until)
+              AND (\(symbol)::text IS NULL OR symbol = \(symbol))
+              AND (\(newestTicker)::bigint IS NULL OR id <= \(newestTicker))
+            ORDER BY symbol, venue_id, observed_at, id
+            """)
+        {
+            let symbol: String = try row.decode("symbol")
+            let venue: String = try row.decode("venue_id")
+            let price = (
+                id: try row.decode("id", as: Int64.self), time: try row.decode("observed_at", as: Date.self),
+                price: try row.decode("mid", as: Double.self)
+            )
+            if series[symbol]?.last?.venue == venue {
+                series[symbol]![series[symbol]!.count - 1].prices.append(price)
+            } else {
+                series[symbol, default: []].append((venue, [price]))
+            }
+        }
+        // Venue order is Swift's string order, whatever the database's collation.
+        return series.mapValues { $0.sorted { $0.venue < $1.venue } }
     }
 }

@@ -180,7 +180,7 @@ public struct Propose {
             if trade.side == .buy {
                 for i in quotes.indices { quotes[i].available += proceeds[quotes[i].venue] ?? .zero }
             }
-            let perSecond = (inputs.volatility[trade.asset] ?? 0) / (365.25 * 86_400).squareRoot()
+            let perSecond = RouteCostModel.volatilityPerSqrtSecond(annualised: inputs.volatility[trade.asset] ?? 0)
             let decision = Router.route(
                 trade, quotes: quotes, volatilityPerSqrtSecond: perSecond, policy: portfolio.router, now: now)
             routeInputs.append(
