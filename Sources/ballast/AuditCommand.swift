@@ -13,7 +13,10 @@ struct AuditCommand: AsyncParsableCommand {
             commandName: "recompute",
             abstract: "Redo each order and deferral decision from its record alone; print what differs.",
             discussion: """
-                Each record carries the inputs of its band, its portfolio's rebalance plan and its parent's                 routing; the same domain code recomputes them and every term is compared with what the record                 says. Exits 0 when nothing differs and 2 when a term does (the record or the code changed).
+                Each record carries the inputs of its band (σ with the stored prices it came from), its \
+                portfolio's rebalance plan and its parent's routing; the same domain code recomputes them and \
+                every term is compared with what the record says. Exits 0 when nothing differs and 2 when a \
+                term does (the record, a stored observation it names, or the code changed).
                 """)
 
         @OptionGroup var global: GlobalOptions
@@ -21,16 +24,27 @@ struct AuditCommand: AsyncParsableCommand {
         @Option(help: "Only this batch's records.")
         var batch: Int64?
 
+        @Option(help: ArgumentHelp("Only records made from this time (UTC), e.g. 2026-11-25T06:00:00Z.", valueName: "time"))
+        var from: String?
+
+        @Option(help: ArgumentHelp("Only records made before this time (UTC, exclusive).", valueName: "time"))
+        var to: String?
+
         func run() async throws {
             try await global.run("audit") { logger in
                 let connection = try global.connect(logger)
                 defer { connection.close() }
                 try Schema.requireCurrent(connection)
-                let outcome = try Recompute(connection: connection).run(batch: batch)
+                let scope = Recompute.Scope(
+                    batch: batch, from: try from.map(ReportJob.parseTime), to: try to.map(ReportJob.parseTime))
+                let outcome = try Recompute(connection: connection).run(scope)
                 for difference in outcome.differences { print(difference.description) }
-                let scope = batch.map { "batch \($0): " } ?? ""
+                var named = batch.map { ["batch \($0)"] } ?? []
+                if let from { named.append("from \(from)") }
+                if let to { named.append("before \(to)") }
+                let scopeText = named.isEmpty ? "" : named.joined(separator: ", ") + ": "
                 print(
-                    "\(scope)recomputed \(outcome.recomputed) of \(outcome.records) order and deferral record(s) "
+                    "\(scopeText)recomputed \(outcome.recomputed) of \(outcome.records) order and deferral record(s) "
                         + "(\(outcome.parents) parent trade(s), \(outcome.terms) terms) from the records alone: "
                         + "\(outcome.differences.count) difference(s)")
                 if outcome.withoutInputs > 0 {

@@ -7,7 +7,7 @@ import Foundation
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Run a benchmark and print its figures.",
-        subcommands: [Copy.self, Report.self, Pull.self, Propose.self, Crash.self, ReplayBench.self, FuzzBench.self])
+        subcommands: [Copy.self, Report.self, Pull.self, Propose.self, Split.self, Crash.self, ReplayBench.self, FuzzBench.self])
 
     struct Copy: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -132,6 +132,9 @@ struct BenchCommand: AsyncParsableCommand {
         @Option(help: "Number of portfolios.")
         var portfolios: Int = 10_000
 
+        @Flag(help: "Then split every stored parent again, exactly and in whole slices (the old router), and compare.")
+        var compareSplit = false
+
         func validate() throws {
             guard portfolios > 0 else { throw ValidationError("--portfolios must be positive") }
         }
@@ -140,7 +143,8 @@ struct BenchCommand: AsyncParsableCommand {
             try await global.run("bench") { logger in
                 let connection = try global.connect(logger)
                 defer { connection.close() }
-                let r = try ProposeBenchmark(connection: connection, logger: logger).run(portfolios: portfolios)
+                let r = try ProposeBenchmark(connection: connection, logger: logger).run(
+                    portfolios: portfolios, compareSplit: compareSplit)
                 print(
                     "bench propose: \(r.portfolios) portfolios × 5 assets × 3 venues (\(r.accounts) accounts, "
                         + "\(r.balanceRows) balances, \(r.bookTickers) book tickers, \(r.depthSnapshots) depth snapshots, "
@@ -174,7 +178,28 @@ struct BenchCommand: AsyncParsableCommand {
                         : String(format: "%.2f s at this rate", scaled)
                     print("    \(phase): \(met) (\(note))")
                 }
+                for line in r.split?.lines ?? [] { print(line) }
                 if !r.intact { throw ExitCode(1) }
+            }
+        }
+    }
+
+    struct Split: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Split every recorded parent trade again, exactly and in whole slices (the old router); compare.",
+            discussion: """
+                Reads the decision records of the database (those that carry their routing inputs), splits \
+                each parent both ways with the router's own cost model, and prints what each split routes \
+                and costs, in the quote at the decision mid.
+                """)
+
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            try await global.run("bench") { logger in
+                let connection = try global.connect(logger)
+                defer { connection.close() }
+                for line in try SplitComparison(connection: connection).run().lines { print(line) }
             }
         }
     }

@@ -1,5 +1,6 @@
 import BallastCore
 import BallastKit
+import BallastLab
 import BallastTesting
 import Foundation
 import Postgres
@@ -71,10 +72,15 @@ import Testing
             GROUP BY batch_id ORDER BY batch_id LIMIT 1
             """
         ).map { (try $0.decode("batch_id"), try $0.decode("n")) }[0]
-        let batchOnly = try Recompute(connection: scenario.connection).run(batch: oneBatch.batch)
+        let batchOnly = try Recompute(connection: scenario.connection).run(.init(batch: oneBatch.batch))
         #expect(batchOnly.records == oneBatch.records && batchOnly.differences.isEmpty)
         let cli = try BallastBinary.run(["audit", "recompute"], environment: scenario.environment)
         #expect(cli.status == 0 && cli.stdout.contains(": 0 difference(s)"), "\(cli.stdout)")
+
+        // The same parents split again both ways: the exact split never costs more for the same
+        // quantity than the whole-slice split it replaced, and never routes less.
+        let split = try SplitComparison(connection: scenario.connection).run()
+        #expect(split.parents >= 5 && split.exactCostsMore == 0 && split.routesLess == 0, "\(split.lines)")
 
         // A referenced row changed after the fact does not move the recomputation: it reads the record only.
         try scenario.connection.execute("UPDATE symbols SET tick_size = tick_size * 10")

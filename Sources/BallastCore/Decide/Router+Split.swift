@@ -1,18 +1,18 @@
-import Foundation
+public import Foundation
 
 extension Router {
     /// One usable route while the parent is being split: its quote, how much it may take, how much it has.
-    struct Lane {
-        var index: Int
-        var quote: VenueQuote
-        var capacity: ExactDecimal
-        var assigned: ExactDecimal = .zero
+    package struct Lane {
+        package var index: Int
+        package var quote: VenueQuote
+        package var capacity: ExactDecimal
+        package var assigned: ExactDecimal = .zero
         /// Total cost of `assigned` (bps × quantity), kept so each step prices only the new amount.
-        var assignedCost: Double = 0
+        package var assignedCost: Double = 0
     }
 
     /// The routes that can take some quantity, and why each of the others cannot.
-    static func lanes(
+    package static func lanes(
         _ listed: [VenueQuote], candidates: [RouteCost], side: Side, style: OrderStyle, policy: RouterPolicy, now: Date
     ) -> (usable: [Lane], unusable: [(venue: String, why: String)]) {
         var lanes: [Lane] = []
@@ -29,7 +29,7 @@ extension Router {
     }
 
     /// The child orders of a split, and the shares dropped because no order the venue accepts could carry them.
-    static func children(
+    package static func children(
         of split: [Lane], parent: ParentTrade, style: OrderStyle, sigma: Double, policy: RouterPolicy
     ) -> (children: [ChildPlan], dropped: [String]) {
         var children: [ChildPlan] = []
@@ -53,7 +53,7 @@ extension Router {
     /// is then floored to its step, and what flooring left over is offered, step by step, to the
     /// lane that can take it at the lowest marginal cost (a finer step, room left), never past a
     /// lane's capacity. Returns the lanes with what each was assigned.
-    static func split(
+    package static func split(
         _ quantity: ExactDecimal, lanes: [Lane], side: Side, style: OrderStyle, sigma: Double, policy: RouterPolicy
     ) -> [Lane] {
         var lanes = lanes
@@ -124,7 +124,7 @@ extension Router {
     }
 
     /// The cost of routing `quantity` to one venue: its cost in bps times the quantity (0 for none).
-    static func totalCost(
+    package static func totalCost(
         of quantity: ExactDecimal, side: Side, style: OrderStyle, on quote: VenueQuote, sigma: Double,
         policy: RouterPolicy
     ) -> Double {
@@ -134,7 +134,7 @@ extension Router {
     }
 
     /// Lower marginal cost wins; within 1e-9 bps, the lane holding less, then the earlier quote.
-    private static func isBetter(_ marginal: Double, _ lane: Lane, than other: Double, _ otherLane: Lane) -> Bool {
+    package static func isBetter(_ marginal: Double, _ lane: Lane, than other: Double, _ otherLane: Lane) -> Bool {
         if abs(marginal - other) > 1e-9 { return marginal < other }
         if lane.assigned != otherLane.assigned { return lane.assigned < otherLane.assigned }
         return lane.index < otherLane.index

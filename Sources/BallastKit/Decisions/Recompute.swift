@@ -59,12 +59,23 @@ public struct Recompute {
         var routeInputs: RecomputeInputs.Route?
     }
 
-    /// Recomputes every order and deferral record (of `batch`, when given), in id order.
-    public func run(batch: Int64? = nil) throws -> Outcome {
-        var outcome = Outcome()
-        var seenParents: Set<String> = []
-        var depths: [Int64: DepthSnapshot?] = [:]
-        var priceCache: [String: (RecomputeInputs.Prices, Sigma)] = [:]
+    /// Which records to recompute: all, one batch's, or those made in [from, to) (both optional).
+    public struct Scope: Sendable {
+        public var batch: Int64?
+        public var from: Date?
+        public var to: Date?
+
+        public init(batch: Int64? = nil, from: Date? = nil, to: Date? = nil) {
+            self.batch = batch
+            self.from = from
+            self.to = to
+        }
+    }
+
+    /// Each order and deferral record of `scope`, in id order, decoded.
+    private func forEachRecord(
+        _ scope: Scope, _ body: (_ id: Int64, _ batch: Int64?, _ record: Record) throws -> Void
+    ) throws {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .custom { decoder in
             let text = try decoder.singleValueContainer().decode(String.self)
@@ -76,15 +87,53 @@ public struct Recompute {
         _ = try connection.forEachRow(
             """
             SELECT id, batch_id, payload_text FROM decisions
-            WHERE kind IN ('order', 'deferral') AND (\(batch)::bigint IS NULL OR batch_id = \(batch))
+            WHERE kind IN ('order', 'deferral') AND (\(scope.batch)::bigint IS NULL OR batch_id = \(scope.batch))
+              AND (\(scope.from)::timestamptz IS NULL OR created_at >= \(scope.from))
+              AND (\(scope.to)::timestamptz IS NULL OR created_at < \(scope.to))
             ORDER BY id
             """, fetchSize: 2000
         ) { row in
-            outcome.records += 1
-            let id: Int64 = try row.decode("id")
-            let batchID: Int64? = try row.decode("batch_id")
             let record = try decoder.decode(
                 Record.self, from: Data(Self.decisionText(try row.decode("payload_text")).utf8))
+            try body(try row.decode("id"), try row.decode("batch_id"), record)
+        }
+    }
+
+    /// One parent's routing as its records hold it: the trade, the quotes the router was given
+    /// (depths read back from their stored snapshots) and the router's other inputs.
+    public struct RecordedRouting: Sendable {
+        public var batch: Int64?
+        public var parent: Int?
+        public var trade: ParentTrade
+        public var quotes: [VenueQuote]
+        public var inputs: RecomputeInputs.Route
+    }
+
+    /// Each parent trade of `scope` that records carry the routing inputs of, once.
+    public func forEachRouting(_ scope: Scope = Scope(), _ body: (RecordedRouting) throws -> Void) throws {
+        var seen: Set<String> = []
+        var depths: [Int64: DepthSnapshot?] = [:]
+        try forEachRecord(scope) { _, batch, record in
+            guard let inputs = record.routeInputs, let trade = record.trade,
+                seen.insert("\(batch ?? -1)/\(record.parent ?? -1)").inserted
+            else { return }
+            var quotes = inputs.quotes
+            for index in quotes.indices {
+                guard let reference = inputs.depths[quotes[index].venue] else { continue }
+                quotes[index].depth = try stored(reference.snapshot, &depths)
+            }
+            try body(RecordedRouting(batch: batch, parent: record.parent, trade: trade, quotes: quotes, inputs: inputs))
+        }
+    }
+
+    /// Recomputes every order and deferral record of `scope`, in id order.
+    public func run(_ scope: Scope = Scope()) throws -> Outcome {
+        var outcome = Outcome()
+        var seenParents: Set<String> = []
+        var depths: [Int64: DepthSnapshot?] = [:]
+        var priceCache: [String: (RecomputeInputs.Prices, Sigma)] = [:]
+        try forEachRecord(scope) { id, batchID, record in
+            outcome.records += 1
             guard let routeInputs = record.routeInputs, let trade = record.trade else {
                 outcome.withoutInputs += 1
                 return

@@ -41,6 +41,8 @@ public struct ProposeBenchmark {
         public var countMismatches: [String]
         public var peakResidentBytesAfterDecide: Int?
         public var peakResidentBytes: Int?
+        /// The exact split against the whole-slice baseline over the stored records, when asked for.
+        public var split: SplitComparison.Result?
 
         public var decidePerSecond: Double { Double(portfolios) / max(decideSeconds, 1e-9) }
         public var storePerSecond: Double { Double(portfolios) / max(storeSeconds, 1e-9) }
@@ -64,7 +66,7 @@ public struct ProposeBenchmark {
         self.logger = logger
     }
 
-    public func run(portfolios count: Int) throws -> Result {
+    public func run(portfolios count: Int, compareSplit: Bool = false) throws -> Result {
         let schema = try ScratchSchema(
             "ballast_bench_propose_\(ProcessInfo.processInfo.processIdentifier)", on: connection)
         defer { schema.drop() }
@@ -116,6 +118,11 @@ public struct ProposeBenchmark {
             zip(decided, stored).count {
                 $0.portfolio != $1.portfolio || $0.routes.map(\.children) != $1.routes.map(\.children)
             }, 0)
+        var split: SplitComparison.Result?
+        if compareSplit {
+            logger.info("splitting every stored parent again, exactly and in whole slices")
+            split = try SplitComparison(connection: connection).run()
+        }
         return Result(
             portfolios: count, accounts: config.accounts.count, balanceRows: balanceRows,
             bookTickers: market.bookTickers, depthSnapshots: market.depthSnapshots, httpAttempts: market.httpAttempts,
@@ -126,7 +133,7 @@ public struct ProposeBenchmark {
             decisionRecords: counts.decisions, verifiedRecords: verification.checked,
             chainBroken: verification.firstBroken.map { "record \($0.id): \($0.reason)" },
             countMismatches: mismatches, peakResidentBytesAfterDecide: rssDecide,
-            peakResidentBytes: ProcessStats.peakResidentBytes())
+            peakResidentBytes: ProcessStats.peakResidentBytes(), split: split)
     }
 
     /// Rows in the tables the propose step writes.
