@@ -24,7 +24,8 @@ struct AuditCommand: AsyncParsableCommand {
         @Option(help: "Only this batch's records.")
         var batch: Int64?
 
-        @Option(help: ArgumentHelp("Only records made from this time (UTC), e.g. 2026-11-25T06:00:00Z.", valueName: "time"))
+        @Option(
+            help: ArgumentHelp("Only records made from this time (UTC), e.g. 2026-11-25T06:00:00Z.", valueName: "time"))
         var from: String?
 
         @Option(help: ArgumentHelp("Only records made before this time (UTC, exclusive).", valueName: "time"))

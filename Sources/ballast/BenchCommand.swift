@@ -7,7 +7,9 @@ import Foundation
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Run a benchmark and print its figures.",
-        subcommands: [Copy.self, Report.self, Pull.self, Propose.self, Split.self, Crash.self, ReplayBench.self, FuzzBench.self])
+        subcommands: [
+            Copy.self, Report.self, Pull.self, Propose.self, Split.self, Crash.self, ReplayBench.self, FuzzBench.self,
+        ])
 
     struct Copy: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

@@ -1,4 +1,4 @@
-public import Foundation
+package import Foundation
 
 extension Router {
     /// One usable route while the parent is being split: its quote, how much it may take, how much it has.

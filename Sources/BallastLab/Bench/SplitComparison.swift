@@ -39,7 +39,9 @@ public struct SplitComparison {
 
         /// The figures, a line each, for a benchmark's output.
         public var lines: [String] {
-            func bps(_ cost: Double, _ routed: Double) -> String { String(format: "%.3f", cost / max(routed, 1e-9) * 10_000) }
+            func bps(_ cost: Double, _ routed: Double) -> String {
+                String(format: "%.3f", cost / max(routed, 1e-9) * 10_000)
+            }
             return [
                 "split: \(parents) parent trades split again from their records (\(splitAcrossVenues) across venues "
                     + "by the exact split; \(differing) split differently by the whole-slice baseline)",
