@@ -23,7 +23,7 @@ public struct WorkbookDump: Decodable, Sendable {
     }
 
     /// One cell as openpyxl reads it.
-    public struct CellDump: Decodable, Sendable {
+    public struct CellDump: Decodable, Sendable, Equatable {
         /// The cached value (formulas give their stored result), as JSON.
         public let value: JSONValue
         /// openpyxl's data type: n (number), s (string), b (bool), d (date), f (formula), e, or null.
@@ -34,6 +34,8 @@ public struct WorkbookDump: Decodable, Sendable {
         public let formula: String?
         /// Bold font.
         public let bold: Bool
+        /// Where the cell's hyperlink leads inside the workbook ("'Sheet'!A5"), when it has one.
+        public let link: String?
     }
 
     public let sheets: [SheetDump]
@@ -86,7 +88,9 @@ public enum Openpyxl {
                     if r >= limit: break
                     rows.append([{"value": plain(v.value), "type": f.data_type, "format": v.number_format,
                                   "formula": f.value if f.data_type == "f" else None,
-                                  "bold": bool(v.font and v.font.b)} for v, f in zip(vr, fr)])
+                                  "bold": bool(v.font and v.font.b),
+                                  "link": (f.hyperlink.location or f.hyperlink.target) if f.hyperlink else None}
+                                 for v, f in zip(vr, fr)])
                 charts = []
                 for ch in wf._charts:
                     title = None

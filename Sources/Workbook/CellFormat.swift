@@ -19,6 +19,8 @@ public struct CellFormat: Hashable, Sendable {
     public var wrap: Bool
     /// A thin bottom border (header rows).
     public var bottomBorder: Bool
+    /// Single underline (hyperlinks).
+    public var underline: Bool = false
 
     /// Creates a format.
     public init(
@@ -32,6 +34,14 @@ public struct CellFormat: Hashable, Sendable {
         self.alignment = alignment
         self.wrap = wrap
         self.bottomBorder = bottomBorder
+    }
+
+    /// The same format drawn as a hyperlink: blue, underlined.
+    public var asLink: CellFormat {
+        var copy = self
+        copy.fontColor = 0x0563C1
+        copy.underline = true
+        return copy
     }
 
     /// The same format with another number format.
@@ -57,6 +67,7 @@ public struct CellFormat: Hashable, Sendable {
         }
         if wrap { format_set_text_wrap(f) }
         if bottomBorder { format_set_bottom(f, UInt8(LXW_BORDER_THIN.rawValue)) }
+        if underline { format_set_underline(f, UInt8(LXW_UNDERLINE_SINGLE.rawValue)) }
     }
 }
 

@@ -65,6 +65,29 @@ public final class Sheet {
         try check(result, "writing cell (\(row), \(column)) on '\(name)'")
     }
 
+    /// Hyperlinks written on this sheet.
+    public private(set) var links = 0
+    /// The most hyperlinks a worksheet may hold (Excel's limit; libxlsxwriter refuses more).
+    public static let maxLinks = 65_530
+
+    /// Makes (`row`, `column`) a hyperlink to cell A`targetRow + 1` of the sheet named `sheet`
+    /// in this workbook; write the cell's value after it (with a link format) to show that
+    /// value rather than the address. False, and nothing written, once the sheet holds `maxLinks`.
+    @discardableResult
+    public func link(row: Int, column: Int, toSheet sheet: String, row targetRow: Int) throws(WorkbookError) -> Bool {
+        guard links < Self.maxLinks else { return false }
+        guard row >= 0, row < Workbook.maxRows, column >= 0, column < Workbook.maxColumns else {
+            throw WorkbookError(code: 0, message: "cell (\(row), \(column)) is outside a sheet on '\(name)'")
+        }
+        let quoted = "'" + sheet.replacingOccurrences(of: "'", with: "''") + "'"
+        let url = "internal:\(quoted)!A\(targetRow + 1)"
+        try check(
+            worksheet_write_url(pointer, UInt32(row), UInt16(column), url, nil),
+            "writing a link to \(quoted) at (\(row), \(column)) on '\(name)'")
+        links += 1
+        return true
+    }
+
     /// The most characters a cell holds (Excel's limit; libxlsxwriter refuses more).
     public static let maxCellCharacters = 32_767
     /// What ends a text cut to fit a cell.

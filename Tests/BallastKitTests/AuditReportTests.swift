@@ -260,6 +260,23 @@ import Testing
             #expect(error?.description.contains("bad.toml") == true, "\(error?.description ?? "")")
             #expect(error?.description.contains(expected) == true, "\(error?.description ?? "") ≠ \(expected)")
         }
+        // Links: to a sheet no template makes, by a field the target does not anchor, in a cycle.
+        let linking = "sheet = \"S\"\nquery = \"SELECT 1 AS a\"\nanchors = [\"a\"]\n[[columns]]\nfield = \"a\"\n"
+        try (linking + "link = { sheet = \"T\", anchor = \"a\" }").write(
+            to: folder.appendingPathComponent("audit/bad.toml"), atomically: true, encoding: .utf8)
+        let missing = #expect(throws: BallastError.self) { try ReportTemplates.load(from: folder) }
+        #expect(missing?.description.contains("links to sheet 'T', which no template makes") == true)
+        try "sheet = \"T\"\nquery = \"SELECT 1 AS a\"\n[[columns]]\nfield = \"a\"\n".write(
+            to: folder.appendingPathComponent("audit/other.toml"), atomically: true, encoding: .utf8)
+        let unanchored = #expect(throws: BallastError.self) { try ReportTemplates.load(from: folder) }
+        #expect(unanchored?.description.contains("does not list in its anchors") == true)
+        try
+            "sheet = \"T\"\nquery = \"SELECT 1 AS a\"\nanchors = [\"a\"]\n[[columns]]\nfield = \"a\"\nlink = { sheet = \"S\", anchor = \"a\" }\n"
+            .write(to: folder.appendingPathComponent("audit/other.toml"), atomically: true, encoding: .utf8)
+        let cycle = #expect(throws: BallastError.self) { try ReportTemplates.load(from: folder) }
+        #expect(cycle?.description.contains("link in a cycle: S → T → S") == true, "\(cycle?.description ?? "")")
+        try FileManager.default.removeItem(at: folder.appendingPathComponent("audit/other.toml"))
+
         // A field the query does not return is caught when the report runs, even with no rows.
         try "sheet = \"S\"\nquery = \"SELECT 1 AS a WHERE false\"\n[[columns]]\nfield = \"b\"".write(
             to: folder.appendingPathComponent("audit/bad.toml"), atomically: true, encoding: .utf8)

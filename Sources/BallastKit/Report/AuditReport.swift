@@ -174,23 +174,30 @@ public struct AuditReport {
         let summary = try workbook.addSheet("Summary")
         try summary.printAcross(headerRows: 0)
         var written: [(template: ReportTemplate, stream: SheetStream)] = []
-        var waiting: [(template: ReportTemplate, stream: SheetStream)] = []
-        // Every sheet is created in template order (that is the tab order);
-        // tables that read the measures are filled once the measure step is done.
-        for template in templates.tables {
-            let stream = try SheetStream(template: template, workbook: workbook, formats: formats, rowLimit: rowLimit)
-            written.append((template, stream))
-            if deferred.contains(where: { $0.sheet == template.sheet }) {
-                waiting.append((template, stream))
-            } else {
-                try complete(stream, template: template, parameters: parameters, workbook: workbook)
-            }
+        var streams: [String: SheetStream] = [:]
+        var filled: Set<String> = []
+        let index = LinkIndex()
+        // Every sheet is created in template order (that is the tab order) and filled there when it
+        // can be: a sheet is filled after the sheets it links to, and tables that read the measures
+        // (or link to one that does) once the measure step is done.
+        let plan = try ReportTemplates.fillOrder(templates.tables, later: Set(deferred.map(\.sheet)))
+        let late = Set(plan.later.map(\.sheet))
+        func fill(_ template: ReportTemplate) throws {
+            try complete(streams[template.sheet]!, template: template, parameters: parameters, workbook: workbook)
+            filled.insert(template.sheet)
         }
-        if !waiting.isEmpty {
+        for template in templates.tables {
+            let stream = try SheetStream(
+                template: template, workbook: workbook, formats: formats, rowLimit: rowLimit, index: index)
+            written.append((template, stream))
+            streams[template.sheet] = stream
+            let targets = template.columns.compactMap(\.link?.sheet).filter { $0 != template.sheet }
+            if !late.contains(template.sheet), targets.allSatisfy(filled.contains) { try fill(template) }
+        }
+        for template in plan.first where !filled.contains(template.sheet) { try fill(template) }
+        if !plan.later.isEmpty {
             try beforeDeferred()
-            for (template, stream) in waiting {
-                try complete(stream, template: template, parameters: parameters, workbook: workbook)
-            }
+            for template in plan.later { try fill(template) }
         }
         let tables = written.map { ($0.template.sheet, $0.stream.rows, $0.stream.sheets.map(\.name)) }
         let context = SummaryContext(request: request, tables: tables, connection: connection)

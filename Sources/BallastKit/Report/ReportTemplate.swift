@@ -37,6 +37,8 @@ public struct ReportTemplate: Sendable, Decodable {
     /// The query reads what the measure step writes: when the report runs the
     /// measure step alongside, this table is filled after it finishes.
     public var afterMeasure: Bool
+    /// Fields other sheets may link to: the first row holding each value is remembered.
+    public var anchors: [String]
 
     /// How one column is shown.
     public struct Column: Sendable, Decodable {
@@ -48,8 +50,10 @@ public struct ReportTemplate: Sendable, Decodable {
         /// Wrap long text inside the column's width (evidence, reasons, JSON) so it
         /// neither spills across the sheet nor shrinks the printed page.
         public var wrap: Bool
+        /// The cell links to the first row of another sheet that holds the same value.
+        public var link: Link?
 
-        enum CodingKeys: String, CodingKey, CaseIterable { case field, header, type, format, width, wrap }
+        enum CodingKeys: String, CodingKey, CaseIterable { case field, header, type, format, width, wrap, link }
 
         public init(from decoder: any Decoder) throws {
             try StrictKeys.check(
@@ -70,10 +74,31 @@ public struct ReportTemplate: Sendable, Decodable {
             format = try c.decodeIfPresent(String.self, forKey: .format)
             width = try c.decodeNumberIfPresent(forKey: .width)
             wrap = try c.decodeIfPresent(Bool.self, forKey: .wrap) ?? false
+            link = try c.decodeIfPresent(Link.self, forKey: .link)
         }
 
         /// The Excel number format: the column's own or its type's default.
         public var numberFormat: String? { format ?? type.defaultFormat }
+    }
+
+    /// Where a column's cells link to: `link = { sheet = "Orders & Attempts", anchor = "order_id" }`
+    /// makes each cell a hyperlink to the first row of that sheet whose `anchor` field (one of the
+    /// target's `anchors`) holds this row's `key` field (the column's own field unless named).
+    public struct Link: Sendable, Decodable {
+        public var sheet: String
+        public var anchor: String
+        public var key: String?
+
+        enum CodingKeys: String, CodingKey, CaseIterable { case sheet, anchor, key }
+
+        public init(from decoder: any Decoder) throws {
+            try StrictKeys.check(
+                try decoder.container(keyedBy: AnyKey.self), known: CodingKeys.self, section: "link")
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            sheet = try c.decode(String.self, forKey: .sheet)
+            anchor = try c.decode(String.self, forKey: .anchor)
+            key = try c.decodeIfPresent(String.self, forKey: .key)
+        }
     }
 
     /// The kinds of value a column holds.
@@ -131,7 +156,7 @@ public struct ReportTemplate: Sendable, Decodable {
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case sheet, csv, position, query, columns, chart, afterMeasure = "after_measure"
+        case sheet, csv, position, query, columns, chart, afterMeasure = "after_measure", anchors
     }
 
     public init(from decoder: any Decoder) throws {
@@ -146,6 +171,7 @@ public struct ReportTemplate: Sendable, Decodable {
         columns = try c.decode([Column].self, forKey: .columns)
         chart = try c.decodeIfPresent(ChartSpec.self, forKey: .chart)
         afterMeasure = try c.decodeIfPresent(Bool.self, forKey: .afterMeasure) ?? false
+        anchors = try c.decodeIfPresent([String].self, forKey: .anchors) ?? []
         func bad(_ key: CodingKeys, _ why: String) -> DecodingError {
             .dataCorrupted(.init(codingPath: c.codingPath + [key], debugDescription: why))
         }
@@ -161,6 +187,14 @@ public struct ReportTemplate: Sendable, Decodable {
         if let chart {
             for field in [chart.categories] + chart.values where !fields.contains(field) {
                 throw bad(.chart, "chart field '\(field)' is not one of the columns")
+            }
+        }
+        for anchor in anchors where !fields.contains(anchor) {
+            throw bad(.anchors, "anchor '\(anchor)' is not one of the columns")
+        }
+        for column in columns {
+            if let key = column.link?.key, !fields.contains(key) {
+                throw bad(.columns, "column '\(column.field)': link key '\(key)' is not one of the columns")
             }
         }
         _ = try ReportQuery.bind(query, parameters: [:], source: "")  // placeholders must be known names
@@ -198,6 +232,7 @@ public struct ReportTemplates: Sendable {
         for t in tables where !seen.insert(t.sheet.lowercased()).inserted {
             throw BallastError.invalidInput("\(t.source): sheet name '\(t.sheet)' is used by another template")
         }
+        try checkLinks(tables)
         let summaryPath = folder.appendingPathComponent("summary.md.mustache").path
         guard let summary = try? String(contentsOfFile: summaryPath, encoding: .utf8) else {
             throw BallastError.invalidInput("cannot read the summary template \(summaryPath)")
@@ -205,6 +240,55 @@ public struct ReportTemplates: Sendable {
         try checkSummary(summary, source: summaryPath)
         return ReportTemplates(
             tables: tables.sorted { ($0.position, $0.sheet) < ($1.position, $1.sheet) }, summary: summary)
+    }
+
+    /// Refuses a link to a sheet no template makes, to a field that sheet does not anchor, or links
+    /// that form a cycle (a sheet is filled after the sheets it links to).
+    static func checkLinks(_ tables: [ReportTemplate]) throws {
+        let bySheet = Dictionary(tables.map { ($0.sheet, $0) }) { first, _ in first }
+        for table in tables {
+            for column in table.columns {
+                guard let link = column.link else { continue }
+                guard let target = bySheet[link.sheet] else {
+                    throw BallastError.invalidInput(
+                        "\(table.source): column '\(column.field)' links to sheet '\(link.sheet)', which no template makes"
+                    )
+                }
+                guard target.anchors.contains(link.anchor) else {
+                    throw BallastError.invalidInput(
+                        "\(table.source): column '\(column.field)' links to '\(link.sheet)' by '\(link.anchor)', "
+                            + "which that sheet's template does not list in its anchors")
+                }
+            }
+        }
+        _ = try fillOrder(tables, later: [])
+    }
+
+    /// The order to fill `tables` in: each after the sheets it links to, otherwise in position
+    /// order; those named in `later` (and any that link to one of them) after all the others.
+    static func fillOrder(_ tables: [ReportTemplate], later: Set<String>) throws -> (
+        first: [ReportTemplate], later: [ReportTemplate]
+    ) {
+        let bySheet = Dictionary(tables.map { ($0.sheet, $0) }) { first, _ in first }
+        func targets(_ t: ReportTemplate) -> [String] { t.columns.compactMap(\.link?.sheet).filter { $0 != t.sheet } }
+        var order: [ReportTemplate] = []
+        var state: [String: Bool] = [:]  // false: being visited, true: done
+        func visit(_ t: ReportTemplate, path: [String]) throws {
+            if state[t.sheet] == true { return }
+            if state[t.sheet] == false {
+                throw BallastError.invalidInput(
+                    "report templates link in a cycle: " + (path + [t.sheet]).joined(separator: " → "))
+            }
+            state[t.sheet] = false
+            for name in targets(t) { if let target = bySheet[name] { try visit(target, path: path + [t.sheet]) } }
+            state[t.sheet] = true
+            order.append(t)
+        }
+        for t in tables { try visit(t, path: []) }
+        // A sheet linking (directly or not) to a later one is filled later too.
+        var lateSheets = later
+        for t in order where targets(t).contains(where: lateSheets.contains) { lateSheets.insert(t.sheet) }
+        return (order.filter { !lateSheets.contains($0.sheet) }, order.filter { lateSheets.contains($0.sheet) })
     }
 
     /// Refuses a summary template that is not valid Mustache, naming `source`: checked when the

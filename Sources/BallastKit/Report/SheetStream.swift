@@ -19,10 +19,30 @@ package final class SheetStream {
     private let columnStyles: [CellStyle?]
     /// Columns that wrap their text, with their widths (in characters).
     private let wrapped: [(index: Int, width: Double)]
+    /// Where other sheets' rows are found by value, and where this sheet's are noted.
+    private let index: LinkIndex
+    /// Columns whose cells link elsewhere: the column, the column holding the key, the target.
+    private let linkColumns: [(column: Int, key: Int, sheet: String, anchor: String)]
+    /// Styles of linked cells (the column's, blue and underlined).
+    private let linkStyles: [CellStyle?]
+    /// Columns whose values other sheets link to.
+    private let anchorColumns: [(column: Int, field: String)]
 
     /// Starts the table's first sheet and CSV.
-    init(template: ReportTemplate, workbook: Workbook, formats: ReportFormats, rowLimit: Int) throws {
+    init(
+        template: ReportTemplate, workbook: Workbook, formats: ReportFormats, rowLimit: Int,
+        index: LinkIndex = LinkIndex()
+    ) throws {
         self.template = template
+        self.index = index
+        let fields = template.columns.map(\.field)
+        self.linkColumns = template.columns.enumerated().compactMap { i, column in
+            column.link.map { (i, fields.firstIndex(of: $0.key ?? column.field)!, $0.sheet, $0.anchor) }
+        }
+        self.linkStyles = try template.columns.map {
+            $0.link == nil ? nil : try workbook.style((formats.format(for: $0) ?? CellFormat()).asLink)
+        }
+        self.anchorColumns = template.anchors.map { (fields.firstIndex(of: $0)!, $0) }
         self.workbook = workbook
         self.formats = formats
         self.rowLimit = rowLimit
@@ -96,8 +116,21 @@ package final class SheetStream {
         rows += 1
         sheets[sheets.count - 1].rows = rowInSheet
         if !wrapped.isEmpty { try fitHeight(cells) }
+        var linked: [Int] = []
+        for link in linkColumns {
+            if let key = LinkIndex.Key(cells[link.key]), let target = index.row(link.sheet, link.anchor, key),
+                try sheet.link(row: rowInSheet, column: link.column, toSheet: target.sheet, row: target.row)
+            {
+                linked.append(link.column)
+            }
+        }
         for (i, cell) in cells.enumerated() {
-            try sheet.write(cell, row: rowInSheet, column: i, style: columnStyles[i])
+            let style = linked.contains(i) ? linkStyles[i] : columnStyles[i]
+            try sheet.write(cell, row: rowInSheet, column: i, style: style)
+        }
+        for anchor in anchorColumns {
+            guard let key = LinkIndex.Key(cells[anchor.column]) else { continue }
+            index.note(template.sheet, anchor.field, key, sheet: sheet.name, row: rowInSheet)
         }
     }
 
@@ -128,4 +161,36 @@ package final class SheetStream {
 
     /// The worksheet a chart of this table should draw from (the first).
     var firstSheet: (name: String, rows: Int) { sheets[0] }
+}
+
+/// Where each anchored value first appears, per template sheet and field: the worksheet (a
+/// continuation sheet past the row limit) and the row. Filled as anchor sheets are written, read
+/// by the sheets that link to them (written after them, `ReportTemplates.fillOrder`).
+package final class LinkIndex {
+    /// A value as a link key: integers (ids) as integers, text as text.
+    package enum Key: Hashable {
+        case integer(Int64)
+        case text(String)
+
+        init?(_ cell: CellValue) {
+            switch cell {
+            case .number(let number) where number.rounded() == number && abs(number) < 9e15:
+                self = .integer(Int64(number))
+            case .string(let text) where !text.isEmpty: self = .text(text)
+            default: return nil
+            }
+        }
+    }
+
+    private var rows: [String: [String: [Key: (sheet: String, row: Int)]]] = [:]
+
+    package init() {}
+
+    func note(_ template: String, _ field: String, _ key: Key, sheet: String, row: Int) {
+        if rows[template]?[field]?[key] == nil { rows[template, default: [:]][field, default: [:]][key] = (sheet, row) }
+    }
+
+    func row(_ template: String, _ field: String, _ key: Key) -> (sheet: String, row: Int)? {
+        rows[template]?[field]?[key]
+    }
 }

@@ -61,7 +61,9 @@ struct SummarySheet {
         try sheet.write(.string("Sheets"), row: row, column: 0, format: formats.title)
         row += 1
         for (template, first) in tables {
-            try sheet.write(.string(template.sheet), row: row, column: 0, format: formats.label)
+            // Each sheet's name links to it.
+            try sheet.link(row: row, column: 0, toSheet: first.name, row: 0)
+            try sheet.write(.string(template.sheet), row: row, column: 0, format: formats.label.asLink)
             let total = (context["tables"] as? [[String: Any]])?.first { $0["sheet"] as? String == template.sheet }
             try sheet.write(
                 .number(Double(total?["rows"] as? Int ?? first.rows)), row: row, column: 1,
