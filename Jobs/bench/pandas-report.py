@@ -9,6 +9,7 @@ writes a Fills sheet and a Routes sheet with number formats, plus fills.csv.
 
 Needs: pip install pandas xlsxwriter psycopg2-binary
 """
+import os
 import sys
 import time
 
@@ -16,6 +17,7 @@ import pandas as pd
 import psycopg2
 
 url, schema, out = sys.argv[1:4]
+os.makedirs(out, exist_ok=True)
 started = time.perf_counter()
 phases = {}
 
