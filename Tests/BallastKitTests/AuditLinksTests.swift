@@ -62,6 +62,46 @@ import Testing
         #expect(fill.sheet == "Fills")
         #expect(fill.row[try column("Fills", "Client order id")].value.string == clientOrderID)
 
+        // Router calibration per route: the notional-weighted estimate and realised cost agree with the
+        // per-order figures on Order costs (rounded there to 2 places), weighted by filled qty × decision mid.
+        let calibration = try #require(dump.sheet("Router calibration"))
+        let costRows = try #require(dump.sheet("Order costs")).rows.dropFirst()
+        func value(_ row: [WorkbookDump.CellDump], _ sheet: String, _ header: String) throws -> Double? {
+            row[try column(sheet, header)].value.number
+        }
+        #expect(calibration.rows.count > 1)
+        for route in calibration.rows.dropFirst() {
+            let venue = route[try column("Router calibration", "Venue")].value.string
+            let symbol = route[try column("Router calibration", "Symbol")].value.string
+            let style = route[try column("Router calibration", "Style")].value.string
+            var weight = 0.0
+            var estimate = 0.0
+            var realised = 0.0
+            var orders = 0
+            for row in costRows {
+                guard row[try column("Order costs", "Venue")].value.string == venue,
+                    row[try column("Order costs", "Symbol")].value.string == symbol,
+                    row[try column("Order costs", "Style")].value.string == style,
+                    let filled = try value(row, "Order costs", "Filled qty"), filled > 0,
+                    let mid = try value(row, "Order costs", "Decision mid"),
+                    let est = try value(row, "Order costs", "Router estimate (bps)"),
+                    let total = try value(row, "Order costs", "Total cost vs decision (bps)")
+                else { continue }
+                orders += 1
+                weight += filled * mid
+                estimate += est * filled * mid
+                realised += total * filled * mid
+            }
+            let header = "Router estimate (bps, notional-weighted)"
+            #expect(try value(route, "Router calibration", "Filled orders") == Double(orders))
+            let recorded = try #require(try value(route, "Router calibration", header))
+            #expect(abs(recorded - estimate / weight) <= 0.011, "\(venue ?? "") \(recorded) vs \(estimate / weight)")
+            let outcome = try #require(
+                try value(route, "Router calibration", "Realised vs decision mid (bps, notional-weighted)"))
+            #expect(abs(outcome - realised / weight) <= 0.011, "\(venue ?? "") \(outcome) vs \(realised / weight)")
+        }
+        #expect(calibration.charts.first?.series == 2)
+
         let ordersAttempt = try column("Orders & Attempts", "HTTP attempt (link: HTTP Attempts)")
         let attempt = try #require(order.row[ordersAttempt].value.number)
         let request = try follow(order.row[ordersAttempt])

@@ -72,6 +72,7 @@ import Testing
             dump.sheets.map(\.name) == [
                 "Summary", "Definitions", "Routes", "Decisions", "Orders & Attempts", "Worst orders", "Order costs",
                 "Parent trades", "Costs by group", "HTTP Attempts", "Slippage distribution", "Slippage vs size",
+                "Router calibration",
                 "Fills", "Fills (2)", "Fills (3)", "Reconciliation", "Venue health", "Drift",
             ])
         // Every request of the period, and nothing from before it; the one that placed an order names it.
