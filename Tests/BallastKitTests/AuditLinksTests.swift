@@ -92,12 +92,12 @@ import Testing
                 estimate += est * filled * mid
                 realised += total * filled * mid
             }
-            let header = "Router estimate (bps, notional-weighted)"
+            let header = "Router estimate (bps)"
             #expect(try value(route, "Router calibration", "Filled orders") == Double(orders))
             let recorded = try #require(try value(route, "Router calibration", header))
             #expect(abs(recorded - estimate / weight) <= 0.011, "\(venue ?? "") \(recorded) vs \(estimate / weight)")
             let outcome = try #require(
-                try value(route, "Router calibration", "Realised vs decision mid (bps, notional-weighted)"))
+                try value(route, "Router calibration", "Realised vs decision mid (bps)"))
             #expect(abs(outcome - realised / weight) <= 0.011, "\(venue ?? "") \(outcome) vs \(realised / weight)")
         }
         #expect(calibration.charts.first?.series == 2)
