@@ -67,10 +67,11 @@ package final class SheetStream {
             width += columnWidth
         }
         // Tall enough for the longest header wrapped in its column (streamed rows are not resized by readers).
-        let headerLines = template.columns.map { column in
-            (Double(column.header.count) * 1.1 / max(column.width ?? ReportFormats.defaultWidth(column.type), 1))
-                .rounded(.up)
-        }.max() ?? 1
+        let headerLines =
+            template.columns.map { column in
+                (Double(column.header.count) * 1.1 / max(column.width ?? ReportFormats.defaultWidth(column.type), 1))
+                    .rounded(.up)
+            }.max() ?? 1
         if headerLines > 1 { try sheet.setRow(0, height: 15 * min(headerLines, 6), format: nil) }
         sheet.freezePanes(row: 1)
         // A landscape A4 page holds about 160 characters legibly; a wider sheet prints on as many
