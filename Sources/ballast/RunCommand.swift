@@ -11,7 +11,9 @@ struct RunCommand: AsyncParsableCommand {
         discussion: """
             Steps: pull; reconcile; propose where drift exceeds its band (a batch under the portfolio's \
             approval_cap is approved at once, others wait for `ballast approve`); execute every approved batch; \
-            pull again; measure and report into <out>/<date>/<run-id>/. Two runs never overlap: a second one exits 75 while the first holds the lock. Every step is \
+            pull again; measure and report into <out>/<date>/<run-id>/. A run locks each portfolio it trades: \
+            runs over disjoint portfolios proceed together, and a second run over a portfolio another run \
+            holds waits up to --wait, then exits 75 naming the holder's run id. Every step is \
             safe to repeat, so a run that was killed is simply run again.
             """)
 
@@ -47,7 +49,14 @@ struct RunCommand: AsyncParsableCommand {
         help: "Start each CSV with a UTF-8 byte-order mark (Excel on Windows needs it for non-ASCII text).")
     var csvByteOrderMark: Bool = true
 
+    @Option(
+        help: ArgumentHelp(
+            "Wait up to this long for another run to release a portfolio this job trades (else exit 75 at once).",
+            valueName: "seconds"))
+    var wait: Double = 0
+
     func validate() throws {
+        guard wait >= 0, wait.isFinite else { throw ValidationError("--wait must be a number of seconds ≥ 0") }
         guard (job != nil) != simulate else { throw ValidationError("give either --job FILE or --simulate") }
         guard (1...26).contains(venues) else { throw ValidationError("--venues must be 1…26") }
         guard history >= 0 else { throw ValidationError("--history must be ≥ 0") }
@@ -75,6 +84,7 @@ struct RunCommand: AsyncParsableCommand {
                 templatesFolder: try ReportJob.templatesFolder(explicit: templates), migrate: migrate,
                 environment: environment)
             options.csvByteOrderMark = csvByteOrderMark
+            options.waitSeconds = wait
             let outcome = try await RunJob(config: config, options: options, logger: logger).run()
             if let simulated {
                 // The job file the simulated run used, beside its reports.

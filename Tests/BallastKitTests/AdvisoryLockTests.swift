@@ -78,11 +78,14 @@ import Testing
 
     @Test func everyPurposeHasItsOwnKey() {
         let locks: [AdvisoryLock] =
-            [.run, .migrate, .decisionAppend] + [1, 2, 1 << 32, 1 + (1 << 32), -1].map { .executing(batch: $0) }
+            [.portfolio("demo"), .portfolio("demo2"), .migrate, .decisionAppend]
+            + [1, 2, 1 << 32, 1 + (1 << 32), -1].map { .executing(batch: $0) }
         #expect(Set(locks.map(\.key)).count == locks.count)
         // The key is a function of the name alone, the same in every process and release.
         // (Python: struct.unpack(">q", hashlib.sha256(b"ballast.execute.batch:7").digest()[:8])[0].)
         #expect(AdvisoryLock.executing(batch: 7).key == -6_482_448_198_298_938_948)
-        #expect(AdvisoryLock.run.name == "run" && AdvisoryLock.executing(batch: 7).name == "execute.batch:7")
+        #expect(
+            AdvisoryLock.portfolio("demo").name == "portfolio.demo"
+                && AdvisoryLock.executing(batch: 7).name == "execute.batch:7")
     }
 }

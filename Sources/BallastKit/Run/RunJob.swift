@@ -18,6 +18,8 @@ public struct RunJob {
         public var environment: [String: String]
         /// CSVs start with a UTF-8 byte-order mark.
         public var csvByteOrderMark = true
+        /// How long to wait for another run to release a portfolio this run trades (0: not at all).
+        public var waitSeconds: Double = 0
 
         public init(
             databaseURL: String, outputRoot: URL, templatesFolder: URL, migrate: Bool,
@@ -48,7 +50,43 @@ public struct RunJob {
         self.logger = logger
     }
 
-    /// Runs every step; throws `busy` when another run holds the lock.
+    /// Takes the lock of every portfolio of the job, in id order (so two runs never wait on each
+    /// other in a cycle), waiting up to `waitSeconds` for runs that hold some; throws `busy` naming
+    /// the portfolio and the run that holds it. Runs over disjoint portfolios proceed together.
+    func lockPortfolios(on connection: Connection) throws -> [AdvisoryLock] {
+        let locks = Set(config.portfolios.map(\.id)).sorted().map { ($0, AdvisoryLock.portfolio($0)) }
+        let deadline = Date().addingTimeInterval(options.waitSeconds)
+        var announced = false
+        while true {
+            var taken: [AdvisoryLock] = []
+            var refused: (portfolio: String, lock: AdvisoryLock)?
+            for (portfolio, lock) in locks {
+                guard try lock.tryLock(on: connection) else {
+                    refused = (portfolio, lock)
+                    break
+                }
+                taken.append(lock)
+            }
+            guard let refused else { return taken }
+            for lock in taken { try? lock.unlock(on: connection) }
+            let holder = try refused.lock.holder(on: connection) ?? "another run (it has just ended)"
+            guard Date() < deadline else {
+                throw BallastError.busy(
+                    "portfolio '\(refused.portfolio)' is being traded by \(holder); try again when it ends"
+                        + (options.waitSeconds > 0
+                            ? " (waited \(options.waitSeconds.formatted()) s)" : ", or pass --wait SECONDS"))
+            }
+            if !announced {
+                logger.info(
+                    "portfolio '\(refused.portfolio)' is being traded by \(holder): waiting up to \(options.waitSeconds.formatted()) s"
+                )
+                announced = true
+            }
+            Thread.sleep(forTimeInterval: min(0.5, max(deadline.timeIntervalSinceNow, 0.01)))
+        }
+    }
+
+    /// Runs every step; throws `busy` when another run trades one of the job's portfolios.
     public func run() async throws -> Outcome {
         let connection = try Connection(conninfo: options.databaseURL, logger: logger)
         defer { connection.close() }
@@ -58,10 +96,8 @@ public struct RunJob {
         } else {
             try Schema.requireCurrent(connection)
         }
-        guard try AdvisoryLock.run.tryLock(on: connection) else {
-            throw BallastError.busy("another `ballast run` is in progress on this database; try again when it ends")
-        }
-        defer { try? AdvisoryLock.run.unlock(on: connection) }
+        let locks = try lockPortfolios(on: connection)
+        defer { for lock in locks { try? lock.unlock(on: connection) } }
 
         let run = try JobRun.start("run", configHash: config.fingerprint, on: connection)
         var logger = logger

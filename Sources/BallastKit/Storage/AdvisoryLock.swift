@@ -1,4 +1,5 @@
 import Digest
+import Foundation
 public import Postgres
 
 /// A PostgreSQL advisory lock named by what it guards: a purpose, and an id when there is one
@@ -23,8 +24,8 @@ public struct AdvisoryLock: Sendable, Hashable, CustomStringConvertible {
         key = Int64(bitPattern: digest.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
     }
 
-    /// One `ballast run` at a time per database.
-    public static let run = AdvisoryLock("run")
+    /// One run trading a portfolio at a time: runs over disjoint portfolios proceed together.
+    public static func portfolio(_ id: String) -> AdvisoryLock { AdvisoryLock("portfolio." + id) }
     /// One migrator at a time.
     public static let migrate = AdvisoryLock("migrate")
     /// One appender to the decision log's hash chain at a time.
@@ -42,6 +43,35 @@ public struct AdvisoryLock: Sendable, Hashable, CustomStringConvertible {
     /// Releases a lock `tryLock` took on this session.
     public func unlock(on connection: Connection) throws {
         try connection.execute("SELECT pg_advisory_unlock(\(key))")
+    }
+
+    /// The run holding this lock, as `job_runs` names it by its server session (nil when no session
+    /// holds it); the process id alone when that session has not recorded its run yet.
+    public func holder(on connection: Connection) throws -> String? {
+        guard
+            let row = try connection.query(
+                """
+                SELECT l.pid, r.id AS run_id, r.host, r.pid AS process, r.started_at
+                FROM pg_locks l
+                LEFT JOIN pg_stat_activity a ON a.pid = l.pid
+                LEFT JOIN LATERAL (
+                    SELECT id, host, pid, started_at FROM job_runs
+                    WHERE backend_pid = l.pid AND backend_start = a.backend_start AND status = 'running'
+                    ORDER BY started_at DESC LIMIT 1) r ON true
+                WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+                  AND ((l.classid::bigint << 32) | l.objid::bigint) = \(key)
+                LIMIT 1
+                """
+            ).first
+        else { return nil }
+        guard let run: String = try row.decode("run_id") else {
+            return "a session (server process \(try row.decode("pid", as: Int.self))) that has not recorded its run yet"
+        }
+        let host: String? = try row.decode("host")
+        let process: Int? = try row.decode("process")
+        let started: Date = try row.decode("started_at")
+        return
+            "run \(run) (host \(host ?? "?"), process \(process.map(String.init) ?? "?"), started \(Timestamp.iso8601(started)))"
     }
 
     /// Waits for the lock and holds it until the current transaction ends.
