@@ -20,10 +20,10 @@ fi
 if [ "${1:-}" = "--with-test-python" ]; then
   # openpyxl reads workbooks back; binance-connector is the unmodified
   # third-party client the simulator is checked against; PyYAML reads the
-  # Kubernetes example.
-  python3 -c 'import openpyxl, binance.spot, yaml' 2>/dev/null || {
-    echo "ballast: installing openpyxl, binance-connector and PyYAML (test readers)" >&2
-    python3 -m pip install -q --disable-pip-version-check openpyxl binance-connector pyyaml 2>&1 \
+  # Kubernetes example; prometheus-client parses the metrics textfile.
+  python3 -c 'import openpyxl, binance.spot, yaml, prometheus_client' 2>/dev/null || {
+    echo "ballast: installing openpyxl, binance-connector, PyYAML and prometheus-client (test readers)" >&2
+    python3 -m pip install -q --disable-pip-version-check openpyxl binance-connector pyyaml prometheus-client 2>&1 \
       | grep -v "Running pip as the 'root' user" || true
   }
 fi

@@ -85,6 +85,8 @@ struct RunCommand: AsyncParsableCommand {
                 environment: environment)
             options.csvByteOrderMark = csvByteOrderMark
             options.waitSeconds = wait
+            options.jobName =
+                job.map { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent } ?? "simulate"
             let outcome = try await RunJob(config: config, options: options, logger: logger).run()
             if let simulated {
                 // The job file the simulated run used, beside its reports.

@@ -20,6 +20,8 @@ public struct RunJob {
         public var csvByteOrderMark = true
         /// How long to wait for another run to release a portfolio this run trades (0: not at all).
         public var waitSeconds: Double = 0
+        /// The `job` label of the run's metrics (the job file's name).
+        public var jobName = "run"
 
         public init(
             databaseURL: String, outputRoot: URL, templatesFolder: URL, migrate: Bool,
@@ -102,7 +104,16 @@ public struct RunJob {
         let run = try JobRun.start("run", configHash: config.fingerprint, on: connection)
         var logger = logger
         logger[metadataKey: "run.id"] = "\(run.id)"
+        // Each step's duration, for the metrics file: a step ends when the next begins (or the run ends).
+        let clock = ContinuousClock()
+        var steps: [(name: String, seconds: Double)] = []
+        var current: (name: String, started: ContinuousClock.Instant)?
+        func step(_ name: String?) {
+            if let current { steps.append((current.name, (clock.now - current.started).seconds)) }
+            current = name.map { ($0, clock.now) }
+        }
         do {
+            step("pull")
             logger.info("step 1/6: pull")
             let pulls = try await PullJob.run(
                 config: config, databaseURL: options.databaseURL, logger: logger, run: run,
@@ -110,8 +121,10 @@ public struct RunJob {
             for summary in pulls where summary.failure != nil {
                 logger.warning("venue \(summary.venue) was not pulled; later steps use what is stored")
             }
+            step("reconcile")
             logger.info("step 2/6: reconcile")
             _ = try Reconcile(connection: connection, logger: logger).run(runID: run.id)
+            step("propose")
             logger.info("step 3/6: propose (and approve under each portfolio's cap)")
             let proposals = try Propose(connection: connection, logger: logger).run(
                 config: config, runID: run.id, dryRun: false)
@@ -126,6 +139,7 @@ public struct RunJob {
                 }
                 logger.info("portfolio \(p.portfolio): \(state)")
             }
+            step("execute")
             let batches = try ExecuteJob.pendingBatches(portfolios: config.portfolios.map(\.id), on: connection)
             logger.info("step 4/6: execute \(batches.count) approved batch(es)")
             for batch in batches {
@@ -135,6 +149,7 @@ public struct RunJob {
                 let reason = summary.reason.map { "; \($0)" } ?? ""
                 logger.info("batch \(batch) \(summary.status): \(summary.sent) sent, \(summary.filled) filled\(reason)")
             }
+            step("pull_after")
             if !batches.isEmpty {
                 logger.info("step 5/6: pull again (balances and fills after execution)")
                 _ = try await PullJob.run(
@@ -143,16 +158,97 @@ public struct RunJob {
             } else {
                 logger.info("step 5/6: nothing executed, nothing to pull again")
             }
+            step("report")
             logger.info("step 6/6: measure and report")
             try run.finish(on: connection)
             let report = try ReportJob.run(
                 scope: .run(run.id), connection: connection, databaseURL: options.databaseURL,
                 templatesFolder: options.templatesFolder, outputRoot: options.outputRoot, logger: logger, measure: true,
                 csvByteOrderMark: options.csvByteOrderMark)
+            step(nil)
+            writeMetrics(run: run, steps: steps, error: nil, connection: connection, logger: logger)
             return Outcome(runID: run.id, folder: report.folder, pulls: pulls)
         } catch {
             run.finish(on: connection, failedWith: error, logger: logger)
+            step(nil)
+            writeMetrics(run: run, steps: steps, error: error, connection: connection, logger: logger)
             throw error
         }
+    }
+
+    /// Leaves the run's figures in the Prometheus textfile (`MetricsFile`); a failure to do so is
+    /// logged, never the run's outcome.
+    private func writeMetrics(
+        run: JobRun, steps: [(name: String, seconds: Double)], error: (any Error)?, connection: Connection,
+        logger: Logger
+    ) {
+        do {
+            try MetricsFile(outputRoot: options.outputRoot).update(
+                try Self.metrics(
+                    job: options.jobName, runID: run.id, steps: steps, succeeded: error == nil, at: Date(),
+                    connection: connection))
+        } catch {
+            logger.warning("metrics not written: \(error)")
+        }
+    }
+
+    /// The samples of one run: success or failure time, step durations, and (from what the run
+    /// measured and recorded) orders, filled notional, slippage, breaks, deferrals and venue errors.
+    static func metrics(
+        job: String, runID: String, steps: [(name: String, seconds: Double)], succeeded: Bool, at date: Date,
+        connection: Connection
+    ) throws -> [MetricsFile.Sample] {
+        typealias Sample = MetricsFile.Sample
+        let label = [("job", job)]
+        var samples = [
+            Sample(
+                succeeded ? "ballast_last_success_timestamp_seconds" : "ballast_last_failure_timestamp_seconds",
+                label, date.timeIntervalSince1970.rounded()),
+            Sample("ballast_last_run_success", label, succeeded ? 1 : 0),
+        ]
+        for step in steps {
+            samples.append(
+                Sample("ballast_last_run_step_duration_seconds", label + [("step", step.name)], step.seconds))
+        }
+        let figures = try connection.query(
+            """
+            SELECT (SELECT coalesce(sum(orders), 0) FROM route_measures WHERE run_id = \(runID))::float8 AS orders,
+                   (SELECT sum(slippage_bps_mean * filled_notional) / nullif(sum(filled_notional), 0)
+                    FROM route_measures WHERE run_id = \(runID) AND slippage_bps_mean IS NOT NULL)::float8 AS slippage,
+                   (SELECT count(*) FROM reconciliation_breaks WHERE run_id = \(runID))::float8 AS breaks,
+                   (SELECT count(*) FROM decisions d JOIN batches b ON b.id = d.batch_id
+                    WHERE b.run_id = \(runID) AND d.kind = 'deferral')::float8 AS deferred
+            """)[0]
+        samples.append(Sample("ballast_last_run_orders", label, try figures.decode("orders")))
+        if let slippage: Double = try figures.decode("slippage") {
+            samples.append(Sample("ballast_last_run_slippage_bps", label, slippage))
+        }
+        samples.append(Sample("ballast_last_run_reconciliation_breaks", label, try figures.decode("breaks")))
+        samples.append(Sample("ballast_last_run_deferred_orders", label, try figures.decode("deferred")))
+        for row in try connection.query(
+            """
+            SELECT coalesce(s.quote_asset, '') AS quote, sum(r.filled_notional)::float8 AS notional
+            FROM route_measures r LEFT JOIN symbols s ON s.venue_id = r.venue_id AND s.symbol = r.symbol
+            WHERE r.run_id = \(runID)
+            GROUP BY 1 ORDER BY 1
+            """)
+        {
+            samples.append(
+                Sample(
+                    "ballast_last_run_filled_notional", label + [("quote", try row.decode("quote"))],
+                    try row.decode("notional")))
+        }
+        for row in try connection.query(
+            """
+            SELECT venue_id, count(*) FILTER (WHERE outcome <> 'ok')::float8 AS errors FROM http_attempts
+            WHERE run_id = \(runID) GROUP BY venue_id ORDER BY venue_id
+            """)
+        {
+            samples.append(
+                Sample(
+                    "ballast_last_run_venue_errors", label + [("venue", try row.decode("venue_id"))],
+                    try row.decode("errors")))
+        }
+        return samples
     }
 }

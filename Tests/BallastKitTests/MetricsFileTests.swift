@@ -1,0 +1,100 @@
+import BallastKit
+import BallastLab
+import BallastTesting
+import Foundation
+import Testing
+
+/// Issue 14 §6: the Prometheus textfile a run leaves, read by prometheus_client's own parser.
+@Suite(.serialized) struct MetricsFileTests {
+    /// Every sample of the file as prometheus_client parses it: "name{k=v,…}" (labels sorted) → value.
+    static func parse(_ path: String) throws -> [String: Double] {
+        let script = """
+            import json, sys
+            from prometheus_client.parser import text_string_to_metric_families
+            out = {}
+            for family in text_string_to_metric_families(open(sys.argv[1]).read()):
+                assert family.type == "gauge", family.name
+                assert family.documentation, family.name
+                for s in family.samples:
+                    labels = ",".join(f"{k}={v}" for k, v in sorted(s.labels.items()))
+                    out[f"{s.name}{{{labels}}}"] = s.value
+            json.dump(out, sys.stdout)
+            """
+        return try JSONDecoder().decode(
+            [String: Double].self, from: Openpyxl.runPython(script, arguments: [path]))
+    }
+
+    @Test func aRunLeavesItsFiguresAndKeepsOtherJobsAndItsLastSuccess() async throws {
+        let venues = try SimulatedVenues(venues: 3, seed: 23)
+        defer { venues.stop() }
+        let url = try TestDatabase.migrated()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "ballast-metrics-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(
+            at: folder.appendingPathComponent("bad"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let demo = folder.appendingPathComponent("demo.toml").path
+        let other = folder.appendingPathComponent("other.toml").path
+        let broken = folder.appendingPathComponent("bad/demo.toml").path
+        try venues.jobTOML.write(toFile: demo, atomically: true, encoding: .utf8)
+        try venues.jobTOML.replacingOccurrences(of: "id = \"demo\"", with: "id = \"other\"")
+            .write(toFile: other, atomically: true, encoding: .utf8)
+        // The same job name, with an asset no venue lists: it fails at the propose step.
+        try venues.jobTOML.replacingOccurrences(of: "SOL = \"0.10\"", with: "XYZ = \"0.10\"")
+            .write(toFile: broken, atomically: true, encoding: .utf8)
+        let out = folder.appendingPathComponent("out")
+        let environment = venues.environment.merging(["BALLAST_DATABASE_URL": url]) { $1 }
+        func run(_ job: String) throws -> BallastBinary.Outcome {
+            try BallastBinary.run(["run", "--job", job, "--out", out.path], environment: environment)
+        }
+        let prom = out.appendingPathComponent("metrics/ballast.prom").path
+
+        let started = Date().timeIntervalSince1970
+        let first = try run(demo)
+        #expect(first.status == 0, "\(first.stderr.suffix(1500))")
+        var samples = try Self.parse(prom)
+        let success = try #require(samples["ballast_last_success_timestamp_seconds{job=demo}"])
+        #expect(success >= started.rounded(.down) - 1 && success <= Date().timeIntervalSince1970 + 1)
+        #expect(samples["ballast_last_run_success{job=demo}"] == 1)
+        for step in ["pull", "reconcile", "propose", "execute", "pull_after", "report"] {
+            let seconds = samples["ballast_last_run_step_duration_seconds{job=demo,step=\(step)}"]
+            #expect(seconds.map { $0 >= 0 } == true, "step \(step): \(String(describing: seconds))")
+        }
+        let connection = try TestDatabase.connect(url)
+        defer { connection.close() }
+        let runID = try connection.query(
+            "SELECT id FROM job_runs WHERE command = 'run' ORDER BY started_at DESC LIMIT 1")[
+                0
+            ].decode("id", as: String.self)
+        let measured = try connection.query(
+            """
+            SELECT coalesce(sum(filled_notional), 0)::float8 AS notional, coalesce(sum(orders), 0)::float8 AS orders
+            FROM route_measures WHERE run_id = \(runID)
+            """)[0]
+        let notional: Double = try measured.decode("notional")
+        #expect(notional > 0)
+        #expect(samples["ballast_last_run_filled_notional{job=demo,quote=USDT}"] == notional)
+        #expect(samples["ballast_last_run_orders{job=demo}"] == (try measured.decode("orders", as: Double.self)))
+        let breaks: Double = try connection.query(
+            "SELECT count(*)::float8 AS n FROM reconciliation_breaks WHERE run_id = \(runID)")[0].decode("n")
+        #expect(samples["ballast_last_run_reconciliation_breaks{job=demo}"] == breaks)
+        #expect(samples.keys.contains { $0.hasPrefix("ballast_last_run_venue_errors{job=demo,venue=sim-a}") })
+
+        // Another job's run adds its own series beside the first job's.
+        #expect(try run(other).status == 0)
+        samples = try Self.parse(prom)
+        #expect(samples["ballast_last_run_success{job=other}"] == 1)
+        #expect(samples["ballast_last_success_timestamp_seconds{job=demo}"] == success)
+
+        // A failing run of the first job: its failure time and status, its last success kept.
+        let failed = try run(broken)
+        #expect(failed.status != 0)
+        samples = try Self.parse(prom)
+        #expect(samples["ballast_last_run_success{job=demo}"] == 0)
+        #expect(samples["ballast_last_failure_timestamp_seconds{job=demo}"] != nil)
+        #expect(samples["ballast_last_success_timestamp_seconds{job=demo}"] == success)
+        #expect(samples["ballast_last_run_success{job=other}"] == 1)
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent("metrics").path)
+        #expect(leftovers.filter { !$0.hasPrefix(".ballast.prom.lock") } == ["ballast.prom"], "\(leftovers)")
+    }
+}
