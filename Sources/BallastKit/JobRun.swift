@@ -39,6 +39,43 @@ public struct JobRun: Sendable {
         return run
     }
 
+    /// Reopens run `id` of `command` to finish its remaining steps (`ballast run --resume`): it
+    /// must have failed or been interrupted (first marked so if its process is gone), and have been
+    /// started with the same configuration. It is `running` again, on this session, and counts the
+    /// resumption.
+    public static func resume(
+        _ id: String, command: String, configHash: String?, on connection: Connection
+    ) throws -> JobRun {
+        try markInterrupted(on: connection)
+        guard
+            let row = try connection.query(
+                "SELECT command, status, started_at, config_hash FROM job_runs WHERE id = \(id)"
+            ).first
+        else { throw BallastError.invalidInput("no run '\(id)' (see `ballast runs`)") }
+        let status: String = try row.decode("status")
+        guard try row.decode("command", as: String.self) == command else {
+            throw BallastError.invalidInput(
+                "run \(id) is a `\(try row.decode("command", as: String.self))`, not a `\(command)`")
+        }
+        if status == "running" { throw BallastError.busy("run \(id) is still running") }
+        guard try row.decode("config_hash", as: String?.self) == configHash else {
+            throw BallastError.invalidInput(
+                "run \(id) was started with another job configuration; resume it with the same job file, "
+                    + "or start a new run")
+        }
+        let host = ProcessInfo.processInfo.hostName
+        let pid = Int(ProcessInfo.processInfo.processIdentifier)
+        let reopened = try connection.execute(
+            """
+            UPDATE job_runs SET status = 'running', finished_at = NULL, error = NULL, resumed = resumed + 1,
+                   host = \(host), pid = \(pid), backend_pid = pg_backend_pid(),
+                   backend_start = (SELECT backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid())
+            WHERE id = \(id) AND status IN ('failed', 'interrupted', 'succeeded')
+            """)
+        guard reopened == 1 else { throw BallastError.busy("run \(id) was resumed by another process just now") }
+        return JobRun(id: id, startedAt: try row.decode("started_at"))
+    }
+
     /// Marks `running` runs whose server session is gone as `interrupted`; returns their ids.
     /// First writes the ends this host kept for runs that could not record them (`UnrecordedEnds`):
     /// such a run is `failed`, with the error it ended with.

@@ -55,7 +55,14 @@ struct RunCommand: AsyncParsableCommand {
             valueName: "seconds"))
     var wait: Double = 0
 
+    @Option(
+        help: ArgumentHelp(
+            "Finish a failed or interrupted run with the same job file: its completed steps are skipped.",
+            valueName: "run-id"))
+    var resume: String?
+
     func validate() throws {
+        if resume != nil, simulate { throw ValidationError("--resume needs --job FILE (the run's own job file)") }
         guard wait >= 0, wait.isFinite else { throw ValidationError("--wait must be a number of seconds ≥ 0") }
         guard (job != nil) != simulate else { throw ValidationError("give either --job FILE or --simulate") }
         guard (1...26).contains(venues) else { throw ValidationError("--venues must be 1…26") }
@@ -85,6 +92,7 @@ struct RunCommand: AsyncParsableCommand {
                 environment: environment)
             options.csvByteOrderMark = csvByteOrderMark
             options.waitSeconds = wait
+            options.resume = resume
             options.jobName =
                 job.map { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent } ?? "simulate"
             let outcome = try await RunJob(config: config, options: options, logger: logger).run()

@@ -7,7 +7,8 @@ import Postgres
 struct RunsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "runs",
-        abstract: "List recent runs (newest first) with their status: running, succeeded, failed or interrupted.",
+        abstract:
+            "List recent runs (newest first) with their status (running, succeeded, failed or interrupted) and steps.",
         discussion: """
             A run whose process is gone without recording its end (killed, or its database connection lost) \
             is marked interrupted first, so what reads running is running.
@@ -28,6 +29,7 @@ struct RunsCommand: AsyncParsableCommand {
             defer { connection.close() }
             try Schema.requireCurrent(connection)
             let runs = try JobRun.recent(last, on: connection)
+            let steps = Dictionary(grouping: try RunSteps.of(runs.map(\.id), on: connection), by: \.runID)
             print("run id                      command    status       started (UTC)         seconds  error")
             for run in runs {
                 let seconds = run.finishedAt.map { String(format: "%.1f", $0.timeIntervalSince(run.startedAt)) } ?? "—"
@@ -40,6 +42,19 @@ struct RunsCommand: AsyncParsableCommand {
                         + run.status.padding(toLength: 13, withPad: " ", startingAt: 0)
                         + started.padding(toLength: 22, withPad: " ", startingAt: 0)
                         + seconds.padding(toLength: 9, withPad: " ", startingAt: 0) + String(error.prefix(100)))
+                for step in steps[run.id] ?? [] {
+                    let took =
+                        step.finishedAt.map { String(format: "%.1f s", $0.timeIntervalSince(step.startedAt)) } ?? "—"
+                    let what =
+                        step.error.flatMap { $0.split(whereSeparator: \.isNewline).first.map(String.init) }
+                        ?? step.detail ?? ""
+                    let tries = step.attempts > 1 ? " (attempt \(step.attempts))" : ""
+                    print(
+                        "    \(step.position) " + step.step.padding(toLength: 11, withPad: " ", startingAt: 0)
+                            + step.outcome.padding(toLength: 10, withPad: " ", startingAt: 0)
+                            + took.padding(toLength: 10, withPad: " ", startingAt: 0) + String(what.prefix(100)) + tries
+                    )
+                }
             }
         }
     }

@@ -54,13 +54,31 @@ import Testing
                 "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database()")[0].decode("n")
         }
         let before = try sessions()
-        let waiting = Task.detached { try run(demoJob, ["--wait", "60"]) }
+        // Started without blocking a thread of the test's pool: the test must go on to release the lock.
+        let waiting = Process()
+        waiting.executableURL = BallastBinary.url
+        waiting.arguments = [
+            "run", "--job", demoJob, "--out", folder.appendingPathComponent("out").path, "--wait", "60",
+        ]
+        waiting.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let log = folder.appendingPathComponent("waiting.log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        let logHandle = try FileHandle(forWritingTo: log)
+        waiting.standardError = logHandle
+        let stdout = Pipe()
+        waiting.standardOutput = stdout
+        try waiting.run()
         // Until the waiting run has connected (and found the portfolio held), then a little longer.
         for _ in 0..<100 where try sessions() <= before { try await Task.sleep(for: .milliseconds(100)) }
         try await Task.sleep(for: .milliseconds(500))
         try AdvisoryLock.portfolio("demo").unlock(on: holder)
         try holding.finish(on: holder)
-        let waited = try await waiting.value
+        let printed = String(decoding: stdout.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        waiting.waitUntilExit()
+        try logHandle.close()
+        let waited = BallastBinary.Outcome(
+            status: waiting.terminationStatus, stdout: printed,
+            stderr: try String(contentsOf: log, encoding: .utf8))
         #expect(waited.status == 0, "\(waited.stderr.suffix(1500))")
         #expect(waited.stderr.contains("portfolio 'demo' is being traded by run \(holding.id)"))
         #expect(waited.stderr.contains("waiting up to 60 s"))

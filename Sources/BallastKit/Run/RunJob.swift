@@ -22,6 +22,8 @@ public struct RunJob {
         public var waitSeconds: Double = 0
         /// The `job` label of the run's metrics (the job file's name).
         public var jobName = "run"
+        /// A failed or interrupted run to finish: its completed steps are skipped.
+        public var resume: String?
 
         public init(
             databaseURL: String, outputRoot: URL, templatesFolder: URL, migrate: Bool,
@@ -101,80 +103,135 @@ public struct RunJob {
         let locks = try lockPortfolios(on: connection)
         defer { for lock in locks { try? lock.unlock(on: connection) } }
 
-        let run = try JobRun.start("run", configHash: config.fingerprint, on: connection)
+        let run: JobRun
+        var recorded: RunSteps
+        if let resume = options.resume {
+            recorded = try RunSteps(runID: resume, connection: connection)
+            if recorded.completed.isSuperset(of: Self.steps) {
+                throw BallastError.invalidInput("run \(resume): every step completed; nothing to resume")
+            }
+            run = try JobRun.resume(resume, command: "run", configHash: config.fingerprint, on: connection)
+        } else {
+            run = try JobRun.start("run", configHash: config.fingerprint, on: connection)
+            recorded = try RunSteps(runID: run.id, connection: connection)
+        }
         var logger = logger
         logger[metadataKey: "run.id"] = "\(run.id)"
-        // Each step's duration, for the metrics file: a step ends when the next begins (or the run ends).
-        let clock = ContinuousClock()
-        var steps: [(name: String, seconds: Double)] = []
-        var current: (name: String, started: ContinuousClock.Instant)?
-        func step(_ name: String?) {
-            if let current { steps.append((current.name, (clock.now - current.started).seconds)) }
-            current = name.map { ($0, clock.now) }
+        if options.resume != nil {
+            logger.info(
+                "resuming run \(run.id): skipping \(Self.steps.filter(recorded.completed.contains).joined(separator: ", "))"
+            )
         }
+        // Each step's duration, for the metrics file.
+        var durations: [(name: String, seconds: Double)] = []
+        /// Runs step `name` unless an earlier attempt of this run completed it, recording it in `run_steps`.
+        func perform(_ name: String, _ body: () async throws -> (rows: Int?, detail: String?)) async throws {
+            let position = (Self.steps.firstIndex(of: name) ?? 0) + 1
+            guard !recorded.completed.contains(name) else {
+                logger.info("step \(position)/\(Self.steps.count): \(name) completed in an earlier attempt; skipped")
+                return
+            }
+            let started = ContinuousClock().now
+            try recorded.begin(name, position: position)
+            do {
+                let (rows, detail) = try await body()
+                try recorded.complete(name, rows: rows, detail: detail)
+                durations.append((name, (ContinuousClock().now - started).seconds))
+            } catch {
+                recorded.fail(name, error: error)
+                durations.append((name, (ContinuousClock().now - started).seconds))
+                throw error
+            }
+        }
+        var pulls: [Pull.VenueSummary] = []
+        var executed: Int?
+        var folder: URL?
         do {
-            step("pull")
-            logger.info("step 1/6: pull")
-            let pulls = try await PullJob.run(
-                config: config, databaseURL: options.databaseURL, logger: logger, run: run,
-                environment: options.environment)
-            for summary in pulls where summary.failure != nil {
-                logger.warning("venue \(summary.venue) was not pulled; later steps use what is stored")
-            }
-            step("reconcile")
-            logger.info("step 2/6: reconcile")
-            _ = try Reconcile(connection: connection, logger: logger).run(runID: run.id)
-            step("propose")
-            logger.info("step 3/6: propose (and approve under each portfolio's cap)")
-            let proposals = try Propose(connection: connection, logger: logger).run(
-                config: config, runID: run.id, dryRun: false)
-            for p in proposals {
-                if let held = p.held {
-                    logger.warning("portfolio \(p.portfolio): held, \(held)")
-                    continue
-                }
-                var state = p.batchID.map { "batch \($0) \(p.status ?? "")" } ?? "within bands"
-                if !p.superseded.isEmpty {
-                    state += "; superseded batch \(p.superseded.map(String.init).joined(separator: ", "))"
-                }
-                logger.info("portfolio \(p.portfolio): \(state)")
-            }
-            step("execute")
-            let batches = try ExecuteJob.pendingBatches(portfolios: config.portfolios.map(\.id), on: connection)
-            logger.info("step 4/6: execute \(batches.count) approved batch(es)")
-            for batch in batches {
-                let summary = try await ExecuteJob.run(
-                    batch: batch, config: config, databaseURL: options.databaseURL, logger: logger, run: run,
-                    environment: options.environment)
-                let reason = summary.reason.map { "; \($0)" } ?? ""
-                logger.info("batch \(batch) \(summary.status): \(summary.sent) sent, \(summary.filled) filled\(reason)")
-            }
-            step("pull_after")
-            if !batches.isEmpty {
-                logger.info("step 5/6: pull again (balances and fills after execution)")
-                _ = try await PullJob.run(
+            try await perform("pull") {
+                logger.info("step 1/6: pull")
+                pulls = try await PullJob.run(
                     config: config, databaseURL: options.databaseURL, logger: logger, run: run,
                     environment: options.environment)
-            } else {
-                logger.info("step 5/6: nothing executed, nothing to pull again")
+                for summary in pulls where summary.failure != nil {
+                    logger.warning("venue \(summary.venue) was not pulled; later steps use what is stored")
+                }
+                let failed = pulls.count { $0.failure != nil }
+                return (pulls.count - failed, "\(pulls.count - failed) venue(s) pulled, \(failed) not")
             }
-            step("report")
-            logger.info("step 6/6: measure and report")
-            try run.finish(on: connection)
-            let report = try ReportJob.run(
-                scope: .run(run.id), connection: connection, databaseURL: options.databaseURL,
-                templatesFolder: options.templatesFolder, outputRoot: options.outputRoot, logger: logger, measure: true,
-                csvByteOrderMark: options.csvByteOrderMark)
-            step(nil)
-            writeMetrics(run: run, steps: steps, error: nil, connection: connection, logger: logger)
-            return Outcome(runID: run.id, folder: report.folder, pulls: pulls)
+            try await perform("reconcile") {
+                logger.info("step 2/6: reconcile")
+                let summary = try Reconcile(connection: connection, logger: logger).run(runID: run.id)
+                return (summary.totalBreaks, "\(summary.totalBreaks) new break(s)")
+            }
+            try await perform("propose") {
+                logger.info("step 3/6: propose (and approve under each portfolio's cap)")
+                let proposals = try Propose(connection: connection, logger: logger).run(
+                    config: config, runID: run.id, dryRun: false)
+                for p in proposals {
+                    if let held = p.held {
+                        logger.warning("portfolio \(p.portfolio): held, \(held)")
+                        continue
+                    }
+                    var state = p.batchID.map { "batch \($0) \(p.status ?? "")" } ?? "within bands"
+                    if !p.superseded.isEmpty {
+                        state += "; superseded batch \(p.superseded.map(String.init).joined(separator: ", "))"
+                    }
+                    logger.info("portfolio \(p.portfolio): \(state)")
+                }
+                let batches = proposals.count { $0.batchID != nil }
+                return (batches, "\(proposals.count) portfolio(s), \(batches) batch(es)")
+            }
+            try await perform("execute") {
+                let batches = try ExecuteJob.pendingBatches(portfolios: config.portfolios.map(\.id), on: connection)
+                logger.info("step 4/6: execute \(batches.count) approved batch(es)")
+                var sent = 0
+                var filled = 0
+                for batch in batches {
+                    let summary = try await ExecuteJob.run(
+                        batch: batch, config: config, databaseURL: options.databaseURL, logger: logger, run: run,
+                        environment: options.environment)
+                    let reason = summary.reason.map { "; \($0)" } ?? ""
+                    logger.info(
+                        "batch \(batch) \(summary.status): \(summary.sent) sent, \(summary.filled) filled\(reason)")
+                    sent += summary.sent
+                    filled += summary.filled
+                }
+                executed = batches.count
+                return (batches.count, "\(batches.count) batch(es), \(sent) order(s) sent, \(filled) filled")
+            }
+            try await perform("pull_after") {
+                // After a resume that skipped execute, what it did is not known here: pull anyway.
+                guard executed != 0 else {
+                    logger.info("step 5/6: nothing executed, nothing to pull again")
+                    return (0, "nothing executed")
+                }
+                logger.info("step 5/6: pull again (balances and fills after execution)")
+                let again = try await PullJob.run(
+                    config: config, databaseURL: options.databaseURL, logger: logger, run: run,
+                    environment: options.environment)
+                return (again.count { $0.failure == nil }, "\(again.count { $0.failure == nil }) venue(s) pulled")
+            }
+            try await perform("report") {
+                logger.info("step 6/6: measure and report")
+                try run.finish(on: connection)
+                let report = try ReportJob.run(
+                    scope: .run(run.id), connection: connection, databaseURL: options.databaseURL,
+                    templatesFolder: options.templatesFolder, outputRoot: options.outputRoot, logger: logger,
+                    measure: true, csvByteOrderMark: options.csvByteOrderMark)
+                folder = report.folder
+                return (report.totalRows, report.folder.path)
+            }
+            writeMetrics(run: run, steps: durations, error: nil, connection: connection, logger: logger)
+            return Outcome(runID: run.id, folder: folder!, pulls: pulls)
         } catch {
             run.finish(on: connection, failedWith: error, logger: logger)
-            step(nil)
-            writeMetrics(run: run, steps: steps, error: error, connection: connection, logger: logger)
+            writeMetrics(run: run, steps: durations, error: error, connection: connection, logger: logger)
             throw error
         }
     }
+
+    /// The steps of a run, in order.
+    public static let steps = ["pull", "reconcile", "propose", "execute", "pull_after", "report"]
 
     /// Leaves the run's figures in the Prometheus textfile (`MetricsFile`); a failure to do so is
     /// logged, never the run's outcome.
