@@ -88,12 +88,15 @@ import Testing
         #expect(try Recompute(connection: scenario.connection).run().differences.isEmpty)
 
         // A stored depth a record names, altered by an owner with its trigger off: its digest no longer matches.
-        let depthID: Int64 = try scenario.connection.query(
+        let depthRows = try scenario.connection.query(
             """
-            SELECT (d.value->>'snapshot')::bigint AS id
+            SELECT (d.value->>'snapshot')::bigint AS id, d.value::text AS reference
             FROM decisions, jsonb_each(payload_text::jsonb->'record'->'routeInputs'->'depths') d
             WHERE kind = 'order' ORDER BY 1 LIMIT 1
-            """)[0].decode("id")
+            """)
+        let depthReference = try depthRows.first?.decode("reference", as: String.self) ?? "none"
+        let depthID = try #require(
+            try depthRows.first?.decode("id", as: Int64?.self), "no stored depth an order names: \(depthReference)")
         let original: String = try scenario.connection.query(
             "SELECT ask_qtys::text AS q FROM depth_snapshots WHERE id = \(depthID)")[0].decode("q")
         try scenario.connection.execute("ALTER TABLE depth_snapshots DISABLE TRIGGER depth_snapshots_append_only")
@@ -119,13 +122,17 @@ import Testing
         #expect(
             (sources["window"] ?? 0) > 0 && (sources["fallback"] ?? 0) > 0 && (sources["prior"] ?? 0) > 0
                 && sources["none"] == nil, "\(sources)")
-        let tickerID: Int64 = try scenario.connection.query(
+        let tickerRows = try scenario.connection.query(
             """
-            SELECT (payload_text::jsonb->'record'->'bandInputs'->'sigmaInputs'->'prices'->>'newestTicker')::bigint AS id
+            SELECT (payload_text::jsonb->'record'->'bandInputs'->'sigmaInputs'->'prices'->>'newestTicker')::bigint
+                       AS ticker, payload_text::jsonb->'record'->'bandInputs'->'sigmaInputs' AS inputs
             FROM decisions
             WHERE kind = 'order' AND payload_text::jsonb->'record'->'bandInputs'->'sigmaInputs'->>'source' = 'window'
-            ORDER BY id LIMIT 1
-            """)[0].decode("id")
+            ORDER BY 1 LIMIT 1
+            """)
+        let sigmaInputs = try tickerRows.first?.decode("inputs", as: String.self) ?? "none"
+        let tickerID = try #require(
+            try tickerRows.first?.decode("ticker", as: Int64?.self), "σ inputs of a window record: \(sigmaInputs)")
         try scenario.connection.execute("ALTER TABLE book_tickers DISABLE TRIGGER book_tickers_append_only")
         try scenario.connection.execute("UPDATE book_tickers SET bid_price = bid_price * 1.01 WHERE id = \(tickerID)")
         let priceChanged = try Recompute(connection: scenario.connection).run()
@@ -135,8 +142,9 @@ import Testing
         #expect(try Recompute(connection: scenario.connection).run().differences.isEmpty)
 
         // One input inside one record perturbed (by an owner with the trigger off): that record and term.
-        let victim: Int64 = try scenario.connection.query(
-            "SELECT min(id) AS id FROM decisions WHERE kind = 'order'")[0].decode("id")
+        let victim = try #require(
+            try scenario.connection.query(
+                "SELECT min(id) AS id FROM decisions WHERE kind = 'order'")[0].decode("id", as: Int64?.self))
         try scenario.connection.execute("ALTER TABLE decisions DISABLE TRIGGER decisions_append_only")
         try scenario.connection.execute(
             """
