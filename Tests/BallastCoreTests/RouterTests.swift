@@ -50,6 +50,30 @@ import Testing
         Router.route(parent, quotes: quotes, volatilityPerSqrtSecond: sigma, policy: policy, now: now)
     }
 
+    /// A depth taken at another moment than its ticker can hold a level better than the touch. It
+    /// counts as the touch: it does not offset the levels after it, so a quantity's cost equals the
+    /// sum of the marginal pieces the split fills, and the split stays the cheapest. (With the offset,
+    /// a venue looked cheaper whole than piece by piece, and a split sent a share elsewhere for more.)
+    @Test func aDepthLevelBetterThanTheTouchDoesNotOffsetTheLevelsAfterIt() {
+        let stale = DepthSnapshot(
+            symbol: "ETHUSDT", lastUpdateId: 1, bids: [],
+            asks: [.init(price: Self.d("1999"), qty: 1), .init(price: Self.d("2003"), qty: 1)])
+        let venue = Self.quote("sim-a", depth: stale)
+        let cost = RouteCostModel.cost(
+            of: 2, side: .buy, style: .marketableLimit, on: venue, volatilityPerSqrtSecond: 0, policy: Self.policy(),
+            now: Self.now)
+        // 1 ETH at the touch (1999 counts as 2001), 1 ETH 2 above it: 2 × 1 / (2 × 2000) · 10⁴ = 5 bps.
+        #expect(abs(cost.impactBps - 5) < 1e-9, "\(cost.impactBps)")
+        let pieces = RouteCostModel.marginalSegments(
+            side: .buy, style: .marketableLimit, on: venue, sigma: 0, policy: Self.policy(), capacity: 2)
+        let summed = pieces.map { $0.marginal * $0.amount.doubleValue }.reduce(0, +)
+        #expect(abs(summed - cost.totalBps * 2) < 1e-9, "\(pieces) vs \(cost.totalBps)")
+        // A second venue at 10 bps more whole: the first's first ETH is cheaper, its second dearer.
+        let other = Self.quote("sim-b", taker: "0.0011", available: "1000000")
+        let decision = Self.route(Self.parent(.buy, "2"), [venue, other], policy: Self.policy(budget: 500))
+        #expect(decision.children.map(\.venue).sorted() == ["sim-a", "sim-b"], "\(decision.children)")
+    }
+
     /// Measured passive legs pull the modelled slippage of resting towards what they cost, by
     /// their weight n / (n + n₀); crossing is left as modelled; no measurement, no term.
     @Test func measuredPassiveLegsPullTheRestingEstimateTowardsWhatTheyCost() {

@@ -29,12 +29,19 @@ import Testing
         [portfolios.router]
         urgency = "\(index == 2 ? "low" : "normal")"
         budget_bps = \(index == 3 ? "0.5" : "500")
+        \(Self.patient)
 
         """
     }.joined()
 
+    /// Books and depth are used however slowly a loaded machine pulls and proposes: on a CI machine a
+    /// depth arrived more than `max_depth_skew_s` (1 s) after its ticker, and every quote was routed on
+    /// the touch alone, so no record named a stored depth.
+    static let patient = "max_book_age_s = 3600\nmax_depth_skew_s = 60"
+
     @Test func everyDecisionOfFivePortfoliosOnThreeVenuesRecomputesExactly() async throws {
-        let scenario = try await TradingScenario(router: "\n", extra: Self.portfolios)
+        let scenario = try await TradingScenario(
+            router: "\n", extra: "\n[portfolios.router]\n\(Self.patient)\n" + Self.portfolios)
         defer { scenario.stop() }
         let proposals = try Propose(connection: scenario.connection, logger: .init(label: "test")).run(
             config: scenario.config, runID: nil, dryRun: false)

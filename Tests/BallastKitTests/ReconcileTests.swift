@@ -75,10 +75,22 @@ import Testing
         #expect(try gap.decode("expected", as: ExactDecimal.self) == ExactDecimal("0.02")!)
         #expect(try gap.decode("actual", as: ExactDecimal.self) == ExactDecimal("0.01")!)
 
+        // Each snapshot pair is checked once: the first reconcile checked the account's one pair, the
+        // second none (its mark is the newest snapshot).
+        #expect(first.stdout.contains("snapshot pairs checked  : 1"), "\(first.stdout)")
+        #expect(second.stdout.contains("snapshot pairs checked  : 0"), "\(second.stdout)")
+
         // Reconciling again finds nothing new, and --fail-on-breaks says so with its exit code.
         let third = try BallastBinary.run(["reconcile", "--fail-on-breaks"], environment: scenario.environment)
         #expect(third.status == 0)
-        #expect(try scenario.count("SELECT count(*) AS n FROM reconciliation_breaks") == 4)
+        // A new snapshot makes exactly one new pair, from the mark.
+        Thread.sleep(forTimeInterval: 0.01)
+        _ = try scenario.venue.tradeElsewhere(apiKey: key, symbol: "BTCUSDT", side: .sell, quantity: ExactDecimal("0.01")!)
+        #expect(try scenario.pull().status == 0)
+        let fourth = try BallastBinary.run(["reconcile"], environment: scenario.environment)
+        #expect(fourth.stdout.contains("snapshot pairs checked  : 1"), "\(fourth.stdout)")
+        #expect(fourth.stdout.contains("new balance breaks      : 0"), "\(fourth.stdout)")
+        #expect(try scenario.count("SELECT count(*) AS n FROM reconciliation_breaks WHERE kind <> 'external_fill'") == 3)
     }
 
     @Test func reconcilingWithNothingStoredIsQuietAndValid() throws {

@@ -12,10 +12,12 @@ public import Foundation
 ///
 /// - half-spread = (ask − bid) / 2 / m · 10⁴ when crossing (marketable limit);
 ///   its negative when resting at the touch (passive, LIMIT_MAKER: we earn it).
-/// - impact (marketable only) = s · (VWAP of the walk − touch) / m · 10⁴ ≥ 0,
-///   walking the asks for a buy and the bids for a sell (the ticker's touch
-///   quantity is the only level when there is no depth), never past the price
-///   cap (`Router.capPrice`).
+/// - impact (marketable only) = Σ over the levels walked of max(0, s · (price − touch)) · taken
+///   / (filled · m) · 10⁴ — s · (VWAP of the walk − touch) / m · 10⁴ when no level is better
+///   than the touch — walking the asks for a buy and the bids for a sell (the ticker's touch
+///   quantity is the only level when there is no depth), never past the price cap
+///   (`Router.capPrice`). A level better than the touch (a depth taken at another moment than
+///   its ticker) counts as the touch rather than offsetting the levels after it.
 /// - fee = taker fee · 10⁴ crossing, maker fee · 10⁴ resting.
 /// - latency risk = z · σ per √s · √(p95 ack seconds) · 10⁴; a passive order
 ///   also rests, so it is √(p95 ack + passive timeout) for it.
@@ -125,13 +127,22 @@ public enum RouteCostModel {
         let halfSpread = m > 0 ? ticker.spread.doubleValue / 2 / m * 10_000 : 0
         var impact = 0.0
         if !passive, m > 0, quantity.isPositive {
+            // Each level taken costs s · (price − touch) per unit beyond the touch. A level better than
+            // the touch (a depth taken at another moment than its ticker) counts as the touch: it
+            // neither adds impact nor offsets the levels after it, so a quantity's cost is exactly the
+            // sum of its `marginalSegments`, the pieces the router's split fills cheapest first.
             let limit = limitPrice(side: side, style: style, on: quote, policy: policy)
-            let walked = walk(quote, side: side, quantity: quantity, limit: limit)
             let touch = side == .buy ? ticker.askPrice : ticker.bidPrice
-            if walked.filled.isPositive {
-                let excess = (walked.notional - touch * walked.filled) * ExactDecimal(side.sign)
-                impact = max(0, excess.doubleValue / (walked.filled * mid).doubleValue * 10_000)
+            var filled = ExactDecimal.zero
+            var excess = ExactDecimal.zero
+            for level in takenLevels(quote, side: side) where level.qty.isPositive && filled < quantity {
+                if side == .buy ? level.price > limit : level.price < limit { break }
+                let take = min(level.qty, quantity - filled)
+                filled += take
+                let over = (level.price - touch) * ExactDecimal(side.sign)
+                if over.isPositive { excess += over * take }
             }
+            if filled.isPositive { impact = excess.doubleValue / (filled * mid).doubleValue * 10_000 }
         }
         let health = quote.health
         let seconds = health.p95AckSeconds + (passive ? policy.passiveTimeoutSeconds : 0)
@@ -156,7 +167,7 @@ public enum RouteCostModel {
     /// crossing, s · (level price − touch) / mid · 10⁴ for each book level within the cap (the
     /// derivative of the depth-walk impact × quantity). Σ marginal · amount over the pieces up to
     /// any boundary equals that quantity's total cost (`terms(...).totalBps × quantity`).
-    static func marginalSegments(
+    package static func marginalSegments(
         side: Side, style: OrderStyle, on quote: VenueQuote, sigma: Double, policy: RouterPolicy,
         capacity: ExactDecimal
     ) -> [(marginal: Double, amount: ExactDecimal)] {

@@ -57,10 +57,14 @@ public struct Reconcile {
             let rules = try rulesByVenue[venue] ?? symbolRules(venue: venue)
             rulesByVenue[venue] = rules
             let pairs = Dictionary(rules.map { ($0.pair.symbol, $0.pair) }, uniquingKeysWith: { a, _ in a })
+            // From the newest snapshot checked before (its mark) onward: a pair is checked once.
             let snapshots = try connection.query(
                 """
-                SELECT id, coalesce(venue_time, taken_at) AS at FROM balance_snapshots
-                WHERE account_id = \(account) ORDER BY at, id
+                SELECT s.id, coalesce(s.venue_time, s.taken_at) AS at FROM balance_snapshots s
+                LEFT JOIN reconcile_marks m ON m.account_id = s.account_id
+                WHERE s.account_id = \(account)
+                  AND (m.account_id IS NULL OR (coalesce(s.venue_time, s.taken_at), s.id) >= (m.snapshot_at, m.snapshot_id))
+                ORDER BY at, s.id
                 """
             ).map { (try $0.decode("id", as: Int64.self), try $0.decode("at", as: Date.self)) }
             guard snapshots.count > 1 else { continue }
@@ -119,6 +123,15 @@ public struct Reconcile {
                 summary.snapshotPairs += 1
                 before = after
             }
+            let (newest, newestAt) = snapshots[snapshots.count - 1]
+            try connection.execute(
+                """
+                INSERT INTO reconcile_marks (account_id, snapshot_id, snapshot_at, checked_at)
+                VALUES (\(account), \(newest), \(newestAt), \(Date()))
+                ON CONFLICT (account_id) DO UPDATE
+                    SET snapshot_id = EXCLUDED.snapshot_id, snapshot_at = EXCLUDED.snapshot_at,
+                        checked_at = EXCLUDED.checked_at
+                """)
         }
     }
 

@@ -53,11 +53,9 @@ public struct AdvisoryLock: Sendable, Hashable, CustomStringConvertible {
                 """
                 SELECT l.pid, r.id AS run_id, r.host, r.pid AS process, r.started_at
                 FROM pg_locks l
-                LEFT JOIN pg_stat_activity a ON a.pid = l.pid
                 LEFT JOIN LATERAL (
                     SELECT id, host, pid, started_at FROM job_runs
-                    WHERE backend_pid = l.pid AND backend_start = a.backend_start AND status = 'running'
-                    ORDER BY started_at DESC LIMIT 1) r ON true
+                    WHERE backend_pid = l.pid ORDER BY status = 'running' DESC, started_at DESC LIMIT 1) r ON true
                 WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
                   AND ((l.classid::bigint << 32) | l.objid::bigint) = \(key)
                 LIMIT 1

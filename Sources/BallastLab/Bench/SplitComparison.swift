@@ -31,6 +31,9 @@ public struct SplitComparison {
         public var routesLess = 0
         /// Parents where the exact split costs more for the same quantity (it should never, beyond rounding).
         public var exactCostsMore = 0
+        /// The worst of those: each split's children (venue quantity @ bps) and the cost difference.
+        public var worstLoss: String?
+        var worstLossQuote = 0.0
         /// Routed notional and its cost (quote at decision mid) of each split.
         public var exactRouted = 0.0
         public var exactCost = 0.0
@@ -58,7 +61,7 @@ public struct SplitComparison {
                 String(
                     format: "  the exact split routes more on %d parents (%.2f more notional), less on %d",
                     routesMore, moreRoutedQuote, routesLess),
-            ]
+            ] + (worstLoss.map { ["  worst loss: " + $0] } ?? [])
         }
     }
 
@@ -121,7 +124,19 @@ public struct SplitComparison {
             result.sameQuantity += 1
             let saved = b.cost - a.cost
             result.savedQuote += saved
-            if saved < -1e-9 * max(abs(b.cost), 1) { result.exactCostsMore += 1 }
+            if saved < -1e-9 * max(abs(b.cost), 1) {
+                result.exactCostsMore += 1
+                if -saved > result.worstLossQuote {
+                    func describe(_ children: [ChildPlan]) -> String {
+                        children.map { "\($0.venue) \($0.quantity.plainString) @ \($0.cost.totalBps.fixed(4))" }
+                            .joined(separator: ", ")
+                    }
+                    result.worstLossQuote = -saved
+                    result.worstLoss =
+                        "\(trade.side) \(trade.quantity.plainString) \(trade.asset): exact [\(describe(exact))] costs "
+                        + "\((-saved).fixed(4)) more than whole slices [\(describe(slices))]"
+                }
+            }
             if saved > result.worstSavedQuote {
                 result.worstSavedQuote = saved
                 result.worstSavedBps = a.routed > 0 ? saved / a.routed * 10_000 : 0
