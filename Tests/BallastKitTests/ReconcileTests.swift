@@ -85,12 +85,14 @@ import Testing
         #expect(third.status == 0)
         // A new snapshot makes exactly one new pair, from the mark.
         Thread.sleep(forTimeInterval: 0.01)
-        _ = try scenario.venue.tradeElsewhere(apiKey: key, symbol: "BTCUSDT", side: .sell, quantity: ExactDecimal("0.01")!)
+        _ = try scenario.venue.tradeElsewhere(
+            apiKey: key, symbol: "BTCUSDT", side: .sell, quantity: ExactDecimal("0.01")!)
         #expect(try scenario.pull().status == 0)
         let fourth = try BallastBinary.run(["reconcile"], environment: scenario.environment)
         #expect(fourth.stdout.contains("snapshot pairs checked  : 1"), "\(fourth.stdout)")
         #expect(fourth.stdout.contains("new balance breaks      : 0"), "\(fourth.stdout)")
-        #expect(try scenario.count("SELECT count(*) AS n FROM reconciliation_breaks WHERE kind <> 'external_fill'") == 3)
+        #expect(
+            try scenario.count("SELECT count(*) AS n FROM reconciliation_breaks WHERE kind <> 'external_fill'") == 3)
     }
 
     @Test func reconcilingWithNothingStoredIsQuietAndValid() throws {
