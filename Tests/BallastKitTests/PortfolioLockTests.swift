@@ -69,8 +69,9 @@ import Testing
         waiting.standardOutput = stdout
         try waiting.run()
         // Until the waiting run has connected (and found the portfolio held), then a little longer.
-        for _ in 0..<100 where try sessions() <= before { try await Task.sleep(for: .milliseconds(100)) }
-        try await Task.sleep(for: .milliseconds(500))
+        // Blocking sleeps: no suspension point until the release, however busy the test pool is.
+        for _ in 0..<100 where try sessions() <= before { usleep(100_000) }
+        usleep(500_000)
         try AdvisoryLock.portfolio("demo").unlock(on: holder)
         try holding.finish(on: holder)
         let printed = String(decoding: stdout.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)

@@ -33,16 +33,18 @@ import Testing
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
+        // Polled with a blocking sleep: no suspension point until the kill, so a busy test pool (the
+        // whole suite runs at once) cannot hold this test back while the run finishes.
         var executing = false
-        for _ in 0..<300 where !executing {
-            try await Task.sleep(for: .milliseconds(50))
+        for _ in 0..<1200 where !executing {
+            usleep(50_000)
             executing =
                 try connection.query(
                     "SELECT count(*) AS n FROM run_steps WHERE step = 'execute' AND outcome = 'running'")[0].decode(
                     "n", as: Int.self) == 1
         }
         #expect(executing, "the run never reached its execute step")
-        try await Task.sleep(for: .milliseconds(300))
+        usleep(300_000)
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
 

@@ -45,8 +45,9 @@ public struct AdvisoryLock: Sendable, Hashable, CustomStringConvertible {
         try connection.execute("SELECT pg_advisory_unlock(\(key))")
     }
 
-    /// The run holding this lock, as `job_runs` names it by its server session (nil when no session
-    /// holds it); the process id alone when that session has not recorded its run yet.
+    /// The run holding this lock, as `job_runs` names it by its server process (nil when no session
+    /// holds it); the process id alone when that session has not recorded its run yet. Advisory
+    /// locks are per database, and `pg_locks` lists every database's: only this one's count.
     public func holder(on connection: Connection) throws -> String? {
         guard
             let row = try connection.query(
@@ -57,6 +58,7 @@ public struct AdvisoryLock: Sendable, Hashable, CustomStringConvertible {
                     SELECT id, host, pid, started_at FROM job_runs
                     WHERE backend_pid = l.pid ORDER BY status = 'running' DESC, started_at DESC LIMIT 1) r ON true
                 WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+                  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
                   AND ((l.classid::bigint << 32) | l.objid::bigint) = \(key)
                 LIMIT 1
                 """
