@@ -87,21 +87,33 @@ public final class CopyWriter {
         buffer.reserveCapacity(Self.chunkSize + 1024)
     }
 
-    /// Appends a text field (nil is NULL).
+    /// Appends a text field (nil is NULL), escaping backslash, tab, newline and carriage return.
+    /// The buffer is touched once per field (text with nothing to escape is copied whole): per-byte
+    /// appends to a class's array paid a dynamic exclusivity check each.
     public func field(_ text: String?) throws {
         separate()
-        guard let text else {
-            buffer.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "N")])
+        guard var text else {
+            buffer.append(UInt8(ascii: "\\"))
+            buffer.append(UInt8(ascii: "N"))
             return
         }
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\\"): buffer.append(contentsOf: [92, 92])
-            case 9: buffer.append(contentsOf: [92, UInt8(ascii: "t")])
-            case 10: buffer.append(contentsOf: [92, UInt8(ascii: "n")])
-            case 13: buffer.append(contentsOf: [92, UInt8(ascii: "r")])
-            default: buffer.append(byte)
+        text.withUTF8 { bytes in
+            if !bytes.contains(where: { $0 == 92 || $0 == 9 || $0 == 10 || $0 == 13 }) {
+                buffer.append(contentsOf: bytes)
+                return
             }
+            var escaped: [UInt8] = []
+            escaped.reserveCapacity(bytes.count + 8)
+            for byte in bytes {
+                switch byte {
+                case 92: escaped.append(92); escaped.append(92)
+                case 9: escaped.append(92); escaped.append(UInt8(ascii: "t"))
+                case 10: escaped.append(92); escaped.append(UInt8(ascii: "n"))
+                case 13: escaped.append(92); escaped.append(UInt8(ascii: "r"))
+                default: escaped.append(byte)
+                }
+            }
+            buffer.append(contentsOf: escaped)
         }
     }
 
@@ -110,22 +122,11 @@ public final class CopyWriter {
         try field(value.postgresText)
     }
 
-    /// Appends an integer field without going through a string.
+    /// Appends an integer field (its decimal digits; a small string, no allocation).
     public func field(_ value: Int) throws {
         separate()
-        var v = value
-        if v == 0 {
-            buffer.append(UInt8(ascii: "0"))
-            return
-        }
-        if v < 0 { buffer.append(UInt8(ascii: "-")) }
-        var digits: [UInt8] = []
-        while v != 0 {
-            let d = v % 10
-            digits.append(UInt8(ascii: "0") + UInt8(d < 0 ? -d : d))
-            v /= 10
-        }
-        buffer.append(contentsOf: digits.reversed())
+        var digits = String(value)
+        digits.withUTF8 { buffer.append(contentsOf: $0) }
     }
 
     /// Ends the current row, sending a chunk when the buffer is full.

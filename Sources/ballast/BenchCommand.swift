@@ -37,6 +37,15 @@ struct BenchCommand: AsyncParsableCommand {
                     String(
                         format: "  COPY out: %8.3f s  %12.0f rows/s  (%.1f MiB streamed)", result.secondsOut,
                         result.rowsPerSecondOut, Double(result.bytesOut) / 1_048_576))
+                if let seconds = result.psqlSeconds, let rate = result.psqlRowsPerSecond {
+                    print(
+                        String(
+                            format: "  psql \\copy: %8.3f s  %12.0f rows/s  (the same rows from a file; "
+                                + "Ballast's COPY in = %.2f× psql's, target 0.70×)", seconds, rate,
+                            result.rowsPerSecondIn / rate))
+                } else {
+                    print("  psql \\copy: not measured (psql is not on PATH)")
+                }
                 print("  sum(qty): \(result.quantitySum) (expected \(result.expectedQuantitySum))")
                 print("  peak RSS: \(ProcessStats.mebibytes(result.peakResidentBytes))")
                 if result.quantitySum != result.expectedQuantitySum { throw ExitCode(1) }

@@ -15,8 +15,12 @@ public struct CopyBenchmark {
         public var quantitySum: String
         public var expectedQuantitySum: String
         public var peakResidentBytes: Int?
+        /// psql's own `\copy` of the same rows (the text COPY TO STDOUT gave back) into a table of
+        /// the same shape; nil when psql is not on PATH.
+        public var psqlSeconds: Double?
 
         public var rowsPerSecondIn: Double { Double(rows) / max(secondsIn, 1e-9) }
+        public var psqlRowsPerSecond: Double? { psqlSeconds.map { Double(rows) / max($0, 1e-9) } }
         public var rowsPerSecondOut: Double { Double(rows) / max(secondsOut, 1e-9) }
     }
 
@@ -77,16 +81,59 @@ public struct CopyBenchmark {
 
         let outStart = clock.now
         var bytes = 0
+        var text: [UInt8] = []
         let streamed = try connection.copyOut("COPY bench_fills TO STDOUT") { line in
             bytes += line.count
+            text.append(contentsOf: line)
         }
         let secondsOut = (clock.now - outStart).seconds
         guard streamed == rows else {
             throw BallastError.internalFailure("COPY TO STDOUT returned \(streamed) rows, expected \(rows)")
         }
+        progress("loading the same rows with psql's \\copy for comparison")
+        let psqlSeconds = try psqlCopy(text, rows: rows)
         return Result(
             rows: rows, secondsIn: secondsIn, secondsOut: secondsOut, bytesOut: bytes,
             quantitySum: sum.description, expectedQuantitySum: expected.description,
-            peakResidentBytes: ProcessStats.peakResidentBytes())
+            peakResidentBytes: ProcessStats.peakResidentBytes(), psqlSeconds: psqlSeconds)
+    }
+
+    /// Times psql's `\copy` of `text` (COPY's text format) into an unlogged table shaped like
+    /// `bench_fills` (a temporary table is not visible to psql's session; neither writes WAL).
+    private func psqlCopy(_ text: [UInt8], rows: Int) throws -> Double? {
+        guard
+            let psql = ProcessInfo.processInfo.environment["PATH"]?.split(separator: ":")
+                .map({ "\($0)/psql" }).first(where: FileManager.default.isExecutableFile(atPath:))
+        else { return nil }
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("ballast-copy-\(UUID()).txt")
+        try Data(text).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let table = "ballast_bench_psql_\(ProcessInfo.processInfo.processIdentifier)"
+        try connection.execute(Query(unsafeSQL: "CREATE UNLOGGED TABLE \(table) (LIKE bench_fills)"))
+        defer { _ = try? connection.execute(Query(unsafeSQL: "DROP TABLE IF EXISTS \(table)")) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: psql)
+        process.arguments = [
+            "--no-psqlrc", "-v", "ON_ERROR_STOP=1", "-q", "-d", connection.conninfo, "-c",
+            "\\copy \(table) FROM '\(file.path)'",
+        ]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        let clock = ContinuousClock()
+        let started = clock.now
+        try process.run()
+        process.waitUntilExit()
+        let seconds = (clock.now - started).seconds
+        guard process.terminationStatus == 0 else {
+            let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            throw BallastError.internalFailure("psql \\copy failed: \(message)")
+        }
+        let loaded: Int = try connection.query(Query(unsafeSQL: "SELECT count(*) AS n FROM \(table)")).first!
+            .decode("n")
+        guard loaded == rows else {
+            throw BallastError.internalFailure("psql \\copy loaded \(loaded) rows, expected \(rows)")
+        }
+        return seconds
     }
 }
