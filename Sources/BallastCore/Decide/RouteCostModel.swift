@@ -132,17 +132,10 @@ public enum RouteCostModel {
             // neither adds impact nor offsets the levels after it, so a quantity's cost is exactly the
             // sum of its `marginalSegments`, the pieces the router's split fills cheapest first.
             let limit = limitPrice(side: side, style: style, on: quote, policy: policy)
-            let touch = side == .buy ? ticker.askPrice : ticker.bidPrice
-            var filled = ExactDecimal.zero
-            var excess = ExactDecimal.zero
-            for level in takenLevels(quote, side: side) where level.qty.isPositive && filled < quantity {
-                if side == .buy ? level.price > limit : level.price < limit { break }
-                let take = min(level.qty, quantity - filled)
-                filled += take
-                let over = (level.price - touch) * ExactDecimal(side.sign)
-                if over.isPositive { excess += over * take }
+            let walked = walk(quote, side: side, quantity: quantity, limit: limit)
+            if walked.filled.isPositive {
+                impact = walked.beyondTouch.doubleValue / (walked.filled * mid).doubleValue * 10_000
             }
-            if filled.isPositive { impact = excess.doubleValue / (filled * mid).doubleValue * 10_000 }
         }
         let health = quote.health
         let seconds = health.p95AckSeconds + (passive ? policy.passiveTimeoutSeconds : 0)
@@ -238,13 +231,17 @@ public enum RouteCostModel {
 
     /// Walks the side of the book a `side` order takes (asks for a buy, bids for
     /// a sell; the ticker's touch when there is no depth), never past `limit`,
-    /// until `quantity` is filled (or the whole side within the limit when nil).
+    /// until `quantity` is filled (or the whole side within the limit when nil). `beyondTouch` is
+    /// Σ max(0, s · (price − touch)) · taken: what the levels cost past the touch, a level better than
+    /// the touch counting as the touch.
     static func walk(_ quote: VenueQuote, side: Side, quantity: ExactDecimal?, limit: ExactDecimal)
-        -> (filled: ExactDecimal, notional: ExactDecimal)
+        -> (filled: ExactDecimal, notional: ExactDecimal, beyondTouch: ExactDecimal)
     {
         let levels = takenLevels(quote, side: side)
+        let touch = side == .buy ? quote.ticker.askPrice : quote.ticker.bidPrice
         var filled = ExactDecimal.zero
         var notional = ExactDecimal.zero
+        var beyond = ExactDecimal.zero
         for level in levels where level.qty.isPositive {
             if side == .buy ? level.price > limit : level.price < limit { break }
             var take = level.qty
@@ -254,7 +251,9 @@ public enum RouteCostModel {
             }
             filled += take
             notional += level.price * take
+            let over = (level.price - touch) * ExactDecimal(side.sign)
+            if over.isPositive { beyond += over * take }
         }
-        return (filled, notional)
+        return (filled, notional, beyond)
     }
 }

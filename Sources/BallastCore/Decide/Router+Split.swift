@@ -12,7 +12,7 @@ extension Router {
     }
 
     /// The routes that can take some quantity, and why each of the others cannot.
-    package static func lanes(
+    static func lanes(
         _ listed: [VenueQuote], candidates: [RouteCost], side: Side, style: OrderStyle, policy: RouterPolicy, now: Date
     ) -> (usable: [Lane], unusable: [(venue: String, why: String)]) {
         var lanes: [Lane] = []

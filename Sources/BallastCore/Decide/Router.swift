@@ -35,21 +35,13 @@ public enum Router {
         now: Date
     ) -> RoutingDecision {
         let side = parent.side
-        let listed = quotes.filter { $0.rules.pair.base == parent.asset && $0.rules.pair.quote == parent.quote }
-        let style = style(for: policy.urgency)
-        let candidates = listed.map {
-            RouteCostModel.cost(
-                of: parent.quantity, side: side, style: style, on: $0, volatilityPerSqrtSecond: sigma,
-                policy: policy, now: now)
-        }
+        let (listed, style, candidates, lanes, unusable) = prepare(
+            parent, quotes: quotes, volatilityPerSqrtSecond: sigma, policy: policy, now: now)
         func deferred(_ why: String) -> RoutingDecision {
             RoutingDecision(parent: parent, candidates: candidates, children: [], deferred: why, reason: why)
         }
         guard !listed.isEmpty else { return deferred("no venue lists \(parent.asset)/\(parent.quote)") }
         guard parent.quantity.isPositive else { return deferred("nothing to trade") }
-
-        let (lanes, unusable) = lanes(
-            listed, candidates: candidates, side: side, style: style, policy: policy, now: now)
         guard !lanes.isEmpty else {
             return deferred("no healthy venue: " + unusable.map { "\($0.venue): \($0.why)" }.joined(separator: "; "))
         }
@@ -78,6 +70,28 @@ public enum Router {
         return RoutingDecision(
             parent: parent, candidates: candidates, children: children, deferred: nil,
             reason: ([reason] + notes).joined(separator: "; "))
+    }
+
+    /// What a split of `parent` starts from: the quotes that list its pair, the style the urgency
+    /// routes with, each listed quote's cost for the whole parent, the lanes that can take some of
+    /// it, and why each other listed quote cannot.
+    package static func prepare(
+        _ parent: ParentTrade, quotes: [VenueQuote], volatilityPerSqrtSecond sigma: Double, policy: RouterPolicy,
+        now: Date
+    ) -> (
+        listed: [VenueQuote], style: OrderStyle, candidates: [RouteCost], usable: [Lane],
+        unusable: [(venue: String, why: String)]
+    ) {
+        let listed = quotes.filter { $0.rules.pair.base == parent.asset && $0.rules.pair.quote == parent.quote }
+        let style = style(for: policy.urgency)
+        let candidates = listed.map {
+            RouteCostModel.cost(
+                of: parent.quantity, side: parent.side, style: style, on: $0, volatilityPerSqrtSecond: sigma,
+                policy: policy, now: now)
+        }
+        let (usable, unusable) = lanes(
+            listed, candidates: candidates, side: parent.side, style: style, policy: policy, now: now)
+        return (listed, style, candidates, usable, unusable)
     }
 
     /// The style an urgency routes with: low → passive (LIMIT_MAKER at the

@@ -117,11 +117,7 @@ public struct Recompute {
             guard let inputs = record.routeInputs, let trade = record.trade,
                 seen.insert("\(batch ?? -1)/\(record.parent ?? -1)").inserted
             else { return }
-            var quotes = inputs.quotes
-            for index in quotes.indices {
-                guard let reference = inputs.depths[quotes[index].venue] else { continue }
-                quotes[index].depth = try stored(reference.snapshot, &depths)
-            }
+            let quotes = try storedQuotes(inputs, &depths).quotes
             try body(RecordedRouting(batch: batch, parent: record.parent, trade: trade, quotes: quotes, inputs: inputs))
         }
     }
@@ -170,13 +166,10 @@ public struct Recompute {
                 try compare("trade (rebalance plan)", trade, plan?.trades.first { $0.asset == trade.asset })
                 try compare("drift", record.drift, plan?.drift[trade.asset])
             }
-            var quotes = routeInputs.quotes
-            for index in quotes.indices {
-                guard let reference = routeInputs.depths[quotes[index].venue] else { continue }
-                let depth = try stored(reference.snapshot, &depths)
+            let (quotes, referenced) = try storedQuotes(routeInputs, &depths)
+            for (reference, depth) in referenced {
                 let digest = try depth.map(RecomputeInputs.digest)
                 try compare("depth \(reference.snapshot) (stored snapshot's SHA-256)", reference.sha256, digest)
-                quotes[index].depth = depth
             }
             let route = Router.route(
                 trade, quotes: quotes, volatilityPerSqrtSecond: routeInputs.volatilityPerSqrtSecond,
@@ -214,6 +207,22 @@ public struct Recompute {
         }
         cache[key] = (prices, sigma)
         return (prices, sigma)
+    }
+
+    /// The quotes a routing was given, each referenced depth read back from its stored snapshot
+    /// (once per snapshot), with the references and what was read.
+    private func storedQuotes(_ inputs: RecomputeInputs.Route, _ cache: inout [Int64: DepthSnapshot?]) throws -> (
+        quotes: [VenueQuote], referenced: [(RecomputeInputs.DepthReference, DepthSnapshot?)]
+    ) {
+        var quotes = inputs.quotes
+        var referenced: [(RecomputeInputs.DepthReference, DepthSnapshot?)] = []
+        for index in quotes.indices {
+            guard let reference = inputs.depths[quotes[index].venue] else { continue }
+            let depth = try stored(reference.snapshot, &cache)
+            referenced.append((reference, depth))
+            quotes[index].depth = depth
+        }
+        return (quotes, referenced)
     }
 
     /// A stored depth snapshot by id, read once.

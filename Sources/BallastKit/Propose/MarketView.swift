@@ -317,8 +317,11 @@ package struct MarketView: Sendable {
         for hours in windows {
             let since = now.addingTimeInterval(-hours * 3600)
             for (symbol, venues) in series {
-                view.volatilityPrices[hours, default: [:]][symbol] = RecomputeInputs.Prices(
-                    venues, windowHours: hours, since: since)
+                // A record names the prices of the longer of its window and the fallback window.
+                if hours >= fallbackWindowHours {
+                    view.volatilityPrices[hours, default: [:]][symbol] = RecomputeInputs.Prices(
+                        venues, windowHours: hours, since: since)
+                }
                 if let sigma = Bands.meanVolatility(venues.map { $0.prices.map { ($0.time, $0.price) } }, since: since)
                 {
                     view.volatility[hours, default: [:]][symbol] = sigma

@@ -69,8 +69,7 @@ package final class SheetStream {
         // Tall enough for the longest header wrapped in its column (streamed rows are not resized by readers).
         let headerLines =
             template.columns.map { column in
-                (Double(column.header.count) * 1.1 / max(column.width ?? ReportFormats.defaultWidth(column.type), 1))
-                    .rounded(.up)
+                Self.lines(column.header, width: column.width ?? ReportFormats.defaultWidth(column.type))
             }.max() ?? 1
         if headerLines > 1 { try sheet.setRow(0, height: 15 * min(headerLines, 6), format: nil) }
         sheet.freezePanes(row: 1)
@@ -143,11 +142,16 @@ package final class SheetStream {
 
     /// Makes the row tall enough for its wrapped text (readers do not resize
     /// rows written in streaming mode): one line per column width of characters, at most 20.
+    /// About how many lines `text` wraps to in a column `width` characters wide.
+    static func lines(_ text: String, width: Double) -> Double {
+        (Double(text.count) * 1.1 / max(width, 1)).rounded(.up)
+    }
+
     private func fitHeight(_ cells: [CellValue]) throws {
         var lines = 1.0
         for (index, width) in wrapped where index < cells.count {
             guard case .string(let text) = cells[index] else { continue }
-            lines = max(lines, (Double(text.count) * 1.1 / max(width, 1)).rounded(.up))
+            lines = max(lines, Self.lines(text, width: width))
         }
         if lines > 1 { try sheet.setRow(rowInSheet, height: 15 * min(lines, 20), format: nil) }
     }

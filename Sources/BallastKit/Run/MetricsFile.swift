@@ -76,11 +76,8 @@ public struct MetricsFile {
         for sample in samples {
             series[sample.name, default: [:]][sample.series] = Self.format(sample.value)
         }
-        let temporary = folder.appendingPathComponent(".ballast.prom.\(ProcessInfo.processInfo.processIdentifier)")
-        try Data(Self.render(series).utf8).write(to: temporary)
-        guard rename(temporary.path, path.path) == 0 else {
-            throw BallastError.invalidInput("cannot rename \(temporary.path) to \(path.path)")
-        }
+        // Written to a temporary file and renamed (Foundation's atomic write).
+        try Data(Self.render(series).utf8).write(to: path, options: .atomic)
     }
 
     /// Sample lines of a file this type wrote, by metric name, then series.

@@ -85,19 +85,10 @@ public struct SplitComparison {
         let trade = routing.trade
         let policy = routing.inputs.policy
         let sigma = routing.inputs.volatilityPerSqrtSecond
-        let now = Date(timeIntervalSince1970: routing.inputs.now)
-        let listed = routing.quotes.filter {
-            $0.rules.pair.base == trade.asset && $0.rules.pair.quote == trade.quote
-        }
-        let style = Router.style(for: policy.urgency)
-        let candidates = listed.map {
-            RouteCostModel.cost(
-                of: trade.quantity, side: trade.side, style: style, on: $0, volatilityPerSqrtSecond: sigma,
-                policy: policy, now: now)
-        }
-        let lanes = Router.lanes(
-            listed, candidates: candidates, side: trade.side, style: style, policy: policy, now: now
-        ).usable
+        let prepared = Router.prepare(
+            trade, quotes: routing.quotes, volatilityPerSqrtSecond: sigma, policy: policy,
+            now: Date(timeIntervalSince1970: routing.inputs.now))
+        let (style, lanes) = (prepared.style, prepared.usable)
         guard trade.quantity.isPositive, !lanes.isEmpty else { return }
         func children(_ split: [Router.Lane]) -> [ChildPlan] {
             Router.children(of: split, parent: trade, style: style, sigma: sigma, policy: policy).children
