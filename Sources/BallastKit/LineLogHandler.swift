@@ -65,19 +65,39 @@ public struct LineLogHandler: LogHandler {
     }
 }
 
-/// A thread-safe sink for whole lines.
-public final class LineOutput: Sendable {
+/// A thread-safe sink for whole lines; on a terminal it also keeps one status line (a progress
+/// bar) below them, redrawn after each line.
+public final class LineOutput: @unchecked Sendable {
     private let handle: FileHandle
     private let lock = NSLock()
+    /// The status line shown below the log lines (guarded by `lock`).
+    private var status: String?
+    /// The handle is a terminal: a status line can be drawn and erased.
+    public let isTerminal: Bool
 
     /// Lines go to `handle`.
-    public init(handle: FileHandle) { self.handle = handle }
+    public init(handle: FileHandle) {
+        self.handle = handle
+        isTerminal = isatty(handle.fileDescriptor) == 1
+    }
 
     /// Standard error.
     public static let standardError = LineOutput(handle: .standardError)
 
-    /// Writes `line` in one piece.
+    /// Writes `line` in one piece (above the status line, if one is shown).
     public func write(_ line: String) {
-        lock.withLock { handle.write(Data(line.utf8)) }
+        lock.withLock {
+            guard let status else { return handle.write(Data(line.utf8)) }
+            handle.write(Data(("\r\u{1B}[K" + line + status).utf8))
+        }
+    }
+
+    /// Shows `text` as the status line, replacing the last one; nil erases it. Only on a terminal.
+    public func setStatus(_ text: String?) {
+        guard isTerminal else { return }
+        lock.withLock {
+            status = text
+            handle.write(Data(("\r\u{1B}[K" + (text ?? "")).utf8))
+        }
     }
 }

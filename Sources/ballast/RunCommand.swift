@@ -15,6 +15,14 @@ struct RunCommand: AsyncParsableCommand {
             runs over disjoint portfolios proceed together, and a second run over a portfolio another run \
             holds waits up to --wait, then exits 75 naming the holder's run id. Every step is \
             safe to repeat, so a run that was killed is simply run again.
+
+            --trigger drift-check (or `[run] trigger` in the job file) runs the frequent check instead: \
+            balances and books only, propose only for portfolios whose band is breached and whose venues \
+            all answered, execute, and measure and report only when something was traded.
+
+            Exit codes: 0 finished cleanly; 3 finished, but with reconciliation breaks or deferred orders \
+            to look at; 75 a portfolio is held by another run; 65 bad input; 69 a venue or the database \
+            is unavailable; 1 any other failure.
             """)
 
     @OptionGroup var global: GlobalOptions
@@ -28,6 +36,12 @@ struct RunCommand: AsyncParsableCommand {
             instead of a job file.
             """)
     var simulate = false
+
+    @Option(
+        help: ArgumentHelp(
+            "nightly (the full job) or drift-check (balances and books only; trade where a band is breached).",
+            valueName: "trigger"))
+    var trigger: String?
 
     @Option(help: "With --simulate: how many venues.")
     var venues: Int = 3
@@ -67,6 +81,9 @@ struct RunCommand: AsyncParsableCommand {
         guard (job != nil) != simulate else { throw ValidationError("give either --job FILE or --simulate") }
         guard (1...26).contains(venues) else { throw ValidationError("--venues must be 1…26") }
         guard history >= 0 else { throw ValidationError("--history must be ≥ 0") }
+        if let trigger, Trigger(rawValue: trigger) == nil {
+            throw ValidationError("unknown --trigger '\(trigger)' (known: nightly, drift-check)")
+        }
     }
 
     func run() async throws {
@@ -93,16 +110,24 @@ struct RunCommand: AsyncParsableCommand {
             options.csvByteOrderMark = csvByteOrderMark
             options.waitSeconds = wait
             options.resume = resume
+            options.trigger = trigger.flatMap(Trigger.init(rawValue:)) ?? config.run.trigger
             options.jobName =
                 job.map { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent } ?? "simulate"
             let outcome = try await RunJob(config: config, options: options, logger: logger).run()
-            if let simulated {
+            if let simulated, let folder = outcome.folder {
                 // The job file the simulated run used, beside its reports.
                 try? simulated.jobTOML.write(
-                    to: outcome.folder.appendingPathComponent("job.toml"), atomically: true, encoding: .utf8)
+                    to: folder.appendingPathComponent("job.toml"), atomically: true, encoding: .utf8)
             }
-            logger.info("run finished", metadata: ["output": "\(outcome.folder.path)"])
-            print(outcome.folder.path)
+            logger.info("run finished", metadata: ["output": "\(outcome.folder?.path ?? "no report")"])
+            if let folder = outcome.folder { print(folder.path) }
+            let attention = outcome.attention
+            if !attention.isEmpty {
+                logger.notice(
+                    "run \(outcome.runID) finished with \(attention.breaks) reconciliation break(s) and \(attention.deferred) deferred order(s) to look at (exit 3)"
+                )
+                throw ExitCode(3)
+            }
         }
     }
 }

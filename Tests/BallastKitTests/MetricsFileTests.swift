@@ -44,8 +44,8 @@ import Testing
             .write(toFile: broken, atomically: true, encoding: .utf8)
         let out = folder.appendingPathComponent("out")
         let environment = venues.environment.merging(["BALLAST_DATABASE_URL": url]) { $1 }
-        func run(_ job: String) throws -> BallastBinary.Outcome {
-            try BallastBinary.run(["run", "--job", job, "--out", out.path], environment: environment)
+        func run(_ job: String, _ extra: [String] = []) throws -> BallastBinary.Outcome {
+            try BallastBinary.run(["run", "--job", job, "--out", out.path] + extra, environment: environment)
         }
         let prom = out.appendingPathComponent("metrics/ballast.prom").path
 
@@ -53,11 +53,11 @@ import Testing
         let first = try run(demo)
         #expect(first.status == 0, "\(first.stderr.suffix(1500))")
         var samples = try Self.parse(prom)
-        let success = try #require(samples["ballast_last_success_timestamp_seconds{job=demo}"])
+        let success = try #require(samples["ballast_last_success_timestamp_seconds{job=demo,trigger=nightly}"])
         #expect(success >= started.rounded(.down) - 1 && success <= Date().timeIntervalSince1970 + 1)
-        #expect(samples["ballast_last_run_success{job=demo}"] == 1)
-        for step in ["pull", "reconcile", "propose", "execute", "pull_after", "report"] {
-            let seconds = samples["ballast_last_run_step_duration_seconds{job=demo,step=\(step)}"]
+        #expect(samples["ballast_last_run_success{job=demo,trigger=nightly}"] == 1)
+        for step in RunJob.steps(.nightly) {
+            let seconds = samples["ballast_last_run_step_duration_seconds{job=demo,step=\(step),trigger=nightly}"]
             #expect(seconds.map { $0 >= 0 } == true, "step \(step): \(String(describing: seconds))")
         }
         let connection = try TestDatabase.connect(url)
@@ -73,27 +73,42 @@ import Testing
             """)[0]
         let notional: Double = try measured.decode("notional")
         #expect(notional > 0)
-        #expect(samples["ballast_last_run_filled_notional{job=demo,quote=USDT}"] == notional)
-        #expect(samples["ballast_last_run_orders{job=demo}"] == (try measured.decode("orders", as: Double.self)))
+        #expect(samples["ballast_last_run_filled_notional{job=demo,quote=USDT,trigger=nightly}"] == notional)
+        #expect(
+            samples["ballast_last_run_orders{job=demo,trigger=nightly}"]
+                == (try measured.decode("orders", as: Double.self)))
         let breaks: Double = try connection.query(
             "SELECT count(*)::float8 AS n FROM reconciliation_breaks WHERE run_id = \(runID)")[0].decode("n")
-        #expect(samples["ballast_last_run_reconciliation_breaks{job=demo}"] == breaks)
-        #expect(samples.keys.contains { $0.hasPrefix("ballast_last_run_venue_errors{job=demo,venue=sim-a}") })
+        #expect(samples["ballast_last_run_reconciliation_breaks{job=demo,trigger=nightly}"] == breaks)
+        #expect(
+            samples.keys.contains {
+                $0.hasPrefix("ballast_last_run_venue_errors{job=demo,trigger=nightly,venue=sim-a}")
+            })
 
         // Another job's run adds its own series beside the first job's.
         #expect(try run(other).status == 0)
         samples = try Self.parse(prom)
-        #expect(samples["ballast_last_run_success{job=other}"] == 1)
-        #expect(samples["ballast_last_success_timestamp_seconds{job=demo}"] == success)
+        #expect(samples["ballast_last_run_success{job=other,trigger=nightly}"] == 1)
+        #expect(samples["ballast_last_success_timestamp_seconds{job=demo,trigger=nightly}"] == success)
+
+        // A drift check of the first job: series of its own trigger, the nightly's kept.
+        let check = try run(demo, ["--trigger", "drift-check"])
+        #expect(check.status == 0, "\(check.stderr.suffix(1500))")
+        samples = try Self.parse(prom)
+        #expect(samples["ballast_last_run_success{job=demo,trigger=drift-check}"] == 1)
+        for step in RunJob.steps(.driftCheck) {
+            #expect(samples["ballast_last_run_step_duration_seconds{job=demo,step=\(step),trigger=drift-check}"] != nil)
+        }
+        #expect(samples["ballast_last_success_timestamp_seconds{job=demo,trigger=nightly}"] == success)
 
         // A failing run of the first job: its failure time and status, its last success kept.
         let failed = try run(broken)
         #expect(failed.status != 0)
         samples = try Self.parse(prom)
-        #expect(samples["ballast_last_run_success{job=demo}"] == 0)
-        #expect(samples["ballast_last_failure_timestamp_seconds{job=demo}"] != nil)
-        #expect(samples["ballast_last_success_timestamp_seconds{job=demo}"] == success)
-        #expect(samples["ballast_last_run_success{job=other}"] == 1)
+        #expect(samples["ballast_last_run_success{job=demo,trigger=nightly}"] == 0)
+        #expect(samples["ballast_last_failure_timestamp_seconds{job=demo,trigger=nightly}"] != nil)
+        #expect(samples["ballast_last_success_timestamp_seconds{job=demo,trigger=nightly}"] == success)
+        #expect(samples["ballast_last_run_success{job=other,trigger=nightly}"] == 1)
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent("metrics").path)
         #expect(leftovers.filter { !$0.hasPrefix(".ballast.prom.lock") } == ["ballast.prom"], "\(leftovers)")
     }

@@ -86,7 +86,7 @@ import Testing
             #expect(after[step]?.started == before[step]?.started && after[step]?.attempts == 1, "\(step)")
         }
         #expect(after["execute"]?.attempts == 2)
-        #expect(RunJob.steps.allSatisfy { after[$0]?.outcome == "completed" }, "\(after)")
+        #expect(RunJob.steps(.nightly).allSatisfy { after[$0]?.outcome == "completed" }, "\(after)")
         #expect(try connection.query("SELECT count(*) AS n FROM decisions")[0].decode("n", as: Int.self) == decisions)
         #expect(try connection.query("SELECT count(*) AS n FROM orders")[0].decode("n", as: Int.self) == orders)
         let run = try connection.query("SELECT status, resumed FROM job_runs WHERE id = \(runID)")[0]

@@ -6,21 +6,30 @@ import Testing
     static let scheduler = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("Jobs/scheduler")
 
-    /// The command of the one entry in `crontab.example` (an /etc/cron.d line: five time fields,
-    /// then the user, then the command).
-    static func crontabCommand() throws -> String {
+    /// The commands of the entries in `crontab.example` (/etc/cron.d lines: five time fields,
+    /// then the user, then the command): the nightly run, then the drift check.
+    static func crontabCommands() throws -> [String] {
         let text = try String(contentsOf: scheduler.appendingPathComponent("crontab.example"), encoding: .utf8)
         let entries = text.split(separator: "\n").filter { line in
             !line.hasPrefix("#") && !line.trimmingCharacters(in: .whitespaces).isEmpty && !line.contains("_TZ=")
         }
-        try #require(entries.count == 1, "one crontab entry expected: \(entries)")
-        let fields = entries[0].split(separator: " ", maxSplits: 6, omittingEmptySubsequences: true)
-        try #require(fields.count == 7)
-        return String(fields[6])
+        try #require(entries.count == 2, "two crontab entries expected: \(entries)")
+        return try entries.map { entry in
+            let fields = entry.split(separator: " ", maxSplits: 6, omittingEmptySubsequences: true)
+            try #require(fields.count == 7)
+            return String(fields[6])
+        }
     }
 
-    @Test func theCrontabLinePassesTheEnvironmentFileToBallast() throws {
-        let documented = try Self.crontabCommand()
+    @Test func theCrontabLinesRunBothTriggers() throws {
+        let commands = try Self.crontabCommands()
+        #expect(!commands[0].contains("--trigger"), "the nightly is the default trigger")
+        #expect(commands[1].contains("--trigger drift-check"))
+        #expect(commands[0].contains("ballast.lock") && commands[1].contains("ballast-drift-check.lock"))
+    }
+
+    @Test(arguments: [0, 1]) func theCrontabLinePassesTheEnvironmentFileToBallast(entry: Int) throws {
+        let documented = try Self.crontabCommands()[entry]
         // cron turns an unescaped % into a newline: the line must not contain one.
         #expect(!documented.contains("%"))
 
@@ -42,10 +51,11 @@ import Testing
         var command = documented
         for (documentedPath, local) in [
             ("/etc/ballast/environment", "environment"), ("/usr/local/bin/ballast", "ballast"),
-            ("/run/lock/ballast.lock", "ballast.lock"), ("/var/log/ballast/run.log", "run.log"),
+            ("/run/lock/", ""), ("/var/log/ballast/", ""),
         ] {
             #expect(command.contains(documentedPath), "\(documentedPath) not in \(documented)")
-            command = command.replacingOccurrences(of: documentedPath, with: dir.appendingPathComponent(local).path)
+            let replacement = local.isEmpty ? dir.path + "/" : dir.appendingPathComponent(local).path
+            command = command.replacingOccurrences(of: documentedPath, with: replacement)
         }
         // cron runs the command with /bin/sh -c and an almost empty environment.
         let process = Process()
@@ -55,35 +65,40 @@ import Testing
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)
 
-        let seen = try String(contentsOf: dir.appendingPathComponent("run.log"), encoding: .utf8)
+        let log = entry == 0 ? "run.log" : "drift-check.log"
+        let seen = try String(contentsOf: dir.appendingPathComponent(log), encoding: .utf8)
             .split(separator: "\n").map(String.init)
         #expect(seen.contains("BALLAST_DATABASE_URL=postgresql://ballast@db.example/ballast"), "\(seen)")
         #expect(seen.contains("BINANCE_API_KEY=key-from-the-file"))
         #expect(seen.contains("BINANCE_API_SECRET=secret-from-the-file"))
     }
 
-    /// `cronjob.yaml` as JSON, read by PyYAML (a separate process, as for openpyxl).
-    static func cronJob() throws -> [String: Any] {
+    /// A CronJob file as JSON, read by PyYAML (a separate process, as for openpyxl).
+    static func cronJob(_ file: String) throws -> [String: Any] {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [
             "python3", "-c", "import sys, json, yaml; json.dump(yaml.safe_load(open(sys.argv[1])), sys.stdout)",
-            scheduler.appendingPathComponent("cronjob.yaml").path,
+            scheduler.appendingPathComponent(file).path,
         ]
         let output = Pipe()
         process.standardOutput = output
         try process.run()
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        try #require(process.terminationStatus == 0, "python3 with PyYAML could not read cronjob.yaml")
+        try #require(process.terminationStatus == 0, "python3 with PyYAML could not read \(file)")
         return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
     }
 
-    @Test func theCronJobIgnoresASkippedRunLikeTheSystemdUnit() throws {
-        let unit = try String(contentsOf: Self.scheduler.appendingPathComponent("ballast.service"), encoding: .utf8)
+    @Test(arguments: [
+        ("cronjob.yaml", "ballast.service", false), ("drift-check-cronjob.yaml", "ballast-drift-check.service", true),
+    ])
+    func theCronJobIgnoresASkippedRunLikeTheSystemdUnit(file: String, unitFile: String, driftCheck: Bool) throws {
+        let unit = try String(contentsOf: Self.scheduler.appendingPathComponent(unitFile), encoding: .utf8)
         #expect(unit.split(separator: "\n").contains("SuccessExitStatus=75"))
+        #expect(unit.contains("--trigger drift-check") == driftCheck)
 
-        let job = try Self.cronJob()
+        let job = try Self.cronJob(file)
         let spec = try #require((job["spec"] as? [String: Any])?["jobTemplate"] as? [String: Any])
         let jobSpec = try #require(spec["spec"] as? [String: Any])
         let pod = try #require((jobSpec["template"] as? [String: Any])?["spec"] as? [String: Any])
@@ -109,6 +124,10 @@ import Testing
             for code in values where actionByCode[code] == nil { actionByCode[code] = action }
         }
         #expect(actionByCode[75] == "Ignore", "exit 75 (another run holds the lock) must not count as a failure")
+        #expect(actionByCode[3] == "FailJob", "exit 3 (finished with breaks or deferrals) alerts, never retries")
+        let container = try #require((pod["containers"] as? [[String: Any]])?.first)
+        let args = try #require(container["args"] as? [String])
+        #expect(args.contains("drift-check") == driftCheck, "\(args)")
         #expect(actionByCode[69] == nil, "exit 69 (a service unavailable) is the one a retry can help")
     }
 }

@@ -28,8 +28,10 @@ public struct JobConfig: Sendable, Decodable {
     public var database = DatabaseSettings()
     /// How venue connections are secured.
     public var tls = TLSSettings()
+    /// Which job `ballast run` runs by default.
+    public var run = RunSettings()
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case venues, accounts, portfolios, database, tls }
+    enum CodingKeys: String, CodingKey, CaseIterable { case venues, accounts, portfolios, database, tls, run }
 
     public init(venues: [VenueSettings], accounts: [AccountSettings], portfolios: [PortfolioSettings]) throws {
         self.venues = venues
@@ -47,6 +49,7 @@ public struct JobConfig: Sendable, Decodable {
         portfolios = try c.decodeIfPresent([PortfolioSettings].self, forKey: .portfolios) ?? []
         database = try c.decodeIfPresent(DatabaseSettings.self, forKey: .database) ?? DatabaseSettings()
         tls = try c.decodeIfPresent(TLSSettings.self, forKey: .tls) ?? TLSSettings()
+        run = try c.decodeIfPresent(RunSettings.self, forKey: .run) ?? RunSettings()
         do { try validate() } catch let error as BallastError {
             throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: error.description))
         }
@@ -231,6 +234,45 @@ public struct DatabaseSettings: Sendable, Decodable {
         try StrictKeys.check(try decoder.container(keyedBy: AnyKey.self), known: CodingKeys.self, section: "[database]")
         let c = try decoder.container(keyedBy: CodingKeys.self)
         mayLoseCommits = try c.decodeIfPresent(Bool.self, forKey: .mayLoseCommits) ?? false
+    }
+}
+
+/// What starts a run, and so what it does (`ballast run --trigger`, or the job file's `[run]` table).
+public enum Trigger: String, Sendable, CaseIterable, Decodable {
+    /// The full job: pull with fill history, reconcile, propose, approve under cap, execute, pull
+    /// again, reconcile again, measure and report.
+    case nightly
+    /// The frequent check: balances and books only; propose only for portfolios whose band is
+    /// breached and whose venues all answered; execute, measure, and report only what was traded.
+    case driftCheck = "drift-check"
+
+    /// The `job_runs.command` of a run of this trigger (a nightly is a plain `run`).
+    public var command: String { self == .nightly ? "run" : rawValue }
+}
+
+/// The job file's `[run]` table.
+///
+///     [run]
+///     trigger = "drift-check"     # or "nightly" (the default); `--trigger` overrides it
+public struct RunSettings: Sendable, Decodable {
+    public var trigger: Trigger = .nightly
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case trigger }
+
+    public init(trigger: Trigger = .nightly) { self.trigger = trigger }
+
+    public init(from decoder: any Decoder) throws {
+        try StrictKeys.check(try decoder.container(keyedBy: AnyKey.self), known: CodingKeys.self, section: "[run]")
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        if let text = try c.decodeIfPresent(String.self, forKey: .trigger) {
+            guard let trigger = Trigger(rawValue: text) else {
+                throw DecodingError.dataCorrupted(
+                    .init(
+                        codingPath: c.codingPath + [CodingKeys.trigger],
+                        debugDescription: "unknown trigger '\(text)' (known: nightly, drift-check)"))
+            }
+            self.trigger = trigger
+        }
     }
 }
 

@@ -114,13 +114,15 @@ public struct Propose {
         }
         var proposals: [Proposal] = []
         proposals.reserveCapacity(portfolios.count)
+        var progress = Progress("propose", total: portfolios.count, unit: "portfolios", logger: logger)
+        defer { progress.finish() }
         do {
             for index in chunks.indices {
                 guard let chunk = try queues[index % deciders].take() else {
                     throw BallastError.internalFailure("chunk \(index) of the proposal never arrived")
                 }
                 proposals += store ? try write(chunk, runID: runID, now: now) : chunk.proposals
-                progress(proposals.count, of: portfolios.count)
+                progress.advance(by: chunk.proposals.count)
             }
         } catch {
             stopAll(error)
@@ -129,13 +131,6 @@ public struct Propose {
         }
         for worker in workers { try worker.join() }
         return proposals
-    }
-
-    /// Logs every thousandth portfolio of a large job.
-    private func progress(_ done: Int, of total: Int) {
-        if total >= 1000 && (done % 1000 == 0 || done == total) {
-            logger.info("proposed \(done)/\(total) portfolios")
-        }
     }
 
     /// The decision for one portfolio, from the loaded market view: the policy seam, the one place

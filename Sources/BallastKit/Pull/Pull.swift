@@ -25,18 +25,31 @@ public struct Pull: Sendable {
         public init(venue: String) { self.venue = venue }
     }
 
+    /// What a pull brings back.
+    public enum Scope: Sendable {
+        /// Symbol rules, books, balances, open orders and new fills.
+        case full
+        /// Symbol rules, books and balances: what a drift check decides on (no fill history).
+        case balancesAndBooks
+    }
+
     let config: JobConfig
     let databaseURL: String
     let wiring: VenueWiring
     let runID: String?
     let logger: Logger
+    let scope: Scope
 
-    public init(config: JobConfig, databaseURL: String, wiring: VenueWiring, runID: String?, logger: Logger) {
+    public init(
+        config: JobConfig, databaseURL: String, wiring: VenueWiring, runID: String?, logger: Logger,
+        scope: Scope = .full
+    ) {
         self.config = config
         self.databaseURL = databaseURL
         self.wiring = wiring
         self.runID = runID
         self.logger = logger
+        self.scope = scope
     }
 
     /// Pulls every venue concurrently; one venue failing does not stop the others.
@@ -105,7 +118,7 @@ public struct Pull: Sendable {
             if try store.saveBalances(snapshot, account: account.id, at: wiring.clock.now()) != nil {
                 summary.balanceSnapshots += 1
             }
-            for symbol in symbols {
+            for symbol in symbols where scope == .full {
                 summary.orders += try store.saveVenueOrders(
                     try await client.openOrders(symbol), venue: venue.id, account: account.id)
                 let (seen, new) = try await pullFills(
@@ -138,9 +151,7 @@ public struct Pull: Sendable {
         var next: Task<[Fill], any Error>? = Task { try await client.myTrades(symbol, fromId: start, limit: pageSize) }
         var seen = 0
         var new = 0
-        var pages = 0
-        let clock = ContinuousClock()
-        let began = clock.now
+        var progress = Progress("fills \(symbol) (\(account))", total: nil, unit: "fills", logger: logger)
         while let pending = next {
             let page = try await pending.value
             next = nil
@@ -154,14 +165,9 @@ public struct Pull: Sendable {
                 throw error
             }
             seen += page.count
-            pages += 1
-            if pages % 100 == 0 {
-                let rate = Double(seen) / max((clock.now - began).seconds, 0.001)
-                logger.info(
-                    "fills \(symbol): \(seen) pulled (\(pages) pages, \(Int(rate)) fills/s)",
-                    metadata: ["account": "\(account)"])
-            }
+            progress.advance(by: page.count)
         }
+        progress.finish()
         if seen > 0 {
             logger.info("fills \(symbol): \(seen) seen, \(new) new", metadata: ["account": "\(account)"])
         }

@@ -13,7 +13,7 @@ public enum PullJob {
     public static func run(
         config: JobConfig, databaseURL: String, logger: Logger, run existing: JobRun? = nil,
         clock: any TimeSource = SystemTime(),
-        environment: [String: String] = ProcessInfo.processInfo.environment
+        environment: [String: String] = ProcessInfo.processInfo.environment, scope: Pull.Scope = .full
     ) async throws -> [Pull.VenueSummary] {
         let connection = try Connection(conninfo: databaseURL, logger: logger)
         defer { connection.close() }
@@ -27,7 +27,7 @@ public enum PullJob {
         defer { session.close() }
         let wiring = session.wiring
         let summaries = await Pull(
-            config: config, databaseURL: databaseURL, wiring: wiring, runID: run.id, logger: logger
+            config: config, databaseURL: databaseURL, wiring: wiring, runID: run.id, logger: logger, scope: scope
         )
         .run()
         try PortfolioStore(connection: connection).save(config.portfolios)

@@ -28,7 +28,7 @@ public enum ReportJob {
                 """
                 SELECT r.started_at, r.finished_at, r.config_hash,
                        (SELECT max(p.finished_at) FROM job_runs p
-                        WHERE p.command = 'run' AND p.status = 'succeeded' AND p.id <> r.id
+                        WHERE p.command = r.command AND p.status = 'succeeded' AND p.id <> r.id
                           AND p.finished_at <= r.started_at) AS previous_end,
                        (SELECT min(f.executed_at) FROM fills f WHERE f.run_id = r.id) AS oldest_pulled
                 FROM job_runs r WHERE r.id = \(id)

@@ -24,6 +24,8 @@ public struct RunJob {
         public var jobName = "run"
         /// A failed or interrupted run to finish: its completed steps are skipped.
         public var resume: String?
+        /// What started the run: the job's steps.
+        public var trigger: Trigger = .nightly
 
         public init(
             databaseURL: String, outputRoot: URL, templatesFolder: URL, migrate: Bool,
@@ -39,9 +41,19 @@ public struct RunJob {
 
     /// What the run did.
     public struct Outcome: Sendable {
+        /// Reconciliation breaks and deferred orders of the run.
+        public struct Attention: Sendable {
+            public var breaks: Int
+            public var deferred: Int
+            /// Nothing to look at.
+            public var isEmpty: Bool { breaks == 0 && deferred == 0 }
+        }
+
         public var runID: String
-        public var folder: URL
+        /// The report's folder (nil when a drift check traded nothing and wrote none).
+        public var folder: URL?
         public var pulls: [Pull.VenueSummary]
+        public var attention: Attention
     }
 
     let config: JobConfig
@@ -103,32 +115,36 @@ public struct RunJob {
         let locks = try lockPortfolios(on: connection)
         defer { for lock in locks { try? lock.unlock(on: connection) } }
 
+        let trigger = options.trigger
+        let steps = Self.steps(trigger)
         let run: JobRun
         var recorded: RunSteps
         if let resume = options.resume {
             recorded = try RunSteps(runID: resume, connection: connection)
-            if recorded.completed.isSuperset(of: Self.steps) {
+            if recorded.completed.isSuperset(of: steps) {
                 throw BallastError.invalidInput("run \(resume): every step completed; nothing to resume")
             }
-            run = try JobRun.resume(resume, command: "run", configHash: config.fingerprint, on: connection)
+            run = try JobRun.resume(resume, command: trigger.command, configHash: config.fingerprint, on: connection)
         } else {
-            run = try JobRun.start("run", configHash: config.fingerprint, on: connection)
+            run = try JobRun.start(trigger.command, configHash: config.fingerprint, on: connection)
             recorded = try RunSteps(runID: run.id, connection: connection)
         }
         var logger = logger
         logger[metadataKey: "run.id"] = "\(run.id)"
         if options.resume != nil {
             logger.info(
-                "resuming run \(run.id): skipping \(Self.steps.filter(recorded.completed.contains).joined(separator: ", "))"
+                "resuming run \(run.id): skipping \(steps.filter(recorded.completed.contains).joined(separator: ", "))"
             )
         }
         // Each step's duration, for the metrics file.
         var durations: [(name: String, seconds: Double)] = []
         /// Runs step `name` unless an earlier attempt of this run completed it, recording it in `run_steps`.
         func perform(_ name: String, _ body: () async throws -> (rows: Int?, detail: String?)) async throws {
-            let position = (Self.steps.firstIndex(of: name) ?? 0) + 1
-            guard !recorded.completed.contains(name) else {
-                logger.info("step \(position)/\(Self.steps.count): \(name) completed in an earlier attempt; skipped")
+            let position = (steps.firstIndex(of: name) ?? 0) + 1
+            // A drift check decides on books minutes old at most: resumed before its proposal, it pulls again.
+            let repeats = trigger == .driftCheck && name == "pull" && !recorded.completed.contains("propose")
+            guard !recorded.completed.contains(name) || repeats else {
+                logger.info("step \(position)/\(steps.count): \(name) completed in an earlier attempt; skipped")
                 return
             }
             let started = ContinuousClock().now
@@ -146,27 +162,55 @@ public struct RunJob {
         var pulls: [Pull.VenueSummary] = []
         var executed: Int?
         var folder: URL?
+        func announce(_ name: String, _ what: String) {
+            logger.info("step \((steps.firstIndex(of: name) ?? 0) + 1)/\(steps.count): \(what)")
+        }
         do {
             try await perform("pull") {
-                logger.info("step 1/6: pull")
+                let scope: Pull.Scope = trigger == .nightly ? .full : .balancesAndBooks
+                announce("pull", scope == .full ? "pull" : "pull balances and books")
                 pulls = try await PullJob.run(
                     config: config, databaseURL: options.databaseURL, logger: logger, run: run,
-                    environment: options.environment)
+                    environment: options.environment, scope: scope)
                 for summary in pulls where summary.failure != nil {
                     logger.warning("venue \(summary.venue) was not pulled; later steps use what is stored")
                 }
-                let failed = pulls.count { $0.failure != nil }
-                return (pulls.count - failed, "\(pulls.count - failed) venue(s) pulled, \(failed) not")
+                let failed = pulls.filter { $0.failure != nil }.map(\.venue)
+                return (
+                    pulls.count - failed.count,
+                    "\(pulls.count - failed.count) venue(s) pulled, \(failed.count) not"
+                        + (failed.isEmpty ? "" : ": \(failed.joined(separator: ", "))")
+                )
             }
-            try await perform("reconcile") {
-                logger.info("step 2/6: reconcile")
-                let summary = try Reconcile(connection: connection, logger: logger).run(runID: run.id)
-                return (summary.totalBreaks, "\(summary.totalBreaks) new break(s)")
+            if trigger == .nightly {
+                try await perform("reconcile") {
+                    announce("reconcile", "reconcile")
+                    let summary = try Reconcile(connection: connection, logger: logger).run(runID: run.id)
+                    return (summary.totalBreaks, "\(summary.totalBreaks) new break(s)")
+                }
             }
             try await perform("propose") {
-                logger.info("step 3/6: propose (and approve under each portfolio's cap)")
+                var only: [String] = []
+                if trigger == .driftCheck {
+                    // Only portfolios whose every venue answered this check: a decision on another
+                    // venue's stale balances could trade what is already gone.
+                    let failed = Set(pulls.filter { $0.failure != nil }.map(\.venue))
+                    let venueOf = Dictionary(config.accounts.map { ($0.id, $0.venue) }, uniquingKeysWith: { a, _ in a })
+                    for portfolio in config.portfolios {
+                        let down = Set(portfolio.accounts.compactMap { venueOf[$0] }).intersection(failed)
+                        if down.isEmpty {
+                            only.append(portfolio.id)
+                        } else {
+                            logger.warning(
+                                "portfolio \(portfolio.id): not checked, venue(s) \(down.sorted().joined(separator: ", ")) did not answer"
+                            )
+                        }
+                    }
+                    guard !only.isEmpty else { return (0, "no portfolio had every venue answering") }
+                }
+                announce("propose", "propose (and approve under each portfolio's cap)")
                 let proposals = try Propose(connection: connection, logger: logger).run(
-                    config: config, runID: run.id, dryRun: false)
+                    config: config, only: only, runID: run.id, dryRun: false)
                 for p in proposals {
                     if let held = p.held {
                         logger.warning("portfolio \(p.portfolio): held, \(held)")
@@ -176,16 +220,19 @@ public struct RunJob {
                     if !p.superseded.isEmpty {
                         state += "; superseded batch \(p.superseded.map(String.init).joined(separator: ", "))"
                     }
-                    logger.info("portfolio \(p.portfolio): \(state)")
+                    if p.batchID != nil || trigger == .nightly || proposals.count <= 20 {
+                        logger.info("portfolio \(p.portfolio): \(state)")
+                    }
                 }
                 let batches = proposals.count { $0.batchID != nil }
                 return (batches, "\(proposals.count) portfolio(s), \(batches) batch(es)")
             }
             try await perform("execute") {
                 let batches = try ExecuteJob.pendingBatches(portfolios: config.portfolios.map(\.id), on: connection)
-                logger.info("step 4/6: execute \(batches.count) approved batch(es)")
+                announce("execute", "execute \(batches.count) approved batch(es)")
                 var sent = 0
                 var filled = 0
+                var progress = Progress("execute", total: batches.count, unit: "batch(es)", logger: logger)
                 for batch in batches {
                     let summary = try await ExecuteJob.run(
                         batch: batch, config: config, databaseURL: options.databaseURL, logger: logger, run: run,
@@ -195,25 +242,42 @@ public struct RunJob {
                         "batch \(batch) \(summary.status): \(summary.sent) sent, \(summary.filled) filled\(reason)")
                     sent += summary.sent
                     filled += summary.filled
+                    progress.advance()
                 }
+                progress.finish()
                 executed = batches.count
                 return (batches.count, "\(batches.count) batch(es), \(sent) order(s) sent, \(filled) filled")
             }
-            try await perform("pull_after") {
-                // After a resume that skipped execute, what it did is not known here: pull anyway.
-                guard executed != 0 else {
-                    logger.info("step 5/6: nothing executed, nothing to pull again")
-                    return (0, "nothing executed")
+            if trigger == .nightly {
+                try await perform("pull_after") {
+                    // After a resume that skipped execute, what it did is not known here: pull anyway.
+                    guard executed != 0 else {
+                        announce("pull_after", "nothing executed, nothing to pull again")
+                        return (0, "nothing executed")
+                    }
+                    announce("pull_after", "pull again (balances and fills after execution)")
+                    let again = try await PullJob.run(
+                        config: config, databaseURL: options.databaseURL, logger: logger, run: run,
+                        environment: options.environment)
+                    return (again.count { $0.failure == nil }, "\(again.count { $0.failure == nil }) venue(s) pulled")
                 }
-                logger.info("step 5/6: pull again (balances and fills after execution)")
-                let again = try await PullJob.run(
-                    config: config, databaseURL: options.databaseURL, logger: logger, run: run,
-                    environment: options.environment)
-                return (again.count { $0.failure == nil }, "\(again.count { $0.failure == nil }) venue(s) pulled")
+                try await perform("reconcile_after") {
+                    guard executed != 0 else {
+                        announce("reconcile_after", "nothing executed, nothing to reconcile again")
+                        return (0, "nothing executed")
+                    }
+                    announce("reconcile_after", "reconcile again (Ballast's own orders against their fills)")
+                    let summary = try Reconcile(connection: connection, logger: logger).run(runID: run.id)
+                    return (summary.totalBreaks, "\(summary.totalBreaks) new break(s)")
+                }
             }
             try await perform("report") {
-                logger.info("step 6/6: measure and report")
                 try run.finish(on: connection)
+                if trigger == .driftCheck, executed == 0 {
+                    announce("report", "nothing traded: no report")
+                    return (0, "nothing traded")
+                }
+                announce("report", "measure and report")
                 let report = try ReportJob.run(
                     scope: .run(run.id), connection: connection, databaseURL: options.databaseURL,
                     templatesFolder: options.templatesFolder, outputRoot: options.outputRoot, logger: logger,
@@ -221,8 +285,9 @@ public struct RunJob {
                 folder = report.folder
                 return (report.totalRows, report.folder.path)
             }
+            let attention = try Self.attention(runID: run.id, on: connection)
             writeMetrics(run: run, steps: durations, error: nil, connection: connection, logger: logger)
-            return Outcome(runID: run.id, folder: folder!, pulls: pulls)
+            return Outcome(runID: run.id, folder: folder, pulls: pulls, attention: attention)
         } catch {
             run.finish(on: connection, failedWith: error, logger: logger)
             writeMetrics(run: run, steps: durations, error: error, connection: connection, logger: logger)
@@ -230,8 +295,25 @@ public struct RunJob {
         }
     }
 
-    /// The steps of a run, in order.
-    public static let steps = ["pull", "reconcile", "propose", "execute", "pull_after", "report"]
+    /// The steps of a run of `trigger`, in order.
+    public static func steps(_ trigger: Trigger) -> [String] {
+        switch trigger {
+        case .nightly: ["pull", "reconcile", "propose", "execute", "pull_after", "reconcile_after", "report"]
+        case .driftCheck: ["pull", "propose", "execute", "report"]
+        }
+    }
+
+    /// What a finished run leaves for someone to look at: the reconciliation breaks it found and the
+    /// orders its batches deferred (`ballast run` exits 3 when there are any).
+    static func attention(runID: String, on connection: Connection) throws -> Outcome.Attention {
+        let row = try connection.query(
+            """
+            SELECT (SELECT count(*) FROM reconciliation_breaks WHERE run_id = \(runID)) AS breaks,
+                   (SELECT count(*) FROM decisions d JOIN batches b ON b.id = d.batch_id
+                    WHERE b.run_id = \(runID) AND d.kind = 'deferral') AS deferred
+            """)[0]
+        return Outcome.Attention(breaks: try row.decode("breaks"), deferred: try row.decode("deferred"))
+    }
 
     /// Leaves the run's figures in the Prometheus textfile (`MetricsFile`); a failure to do so is
     /// logged, never the run's outcome.
@@ -242,7 +324,8 @@ public struct RunJob {
         do {
             try MetricsFile(outputRoot: options.outputRoot).update(
                 try Self.metrics(
-                    job: options.jobName, runID: run.id, steps: steps, succeeded: error == nil, at: Date(),
+                    job: options.jobName, trigger: options.trigger, runID: run.id, steps: steps,
+                    succeeded: error == nil, at: Date(),
                     connection: connection))
         } catch {
             logger.warning("metrics not written: \(error)")
@@ -252,11 +335,12 @@ public struct RunJob {
     /// The samples of one run: success or failure time, step durations, and (from what the run
     /// measured and recorded) orders, filled notional, slippage, breaks, deferrals and venue errors.
     static func metrics(
-        job: String, runID: String, steps: [(name: String, seconds: Double)], succeeded: Bool, at date: Date,
+        job: String, trigger: Trigger, runID: String, steps: [(name: String, seconds: Double)], succeeded: Bool,
+        at date: Date,
         connection: Connection
     ) throws -> [MetricsFile.Sample] {
         typealias Sample = MetricsFile.Sample
-        let label = [("job", job)]
+        let label = [("job", job), ("trigger", trigger.rawValue)]
         var samples = [
             Sample(
                 succeeded ? "ballast_last_success_timestamp_seconds" : "ballast_last_failure_timestamp_seconds",
