@@ -18,6 +18,6 @@ struct Ballast: AsyncParsableCommand {
         subcommands: [
             RunCommand.self, PullCommand.self, ReconcileCommand.self, ReportCommand.self, DBCommand.self,
             ProposeCommand.self, ApproveCommand.self, ExecuteCommand.self, AuditCommand.self, SimCommand.self,
-            RunsCommand.self, BenchCommand.self, ReplayCommand.self,
+            RunsCommand.self, WorkerCommand.self, BenchCommand.self, ReplayCommand.self,
         ])
 }

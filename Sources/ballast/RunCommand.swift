@@ -43,6 +43,17 @@ struct RunCommand: AsyncParsableCommand {
             valueName: "trigger"))
     var trigger: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "Split the run into work units done by this many local `ballast worker` processes (0: run the steps here).",
+            valueName: "n"))
+    var workers: Int = 0
+
+    @Option(
+        help: ArgumentHelp(
+            "With --workers: a worker's claim lapses this long after its last heartbeat.", valueName: "seconds"))
+    var lease: Double = 30
+
     @Option(help: "With --simulate: how many venues.")
     var venues: Int = 3
 
@@ -81,6 +92,8 @@ struct RunCommand: AsyncParsableCommand {
         guard (job != nil) != simulate else { throw ValidationError("give either --job FILE or --simulate") }
         guard (1...26).contains(venues) else { throw ValidationError("--venues must be 1…26") }
         guard history >= 0 else { throw ValidationError("--history must be ≥ 0") }
+        guard (0...64).contains(workers) else { throw ValidationError("--workers must be 0…64") }
+        guard lease >= 1, lease.isFinite else { throw ValidationError("--lease must be at least 1 second") }
         if let trigger, Trigger(rawValue: trigger) == nil {
             throw ValidationError("unknown --trigger '\(trigger)' (known: nightly, drift-check)")
         }
@@ -111,6 +124,25 @@ struct RunCommand: AsyncParsableCommand {
             options.waitSeconds = wait
             options.resume = resume
             options.trigger = trigger.flatMap(Trigger.init(rawValue:)) ?? config.run.trigger
+            var simulatedJob: URL?
+            defer { if let simulatedJob { try? FileManager.default.removeItem(at: simulatedJob) } }
+            if workers > 0 {
+                var jobPath = job
+                if let simulated {
+                    // The workers read the simulated venues' job from a file, as any worker reads its job.
+                    let file = FileManager.default.temporaryDirectory.appendingPathComponent(
+                        "ballast-simulated-job-\(UUID().uuidString).toml")
+                    try simulated.jobTOML.write(to: file, atomically: true, encoding: .utf8)
+                    simulatedJob = file
+                    jobPath = file.path
+                }
+                var split = RunJob.WorkerOptions(
+                    count: workers,
+                    executable: Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0]),
+                    jobPath: jobPath!)
+                split.lease = .milliseconds(Int64(lease * 1000))
+                options.workers = split
+            }
             options.jobName =
                 job.map { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent } ?? "simulate"
             let outcome = try await RunJob(config: config, options: options, logger: logger).run()

@@ -30,7 +30,7 @@ struct RunsCommand: AsyncParsableCommand {
             try Schema.requireCurrent(connection)
             let runs = try JobRun.recent(last, on: connection)
             let steps = Dictionary(grouping: try RunSteps.of(runs.map(\.id), on: connection), by: \.runID)
-            print("run id                      command    status       started (UTC)         seconds  error")
+            print("run id                      command     status       started (UTC)         seconds  error")
             for run in runs {
                 let seconds = run.finishedAt.map { String(format: "%.1f", $0.timeIntervalSince(run.startedAt)) } ?? "—"
                 let started = String(Timestamp.iso8601(run.startedAt).prefix(19)).replacingOccurrences(
@@ -38,7 +38,7 @@ struct RunsCommand: AsyncParsableCommand {
                 let error = (run.error ?? "").split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
                 print(
                     run.id.padding(toLength: 28, withPad: " ", startingAt: 0)
-                        + run.command.padding(toLength: 11, withPad: " ", startingAt: 0)
+                        + run.command.padding(toLength: 12, withPad: " ", startingAt: 0)
                         + run.status.padding(toLength: 13, withPad: " ", startingAt: 0)
                         + started.padding(toLength: 22, withPad: " ", startingAt: 0)
                         + seconds.padding(toLength: 9, withPad: " ", startingAt: 0) + String(error.prefix(100)))
@@ -50,7 +50,8 @@ struct RunsCommand: AsyncParsableCommand {
                         ?? step.detail ?? ""
                     let tries = step.attempts > 1 ? " (attempt \(step.attempts))" : ""
                     print(
-                        "    \(step.position) " + step.step.padding(toLength: 11, withPad: " ", startingAt: 0)
+                        "    " + "\(step.position)".padding(toLength: 3, withPad: " ", startingAt: 0)
+                            + step.step.padding(toLength: 18, withPad: " ", startingAt: 0)
                             + step.outcome.padding(toLength: 10, withPad: " ", startingAt: 0)
                             + took.padding(toLength: 10, withPad: " ", startingAt: 0) + String(what.prefix(100)) + tries
                     )

@@ -79,8 +79,62 @@ public struct Pull: Sendable {
         let connection = try Connection(conninfo: databaseURL, logger: logger)
         defer { connection.close() }
         let store = MarketStore(connection: connection, runID: runID)
-        try store.saveVenue(venue)
+        let (limits, listed) = try await pullMarket(venue, store: store, into: &summary, logger: logger)
+        for account in config.accounts where account.venue == venue.id {
+            try await pullAccount(
+                venue, account, limits: limits, listed: listed, store: store, into: &summary, logger: logger)
+        }
+    }
 
+    /// One unit of a worker's pull: `venue`'s symbol rules, limits and books (what every account's
+    /// pull there relies on).
+    public func pullMarket(_ venue: VenueSettings) async throws -> VenueSummary {
+        var logger = self.logger
+        logger[metadataKey: "venue"] = "\(venue.id)"
+        let connection = try Connection(conninfo: databaseURL, logger: logger)
+        defer { connection.close() }
+        var summary = VenueSummary(venue: venue.id)
+        _ = try await pullMarket(
+            venue, store: MarketStore(connection: connection, runID: runID), into: &summary, logger: logger)
+        return summary
+    }
+
+    /// One unit of a worker's pull: `account`'s balances (and, in full scope, open orders and new
+    /// fills), within the limits and symbols its venue's market pull stored.
+    public func pullAccount(_ account: AccountSettings) async throws -> VenueSummary {
+        guard let venue = config.venue(account.venue) else {
+            throw BallastError.invalidInput(
+                "account '\(account.id)' names venue '\(account.venue)', which is not configured")
+        }
+        var logger = self.logger
+        logger[metadataKey: "venue"] = "\(venue.id)"
+        let connection = try Connection(conninfo: databaseURL, logger: logger)
+        defer { connection.close() }
+        let rows = try connection.query(
+            """
+            SELECT v.request_weight_per_minute AS weight, v.orders_per_10s,
+                   (SELECT string_agg(s.symbol, ' ') FROM symbols s WHERE s.venue_id = v.id) AS listed
+            FROM venues v WHERE v.id = \(venue.id)
+            """)
+        guard let row = rows.first, let weight = try row.decode("weight", as: Int?.self) else {
+            throw BallastError.invalidInput("venue \(venue.id) has no stored limits: its market pull has not run")
+        }
+        var limits = RateLimits()
+        limits.requestWeightPerMinute = weight
+        if let orders = try row.decode("orders_per_10s", as: Int?.self) { limits.ordersPerTenSeconds = orders }
+        var summary = VenueSummary(venue: venue.id)
+        try await pullAccount(
+            venue, account, limits: limits,
+            listed: Set((try row.decode("listed", as: String?.self) ?? "").split(separator: " ").map(String.init)),
+            store: MarketStore(connection: connection, runID: runID), into: &summary, logger: logger)
+        return summary
+    }
+
+    /// The venue's rules, limits and books; returns the limits and the symbols it lists.
+    private func pullMarket(
+        _ venue: VenueSettings, store: MarketStore, into summary: inout VenueSummary, logger: Logger
+    ) async throws -> (RateLimits, Set<String>) {
+        try store.saveVenue(venue)
         let bootstrap = try wiring.client(venue, account: nil, limits: RateLimits())
         let info = try await bootstrap.exchangeInfo()
         // From here on, within the limits the venue publishes.
@@ -108,24 +162,31 @@ public struct Pull: Sendable {
                 summary.depthSnapshots += try store.saveDepth(depth, venue: venue.id, at: wiring.clock.now())
             }
         }
-        for account in accounts {
-            let client = try wiring.client(venue, account: account, limits: info.limits)
-            try await client.synchroniseClock()
-            let snapshot = try await client.account()
-            try store.saveAccount(
-                id: account.id, venue: venue.id, fingerprint: try wiring.credentials.load(account).fingerprint,
-                makerFee: snapshot.makerRate, takerFee: snapshot.takerRate)
-            if try store.saveBalances(snapshot, account: account.id, at: wiring.clock.now()) != nil {
-                summary.balanceSnapshots += 1
-            }
-            for symbol in symbols where scope == .full {
-                summary.orders += try store.saveVenueOrders(
-                    try await client.openOrders(symbol), venue: venue.id, account: account.id)
-                let (seen, new) = try await pullFills(
-                    client, store: store, venue: venue.id, account: account.id, symbol: symbol, logger: logger)
-                summary.fillsSeen += seen
-                summary.fillsNew += new
-            }
+        return (info.limits, listed)
+    }
+
+    /// One account's balances, open orders and new fills.
+    private func pullAccount(
+        _ venue: VenueSettings, _ account: AccountSettings, limits: RateLimits, listed: Set<String>,
+        store: MarketStore, into summary: inout VenueSummary, logger: Logger
+    ) async throws {
+        let symbols = symbols(for: venue, accounts: [account]).intersection(listed).sorted()
+        let client = try wiring.client(venue, account: account, limits: limits)
+        try await client.synchroniseClock()
+        let snapshot = try await client.account()
+        try store.saveAccount(
+            id: account.id, venue: venue.id, fingerprint: try wiring.credentials.load(account).fingerprint,
+            makerFee: snapshot.makerRate, takerFee: snapshot.takerRate)
+        if try store.saveBalances(snapshot, account: account.id, at: wiring.clock.now()) != nil {
+            summary.balanceSnapshots += 1
+        }
+        for symbol in symbols where scope == .full {
+            summary.orders += try store.saveVenueOrders(
+                try await client.openOrders(symbol), venue: venue.id, account: account.id)
+            let (seen, new) = try await pullFills(
+                client, store: store, venue: venue.id, account: account.id, symbol: symbol, logger: logger)
+            summary.fillsSeen += seen
+            summary.fillsNew += new
         }
     }
 

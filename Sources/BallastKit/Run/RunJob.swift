@@ -26,6 +26,8 @@ public struct RunJob {
         public var resume: String?
         /// What started the run: the job's steps.
         public var trigger: Trigger = .nightly
+        /// Split the run into work units for `ballast worker` processes (nil: run the steps here).
+        public var workers: WorkerOptions?
 
         public init(
             databaseURL: String, outputRoot: URL, templatesFolder: URL, migrate: Bool,
@@ -135,6 +137,20 @@ public struct RunJob {
             logger.info(
                 "resuming run \(run.id): skipping \(steps.filter(recorded.completed.contains).joined(separator: ", "))"
             )
+        }
+        if let workers = options.workers {
+            do {
+                let outcome = try await runWithWorkers(workers, run: run, connection: connection, logger: logger)
+                let steps = try RunSteps.of([run.id], on: connection).map {
+                    ($0.step, ($0.finishedAt ?? Date()).timeIntervalSince($0.startedAt))
+                }
+                writeMetrics(run: run, steps: steps, error: nil, connection: connection, logger: logger)
+                return outcome
+            } catch {
+                run.finish(on: connection, failedWith: error, logger: logger)
+                writeMetrics(run: run, steps: [], error: error, connection: connection, logger: logger)
+                throw error
+            }
         }
         // Each step's duration, for the metrics file.
         var durations: [(name: String, seconds: Double)] = []
