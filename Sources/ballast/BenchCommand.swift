@@ -8,7 +8,8 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Run a benchmark and print its figures.",
         subcommands: [
-            Copy.self, Report.self, Pull.self, Propose.self, Split.self, Crash.self, ReplayBench.self, FuzzBench.self,
+            Copy.self, Report.self, Pull.self, Propose.self, Workers.self, Split.self, Crash.self, ReplayBench.self,
+            FuzzBench.self,
         ])
 
     struct Copy: AsyncParsableCommand {
@@ -130,6 +131,60 @@ struct BenchCommand: AsyncParsableCommand {
                         r.requestsPerSecond, r.tradePages))
                 print("  peak RSS: \(ProcessStats.mebibytes(r.peakResidentBytes))")
                 if r.stored != r.fills { throw ExitCode(1) }
+            }
+        }
+    }
+
+    struct Workers: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract:
+                "One nightly run of N simulated portfolios split into work units, for each count of local workers.")
+
+        @OptionGroup var global: GlobalOptions
+
+        @Option(help: "Number of portfolios (one account each, round robin over the venues; every fourth off target).")
+        var portfolios: Int = 1000
+
+        @Option(help: ArgumentHelp("Worker counts to compare, comma-separated.", valueName: "n,n,…"))
+        var workers: String = "1,2,4"
+
+        @Option(help: "Simulated venues (with the demo's latency: about 2, 8 and 20 ms a request).")
+        var venues: Int = 3
+
+        @Option(help: "Each simulated venue's request weight limit per minute.")
+        var weightPerMinute: Int = 60_000
+
+        @Option(help: "The Templates folder.")
+        var templates: String?
+
+        func validate() throws {
+            guard portfolios > 0 else { throw ValidationError("--portfolios must be positive") }
+            guard (1...26).contains(venues) else { throw ValidationError("--venues must be 1…26") }
+            guard !counts.isEmpty, counts.allSatisfy({ (1...64).contains($0) }) else {
+                throw ValidationError("--workers must be counts 1…64, e.g. 1,2,4")
+            }
+        }
+
+        var counts: [Int] { workers.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
+
+        func run() async throws {
+            try await global.run("bench") { logger in
+                let rows = try await WorkersBenchmark(
+                    databaseURL: global.conninfo,
+                    executable: Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0]),
+                    templates: try ReportJob.templatesFolder(explicit: templates), logger: logger
+                ).run(portfolios: portfolios, workerCounts: counts, venues: venues, weightPerMinute: weightPerMinute)
+                print("bench workers: \(portfolios) portfolios on \(venues) simulated venues, one nightly run each")
+                print("  workers   wall s   units  units/s  orders  orders/s  speed-up  dup  max weight/min  429/418")
+                for row in rows {
+                    print(
+                        String(
+                            format: "  %7d %8.1f %7d %8.1f %7d %9.1f %8.2fx %4d %8d/%-6d %7d", row.workers, row.seconds,
+                            row.units, row.unitsPerSecond, row.orders, row.ordersPerSecond,
+                            rows[0].seconds / row.seconds,
+                            row.duplicates, row.maxWeightPerMinute, row.weightLimit, row.rateLimited))
+                }
+                if rows.contains(where: { $0.duplicates > 0 }) { throw ExitCode(1) }
             }
         }
     }

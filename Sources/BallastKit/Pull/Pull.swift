@@ -102,14 +102,19 @@ public struct Pull: Sendable {
     /// One unit of a worker's pull: `account`'s balances (and, in full scope, open orders and new
     /// fills), within the limits and symbols its venue's market pull stored.
     public func pullAccount(_ account: AccountSettings) async throws -> VenueSummary {
+        try await pullAccount(account, on: nil)
+    }
+
+    /// `pullAccount` on `existing` (a worker's connection) instead of a connection of its own.
+    func pullAccount(_ account: AccountSettings, on existing: Connection?) async throws -> VenueSummary {
         guard let venue = config.venue(account.venue) else {
             throw BallastError.invalidInput(
                 "account '\(account.id)' names venue '\(account.venue)', which is not configured")
         }
         var logger = self.logger
         logger[metadataKey: "venue"] = "\(venue.id)"
-        let connection = try Connection(conninfo: databaseURL, logger: logger)
-        defer { connection.close() }
+        let connection = try existing ?? Connection(conninfo: databaseURL, logger: logger)
+        defer { if existing == nil { connection.close() } }
         let rows = try connection.query(
             """
             SELECT v.request_weight_per_minute AS weight, v.orders_per_10s,

@@ -76,15 +76,14 @@ extension RunJob {
         defer {
             for child in children where child.isRunning { child.terminate() }
         }
-        for index in 0..<workers.count {
+        for _ in 0..<workers.count {
             let child = Process()
             child.executableURL = workers.executable
             child.arguments = [
                 "worker", "--job", workers.jobPath, "--run", run.id, "--exit-when-idle",
                 "--out", options.outputRoot.path, "--templates", options.templatesFolder.path,
-                "--lease", String(Double(workers.lease.components.seconds)), "--name",
-                "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier).\(index + 1)",
-                "--csv-bom", options.csvByteOrderMark ? "true" : "false",
+                "--lease", String(Double(workers.lease.components.seconds)), "--csv-bom",
+                options.csvByteOrderMark ? "true" : "false",
             ]
             child.environment = environment
             try child.run()

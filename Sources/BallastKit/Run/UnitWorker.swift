@@ -66,6 +66,11 @@ public struct UnitWorker {
         defer { connection.close() }
         try Schema.requireCurrent(connection)
         let units = WorkUnits(connection: connection)
+        let sessions = SessionCache()
+        defer { sessions.close() }
+        let heartbeat = try Heartbeat(
+            worker: options.name, lease: options.lease, databaseURL: options.databaseURL, logger: logger)
+        defer { heartbeat.close() }
         var summary = Summary()
         var logger = logger
         logger[metadataKey: "worker"] = "\(options.name)"
@@ -88,12 +93,11 @@ public struct UnitWorker {
             var unitLogger = logger
             unitLogger[metadataKey: "run.id"] = "\(unit.runID)"
             unitLogger[metadataKey: "unit"] = "\(unit.kind) \(unit.subject)"
-            let heartbeat = try Heartbeat(
-                unit: unit.id, worker: options.name, lease: options.lease, databaseURL: options.databaseURL,
-                logger: unitLogger)
+            heartbeat.hold(unit.id)
             do {
-                let (detail, next) = try await perform(unit, connection: connection, logger: unitLogger)
-                heartbeat.stop()
+                let (detail, next) = try await perform(
+                    unit, connection: connection, sessions: sessions, logger: unitLogger)
+                heartbeat.hold(nil)
                 if try units.complete(unit, worker: options.name, detail: detail, next: next) {
                     summary.units += 1
                     summary.byKind[unit.kind, default: 0] += 1
@@ -102,7 +106,7 @@ public struct UnitWorker {
                     unitLogger.warning("unit done, but its claim had passed to another worker")
                 }
             } catch {
-                heartbeat.stop()
+                heartbeat.hold(nil)
                 unitLogger.error("unit failed (attempt \(unit.attempts) of \(WorkUnits.maxAttempts)): \(error)")
                 try units.fail(unit, worker: options.name, error: error)
             }
@@ -114,9 +118,11 @@ public struct UnitWorker {
     }
 
     /// Does `unit`; returns its detail and the units it plans next.
-    func perform(_ unit: WorkUnits.Unit, connection: Connection, logger: Logger) async throws -> (
-        String?, [WorkUnits.Planned]
-    ) {
+    func perform(_ unit: WorkUnits.Unit, connection: Connection, sessions: SessionCache, logger: Logger) async throws
+        -> (
+            String?, [WorkUnits.Planned]
+        )
+    {
         guard
             let row = try connection.query(
                 "SELECT command, started_at FROM job_runs WHERE id = \(unit.runID)"
@@ -126,7 +132,14 @@ public struct UnitWorker {
         let run = JobRun(id: unit.runID, startedAt: try row.decode("started_at"))
         switch unit.kind {
         case "pull_market", "pull_account":
-            return (try await pull(unit, trigger: trigger, connection: connection, logger: logger), [])
+            let session = try sessions.session(for: unit.runID) {
+                try VenueSession(
+                    databaseURL: options.databaseURL, runID: unit.runID, clock: SystemTime(),
+                    environment: options.environment, logger: logger, caBundle: config.tls.caBundle)
+            }
+            return (
+                try await pull(unit, trigger: trigger, session: session, connection: connection, logger: logger), []
+            )
         case "reconcile":
             if try Self.executedNothing(unit, connection: connection) { return ("nothing executed", []) }
             let summary = try Reconcile(connection: connection, logger: logger).run(runID: run.id)
@@ -178,14 +191,10 @@ public struct UnitWorker {
 
     /// A pull unit: a venue's market, or one account. A venue that does not answer is noted in the
     /// unit's detail ("not pulled: …"), as `ballast run` goes on with what is stored.
-    private func pull(_ unit: WorkUnits.Unit, trigger: Trigger, connection: Connection, logger: Logger) async throws
-        -> String
-    {
+    private func pull(
+        _ unit: WorkUnits.Unit, trigger: Trigger, session: VenueSession, connection: Connection, logger: Logger
+    ) async throws -> String {
         if try Self.executedNothing(unit, connection: connection) { return "nothing executed" }
-        let session = try VenueSession(
-            databaseURL: options.databaseURL, runID: unit.runID, clock: SystemTime(), environment: options.environment,
-            logger: logger, caBundle: config.tls.caBundle)
-        defer { session.close() }
         let after = try connection.query(
             "SELECT EXISTS (SELECT 1 FROM work_units WHERE run_id = \(unit.runID) AND kind = 'plan_execute' AND stage < \(unit.stage)) AS after"
         )[0].decode("after", as: Bool.self)
@@ -203,7 +212,7 @@ public struct UnitWorker {
             guard let account = config.accounts.first(where: { $0.id == unit.subject }) else {
                 throw BallastError.invalidInput("account '\(unit.subject)' is not in the job file")
             }
-            let summary = try await pull.pullAccount(account)
+            let summary = try await pull.pullAccount(account, on: connection)
             return "\(summary.balanceSnapshots) balance snapshot(s), \(summary.fillsNew) new fill(s)"
         } catch let error as BallastError {
             if case .venue = error {
@@ -259,6 +268,26 @@ public struct UnitWorker {
     }
 }
 
+/// A worker's venue sessions (transport, attempt and budget connections), one per run it works on,
+/// kept across that run's units: a unit pays for its requests, not for new connections.
+final class SessionCache {
+    private var sessions: [String: VenueSession] = [:]
+
+    func session(for run: String, _ make: () throws -> VenueSession) throws -> VenueSession {
+        if let session = sessions[run] { return session }
+        // Units of one run at a time, in practice: a finished run's session is let go.
+        close()
+        let session = try make()
+        sessions[run] = session
+        return session
+    }
+
+    func close() {
+        for session in sessions.values { session.close() }
+        sessions = [:]
+    }
+}
+
 /// A flag a signal handler sets and a loop reads.
 public final class StopFlag: @unchecked Sendable {
     private let lock = NSLock()
@@ -268,36 +297,43 @@ public final class StopFlag: @unchecked Sendable {
     public func raise() { lock.withLock { set = true } }
 }
 
-/// Renews a unit's lease every third of it on a connection of its own, until stopped.
+/// Renews the lease of the unit in hand every third of the lease, on a connection of its own (one
+/// per worker, for its whole life), until closed.
 final class Heartbeat: @unchecked Sendable {
+    // Safe to share: `unit` is guarded by `lock`.
+    private let lock = NSLock()
+    private var unit: Int64?
     private let stopped = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
 
-    init(unit: Int64, worker: String, lease: Duration, databaseURL: String, logger: Logger) throws {
+    init(worker: String, lease: Duration, databaseURL: String, logger: Logger) throws {
         let connection = Unshared(try Connection(conninfo: databaseURL, logger: logger))
         let interval = (Double(lease.components.seconds) + Double(lease.components.attoseconds) / 1e18) / 3
-        let thread = Thread { [stopped, finished] in
+        let thread = Thread { [self] in
             defer {
                 connection.value.close()
                 finished.signal()
             }
             while stopped.wait(timeout: .now() + interval) == .timedOut {
+                guard let unit = lock.withLock({ self.unit }) else { continue }
                 do {
                     if !(try WorkUnits(connection: connection.value).heartbeat(unit, worker: worker, lease: lease)) {
                         logger.warning("lease of unit \(unit) lost")
-                        return
                     }
                 } catch {
-                    logger.warning("heartbeat failed: \(error)")
+                    logger.warning("heartbeat for unit \(unit) failed: \(error)")
                 }
             }
         }
-        thread.name = "heartbeat-\(unit)"
+        thread.name = "heartbeat"
         thread.start()
     }
 
+    /// Renews `unit`'s lease from now on (nil: none).
+    func hold(_ unit: Int64?) { lock.withLock { self.unit = unit } }
+
     /// Stops renewing (waits for the thread to let go of its connection).
-    func stop() {
+    func close() {
         stopped.signal()
         finished.wait()
     }
