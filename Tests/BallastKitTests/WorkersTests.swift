@@ -119,7 +119,7 @@ import Testing
         }
         // The operator's view: the stages as steps of the run.
         let listed = try BallastBinary.run(["runs", "--last", "1"], environment: ["BALLAST_DATABASE_URL": url])
-        for step in ["pull_market", "pull", "propose", "plan_execute", "execute", "report"] {
+        for step in ["pull_market", "pull", "pull_books", "propose", "plan_execute", "execute", "report"] {
             #expect(listed.stdout.contains(" \(step) "), "\(listed.stdout)")
         }
         #expect(listed.stdout.contains("unit(s) by"), "\(listed.stdout)")
@@ -145,8 +145,8 @@ import Testing
             on: connection)
         #expect(
             steps.map(\.step) == [
-                "pull_market", "pull", "reconcile", "propose", "plan_execute", "execute", "pull_market_after",
-                "pull_after", "reconcile_after", "report",
+                "pull_market", "pull", "pull_books", "reconcile", "propose", "plan_execute", "execute",
+                "pull_market_after", "pull_after", "pull_books_after", "reconcile_after", "report",
             ])
         #expect(steps.allSatisfy { $0.outcome == "completed" }, "\(steps)")
         #expect(steps.first { $0.step == "execute" }?.detail?.contains("filled") == true, "\(steps)")

@@ -1,5 +1,5 @@
 -- A run's work split into units (`ballast run --workers N`, `ballast worker`): pull per venue's
--- market and per account, reconcile, propose per chunk of portfolios, execute per batch, report.
+-- rules, per account and per venue's books, reconcile, propose per chunk of portfolios, execute per batch, report.
 -- Workers on any host claim ready units with FOR UPDATE SKIP LOCKED, the units of a stage only once
 -- every unit of the stages before it is done, and hold a lease they renew with heartbeats: a unit
 -- whose worker died (lease expired, its session's advisory lock on the unit gone) is claimed again.
@@ -8,7 +8,7 @@ CREATE TABLE work_units (
     run_id       text NOT NULL REFERENCES job_runs (id),
     stage        integer NOT NULL,
     kind         text NOT NULL
-                 CHECK (kind IN ('pull_market', 'pull_account', 'reconcile', 'propose', 'plan_execute', 'execute',
+                 CHECK (kind IN ('pull_market', 'pull_account', 'pull_books', 'reconcile', 'propose', 'plan_execute', 'execute',
                                  'report')),
     subject      text NOT NULL DEFAULT '',
     state        text NOT NULL DEFAULT 'ready' CHECK (state IN ('ready', 'claimed', 'done', 'failed')),

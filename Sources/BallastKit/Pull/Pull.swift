@@ -73,34 +73,52 @@ public struct Pull: Sendable {
         }
     }
 
+    /// A venue's rules, then its accounts, then its books: the books are read last, so that a job
+    /// with many accounts decides on books that are not already old.
     private func pull(_ venue: VenueSettings, into summary: inout VenueSummary) async throws {
         var logger = self.logger
         logger[metadataKey: "venue"] = "\(venue.id)"
         let connection = try Connection(conninfo: databaseURL, logger: logger)
         defer { connection.close() }
         let store = MarketStore(connection: connection, runID: runID)
-        let (limits, listed) = try await pullMarket(venue, store: store, into: &summary, logger: logger)
+        let (limits, listed) = try await pullRules(venue, store: store, into: &summary, logger: logger)
         for account in config.accounts where account.venue == venue.id {
             try await pullAccount(
                 venue, account, limits: limits, listed: listed, store: store, into: &summary, logger: logger)
         }
+        try await pullBooks(venue, limits: limits, listed: listed, store: store, into: &summary, logger: logger)
     }
 
-    /// One unit of a worker's pull: `venue`'s symbol rules, limits and books (what every account's
-    /// pull there relies on).
-    public func pullMarket(_ venue: VenueSettings) async throws -> VenueSummary {
+    /// One unit of a worker's pull: `venue`'s symbol rules and limits (what its accounts' and books'
+    /// pulls rely on).
+    public func pullRules(_ venue: VenueSettings) async throws -> VenueSummary {
         var logger = self.logger
         logger[metadataKey: "venue"] = "\(venue.id)"
         let connection = try Connection(conninfo: databaseURL, logger: logger)
         defer { connection.close() }
         var summary = VenueSummary(venue: venue.id)
-        _ = try await pullMarket(
+        _ = try await pullRules(
             venue, store: MarketStore(connection: connection, runID: runID), into: &summary, logger: logger)
         return summary
     }
 
+    /// One unit of a worker's pull: `venue`'s book tickers and depth, within the limits and symbols
+    /// its rules pull stored.
+    public func pullBooks(_ venue: VenueSettings) async throws -> VenueSummary {
+        var logger = self.logger
+        logger[metadataKey: "venue"] = "\(venue.id)"
+        let connection = try Connection(conninfo: databaseURL, logger: logger)
+        defer { connection.close() }
+        let (limits, listed) = try Self.stored(venue, on: connection)
+        var summary = VenueSummary(venue: venue.id)
+        try await pullBooks(
+            venue, limits: limits, listed: listed, store: MarketStore(connection: connection, runID: runID),
+            into: &summary, logger: logger)
+        return summary
+    }
+
     /// One unit of a worker's pull: `account`'s balances (and, in full scope, open orders and new
-    /// fills), within the limits and symbols its venue's market pull stored.
+    /// fills), within the limits and symbols its venue's rules pull stored.
     public func pullAccount(_ account: AccountSettings) async throws -> VenueSummary {
         try await pullAccount(account, on: nil)
     }
@@ -115,6 +133,16 @@ public struct Pull: Sendable {
         logger[metadataKey: "venue"] = "\(venue.id)"
         let connection = try existing ?? Connection(conninfo: databaseURL, logger: logger)
         defer { if existing == nil { connection.close() } }
+        let (limits, listed) = try Self.stored(venue, on: connection)
+        var summary = VenueSummary(venue: venue.id)
+        try await pullAccount(
+            venue, account, limits: limits, listed: listed, store: MarketStore(connection: connection, runID: runID),
+            into: &summary, logger: logger)
+        return summary
+    }
+
+    /// The limits and listed symbols a rules pull stored for `venue`.
+    static func stored(_ venue: VenueSettings, on connection: Connection) throws -> (RateLimits, Set<String>) {
         let rows = try connection.query(
             """
             SELECT v.request_weight_per_minute AS weight, v.orders_per_10s,
@@ -122,52 +150,55 @@ public struct Pull: Sendable {
             FROM venues v WHERE v.id = \(venue.id)
             """)
         guard let row = rows.first, let weight = try row.decode("weight", as: Int?.self) else {
-            throw BallastError.invalidInput("venue \(venue.id) has no stored limits: its market pull has not run")
+            throw BallastError.invalidInput("venue \(venue.id) has no stored limits: its rules pull has not run")
         }
         var limits = RateLimits()
         limits.requestWeightPerMinute = weight
         if let orders = try row.decode("orders_per_10s", as: Int?.self) { limits.ordersPerTenSeconds = orders }
-        var summary = VenueSummary(venue: venue.id)
-        try await pullAccount(
-            venue, account, limits: limits,
-            listed: Set((try row.decode("listed", as: String?.self) ?? "").split(separator: " ").map(String.init)),
-            store: MarketStore(connection: connection, runID: runID), into: &summary, logger: logger)
-        return summary
+        let listed = Set((try row.decode("listed", as: String?.self) ?? "").split(separator: " ").map(String.init))
+        return (limits, listed)
     }
 
-    /// The venue's rules, limits and books; returns the limits and the symbols it lists.
-    private func pullMarket(
+    /// The venue's rules and limits; returns the limits and the symbols it lists.
+    private func pullRules(
         _ venue: VenueSettings, store: MarketStore, into summary: inout VenueSummary, logger: Logger
     ) async throws -> (RateLimits, Set<String>) {
         try store.saveVenue(venue)
         let bootstrap = try wiring.client(venue, account: nil, limits: RateLimits())
         let info = try await bootstrap.exchangeInfo()
-        // From here on, within the limits the venue publishes.
-        let market = try wiring.client(venue, account: nil, limits: info.limits)
         summary.symbols = try store.saveSymbols(info.symbols, venue: venue.id)
         try store.saveVenueLimits(
             venue.id, weightPerMinute: info.limits.requestWeightPerMinute, ordersPer10s: info.limits.ordersPerTenSeconds
         )
         let listed = Set(info.symbols.map(\.pair.symbol))
-        let accounts = config.accounts.filter { $0.venue == venue.id }
-        let wanted = symbols(for: venue, accounts: accounts)
+        let wanted = symbols(for: venue, accounts: config.accounts.filter { $0.venue == venue.id })
         for missing in wanted.subtracting(listed).sorted() {
             logger.warning("symbol \(missing) is not listed at this venue; skipped")
         }
-        let symbols = wanted.intersection(listed).sorted()
-        logger.info("venue has \(info.symbols.count) symbols; pulling \(symbols.joined(separator: ", "))")
-
-        if !symbols.isEmpty {
-            // Each observation is stamped when its answer arrived: a depth fetched after a retry is
-            // not passed off as taken with the tickers (propose combines them only when close).
-            let tickers = try await market.bookTickers(symbols)
-            summary.tickers = try store.saveBookTickers(tickers, venue: venue.id, at: wiring.clock.now())
-            for symbol in symbols {
-                let depth = try await market.depth(symbol, limit: venue.depthLimit)
-                summary.depthSnapshots += try store.saveDepth(depth, venue: venue.id, at: wiring.clock.now())
-            }
-        }
+        logger.info(
+            "venue has \(info.symbols.count) symbols; pulling \(wanted.intersection(listed).sorted().joined(separator: ", "))"
+        )
         return (info.limits, listed)
+    }
+
+    /// The venue's book tickers and depth for the symbols its accounts' portfolios need.
+    private func pullBooks(
+        _ venue: VenueSettings, limits: RateLimits, listed: Set<String>, store: MarketStore,
+        into summary: inout VenueSummary, logger: Logger
+    ) async throws {
+        let symbols = symbols(for: venue, accounts: config.accounts.filter { $0.venue == venue.id })
+            .intersection(listed).sorted()
+        guard !symbols.isEmpty else { return }
+        // Within the limits the venue publishes.
+        let market = try wiring.client(venue, account: nil, limits: limits)
+        // Each observation is stamped when its answer arrived: a depth fetched after a retry is
+        // not passed off as taken with the tickers (propose combines them only when close).
+        let tickers = try await market.bookTickers(symbols)
+        summary.tickers = try store.saveBookTickers(tickers, venue: venue.id, at: wiring.clock.now())
+        for symbol in symbols {
+            let depth = try await market.depth(symbol, limit: venue.depthLimit)
+            summary.depthSnapshots += try store.saveDepth(depth, venue: venue.id, at: wiring.clock.now())
+        }
     }
 
     /// One account's balances, open orders and new fills.

@@ -18,6 +18,7 @@ public enum PullJob {
         let connection = try Connection(conninfo: databaseURL, logger: logger)
         defer { connection.close() }
         try Schema.requireCurrent(connection)
+        if existing == nil { Schema.ensurePartitions(connection, logger: logger) }
         let run = try existing ?? JobRun.start("pull", configHash: config.fingerprint, on: connection)
         var logger = logger
         logger[metadataKey: "run.id"] = "\(run.id)"

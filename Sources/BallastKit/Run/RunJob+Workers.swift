@@ -33,6 +33,7 @@ extension RunJob {
         var stages: [(String, [(kind: String, subject: String)])] = [
             ("pull_market", config.venues.map { ("pull_market", $0.id) }),
             ("pull", config.accounts.map { ("pull_account", $0.id) }),
+            ("pull_books", config.venues.map { ("pull_books", $0.id) }),
         ]
         if options.trigger == .nightly { stages.append(("reconcile", [("reconcile", "")])) }
         stages += [
@@ -42,6 +43,7 @@ extension RunJob {
             stages += [
                 ("pull_market_after", config.venues.map { ("pull_market", $0.id) }),
                 ("pull_after", config.accounts.map { ("pull_account", $0.id) }),
+                ("pull_books_after", config.venues.map { ("pull_books", $0.id) }),
                 ("reconcile_after", [("reconcile", "")]),
             ]
         }

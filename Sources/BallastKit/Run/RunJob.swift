@@ -114,6 +114,7 @@ public struct RunJob {
         } else {
             try Schema.requireCurrent(connection)
         }
+        Schema.ensurePartitions(connection, logger: logger)
         let locks = try lockPortfolios(on: connection)
         defer { for lock in locks { try? lock.unlock(on: connection) } }
 

@@ -131,7 +131,7 @@ public struct UnitWorker {
         let trigger: Trigger = try row.decode("command", as: String.self) == "run" ? .nightly : .driftCheck
         let run = JobRun(id: unit.runID, startedAt: try row.decode("started_at"))
         switch unit.kind {
-        case "pull_market", "pull_account":
+        case "pull_market", "pull_books", "pull_account":
             let session = try sessions.session(for: unit.runID) {
                 try VenueSession(
                     databaseURL: options.databaseURL, runID: unit.runID, clock: SystemTime(),
@@ -202,12 +202,15 @@ public struct UnitWorker {
             config: config, databaseURL: options.databaseURL, wiring: session.wiring, runID: unit.runID,
             logger: logger, scope: trigger == .nightly || after ? .full : .balancesAndBooks)
         do {
-            if unit.kind == "pull_market" {
+            if unit.kind != "pull_account" {
                 guard let venue = config.venue(unit.subject) else {
                     throw BallastError.invalidInput("venue '\(unit.subject)' is not in the job file")
                 }
-                let summary = try await pull.pullMarket(venue)
-                return "\(summary.symbols) symbol(s), \(summary.tickers) ticker(s), \(summary.depthSnapshots) depth(s)"
+                if unit.kind == "pull_market" {
+                    return "\(try await pull.pullRules(venue).symbols) symbol(s) changed"
+                }
+                let summary = try await pull.pullBooks(venue)
+                return "\(summary.tickers) ticker(s), \(summary.depthSnapshots) depth(s)"
             }
             guard let account = config.accounts.first(where: { $0.id == unit.subject }) else {
                 throw BallastError.invalidInput("account '\(unit.subject)' is not in the job file")
@@ -246,7 +249,7 @@ public struct UnitWorker {
             let failedVenues = Set(
                 try connection.query(
                     """
-                    SELECT subject FROM work_units WHERE run_id = \(unit.runID) AND kind = 'pull_market'
+                    SELECT subject FROM work_units WHERE run_id = \(unit.runID) AND kind IN ('pull_market', 'pull_books')
                       AND detail LIKE 'not pulled%'
                     """
                 ).map { try $0.decode("subject", as: String.self) })

@@ -118,10 +118,11 @@ public struct MarketStore {
             """
             INSERT INTO depth_snapshots (run_id, venue_id, symbol, last_update_id, bid_prices, bid_qtys, ask_prices,
                 ask_qtys, observed_at)
-            VALUES (\(runID), \(venue), \(depth.symbol), \(depth.lastUpdateId), \(depth.bids.map(\.price))::numeric[],
+            SELECT \(runID), \(venue), \(depth.symbol), \(depth.lastUpdateId), \(depth.bids.map(\.price))::numeric[],
                 \(depth.bids.map(\.qty))::numeric[], \(depth.asks.map(\.price))::numeric[],
-                \(depth.asks.map(\.qty))::numeric[], \(time))
-            ON CONFLICT (venue_id, symbol, last_update_id) DO NOTHING
+                \(depth.asks.map(\.qty))::numeric[], \(time)
+            WHERE NOT EXISTS (SELECT 1 FROM depth_snapshots WHERE venue_id = \(venue) AND symbol = \(depth.symbol)
+                              AND last_update_id = \(depth.lastUpdateId))
             """)
     }
 
