@@ -130,4 +130,31 @@ import Testing
         #expect(args.contains("drift-check") == driftCheck, "\(args)")
         #expect(actionByCode[69] == nil, "exit 69 (a service unavailable) is the one a retry can help")
     }
+
+    @Test func workersRunAsADeploymentAndASystemdTemplateThatFinishTheirUnitOnStop() throws {
+        let deployment = try Self.cronJob("workers-deployment.yaml")
+        #expect(deployment["kind"] as? String == "Deployment")
+        let spec = try #require(deployment["spec"] as? [String: Any])
+        #expect((spec["replicas"] as? Int ?? 0) > 1)
+        let pod = try #require((spec["template"] as? [String: Any])?["spec"] as? [String: Any])
+        // Longer than a unit takes: SIGTERM lets the worker finish the unit in hand.
+        #expect((pod["terminationGracePeriodSeconds"] as? Int ?? 0) >= 60)
+        let container = try #require((pod["containers"] as? [[String: Any]])?.first)
+        let args = try #require(container["args"] as? [String])
+        #expect(args.first == "worker" && args.contains("--job") && !args.contains("--exit-when-idle"), "\(args)")
+        // The runs the CronJobs start are split for the workers to join.
+        for file in ["cronjob.yaml", "drift-check-cronjob.yaml"] {
+            let job = try Self.cronJob(file)
+            let template = try #require(
+                ((job["spec"] as? [String: Any])?["jobTemplate"] as? [String: Any])?["spec"] as? [String: Any])
+            let podSpec = try #require((template["template"] as? [String: Any])?["spec"] as? [String: Any])
+            let runArgs = try #require((podSpec["containers"] as? [[String: Any]])?.first?["args"] as? [String])
+            #expect(runArgs.contains("--workers"), "\(file): \(runArgs)")
+        }
+        let unit = try String(
+            contentsOf: Self.scheduler.appendingPathComponent("ballast-worker@.service"), encoding: .utf8)
+        let lines = unit.split(separator: "\n").map(String.init)
+        #expect(lines.contains { $0.hasPrefix("ExecStart=") && $0.contains("ballast worker --job") })
+        #expect(lines.contains("KillSignal=SIGTERM") && lines.contains("Restart=always"))
+    }
 }
