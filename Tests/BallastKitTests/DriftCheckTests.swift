@@ -122,7 +122,7 @@ import Testing
         let refused = try run(["--job", badFile])
         #expect(refused.status == 65, "\(refused.stderr)")
         #expect(
-            refused.stderr.contains("bad.toml") && refused.stderr.contains("unknown trigger 'hourly'"),
+            refused.stderr.contains("bad.toml:2: field run.trigger: unknown trigger 'hourly'"),
             "\(refused.stderr)")
     }
 }

@@ -110,10 +110,31 @@ import Testing
         (valid + "\nbüdget_bps = 1\n", "'ü' outside a quoted string"),
     ])
     func badFilesNameTheProblem(_ text: String, _ expected: String) throws {
+        // (Each case names what is wrong; those about one field also name its line, below.)
         let error = #expect(throws: BallastError.self) { try load(text) }
         let message = error?.description ?? ""
         #expect(message.contains(expected), "\(message)")
         #expect(message.hasPrefix("job.toml"), "\(message)")
+    }
+
+    /// A field's problem names the file, the line the field is written on, and the field.
+    @Test(arguments: [
+        (valid.replacingOccurrences(of: "base_url", with: "baseurl"), "job.toml:3: field venues[0].baseurl"),
+        (
+            valid.replacingOccurrences(of: "http://127.0.0.1:9001", with: "ftp://x"),
+            "job.toml:3: field venues[0].base_url"
+        ),
+        (
+            valid.replacingOccurrences(of: "BTC = \"0.5\"", with: "BTC = 0.5"),
+            "job.toml:16: field portfolios[0].targets"
+        ),
+        (valid + "\n[portfolios.router]\nbudget_bps = 0\n", "job.toml:18: field portfolios[0].router.budget_bps"),
+        (valid + "\n[[portfolios]]\nid = \"second\"\nquote = 5\n", "job.toml:19: field portfolios[1].quote"),
+        ("[run]\ntrigger = \"hourly\"\n" + valid, "job.toml:2: field run.trigger: unknown trigger 'hourly'"),
+    ])
+    func aFieldsProblemNamesItsLine(_ text: String, _ expected: String) throws {
+        let error = #expect(throws: BallastError.self) { try load(text) }
+        #expect(error?.description.contains(expected) == true, "\(error?.description ?? "")")
     }
 
     @Test func routerSettingsAreRead() throws {

@@ -37,7 +37,11 @@ import Transport
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let (server, port, cert) = try Self.server(in: dir)
-        defer { server.terminate() }
+        defer {
+            // openssl s_server does not end on SIGTERM while it waits for a connection.
+            kill(server.processIdentifier, SIGKILL)
+            server.waitUntilExit()
+        }
         let request = HTTPRequest(method: .get, url: "https://localhost:\(port)/", headers: [], body: [])
 
         let system = CurlClient()

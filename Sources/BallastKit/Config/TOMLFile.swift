@@ -28,7 +28,8 @@ public enum TOMLFile {
         do {
             return try TOMLDecoder().decode(type, from: table)
         } catch let error as DecodingError {
-            throw BallastError.invalidInput("\(source): \(describe(error))")
+            let line = codingPath(of: error).flatMap { self.line(of: $0, in: text) }
+            throw BallastError.invalidInput("\(source)\(line.map { ":\($0)" } ?? ""): \(describe(error))")
         } catch let error as BallastError {
             throw BallastError.invalidInput("\(source): \(error.description)")
         }
@@ -188,6 +189,60 @@ public enum TOMLFile {
             i += 1
         }
         return nil
+    }
+
+    /// The path of the value a decoding error is about (the missing key's table for a missing key).
+    static func codingPath(of error: DecodingError) -> [any CodingKey]? {
+        switch error {
+        case .keyNotFound(_, let context), .typeMismatch(_, let context), .valueNotFound(_, let context),
+            .dataCorrupted(let context):
+            context.codingPath.isEmpty ? nil : context.codingPath
+        @unknown default: nil
+        }
+    }
+
+    /// The line (from 1) where the value at `codingPath` is written in `text` — its key's line, or
+    /// the header of the nearest table around it — or nil. A line-based reading of the file
+    /// (`[table]`, `[[array]]` and `key = …` lines), enough to point an operator at the place.
+    static func line(of codingPath: [any CodingKey], in text: String) -> Int? {
+        let target = codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }
+        func parts(_ key: Substring) -> [String] {
+            key.split(separator: ".").map {
+                $0.trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\"'"))
+            }
+        }
+        var table: [String] = []
+        // Arrays of tables by their path (with the indices of arrays around them), and how many so far.
+        var arrays: [String: Int] = [:]
+        var best: (line: Int, depth: Int)?
+        func consider(_ path: [String], _ line: Int) {
+            if target.starts(with: path), path.count > (best?.depth ?? 0) { best = (line, path.count) }
+        }
+        /// `name` with the current index after every part that names an array of tables.
+        func resolve(_ name: [String]) -> [String] {
+            var path: [String] = []
+            for part in name {
+                path.append(part)
+                if let count = arrays[path.joined(separator: ".")] { path.append(String(count - 1)) }
+            }
+            return path
+        }
+        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            if line.hasPrefix("[["), let end = line.range(of: "]]") {
+                let name = parts(line[line.index(line.startIndex, offsetBy: 2)..<end.lowerBound])
+                let array = (resolve(Array(name.dropLast())) + name.suffix(1)).joined(separator: ".")
+                arrays[array, default: 0] += 1
+                table = resolve(name)
+                consider(table, index + 1)
+            } else if line.hasPrefix("["), let end = line.firstIndex(of: "]") {
+                table = resolve(parts(line[line.index(after: line.startIndex)..<end]))
+                consider(table, index + 1)
+            } else if !line.hasPrefix("#"), let equals = line.firstIndex(of: "=") {
+                consider(table + parts(line[..<equals]), index + 1)
+            }
+        }
+        return best?.line
     }
 
     /// "field a.b[2].c: what is wrong" for a decoding error.

@@ -71,14 +71,17 @@ public struct WorkUnits {
                     let row = try connection.query(
                         """
                         SELECT u.id, u.run_id, u.stage, u.kind, u.subject, u.attempts, u.state
-                        FROM work_units u JOIN job_runs r ON r.id = u.run_id
+                        FROM job_runs r
+                        -- The run's first stage with a unit not done: the only one whose units may go.
+                        CROSS JOIN LATERAL (SELECT w.stage FROM work_units w
+                                            WHERE w.run_id = r.id AND w.state <> 'done'
+                                            ORDER BY w.stage LIMIT 1) first_open
+                        JOIN work_units u ON u.run_id = r.id AND u.stage = first_open.stage
                         WHERE r.status = 'running' AND r.config_hash = \(configHash)
-                          AND (\(run)::text IS NULL OR u.run_id = \(run))
+                          AND (\(run)::text IS NULL OR r.id = \(run))
                           AND (u.state = 'ready' OR (u.state = 'claimed' AND u.lease_until < now()))
                           AND u.id <> ALL(\(busy)::bigint[])
-                          AND NOT EXISTS (SELECT 1 FROM work_units e
-                                          WHERE e.run_id = u.run_id AND e.stage < u.stage AND e.state <> 'done')
-                        ORDER BY u.run_id, u.stage, u.id
+                        ORDER BY u.run_id, u.id
                         LIMIT 1
                         FOR UPDATE OF u SKIP LOCKED
                         """
