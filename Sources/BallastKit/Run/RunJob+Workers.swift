@@ -84,7 +84,7 @@ extension RunJob {
             child.arguments = [
                 "worker", "--job", workers.jobPath, "--run", run.id, "--exit-when-idle",
                 "--out", options.outputRoot.path, "--templates", options.templatesFolder.path,
-                "--lease", String(Double(workers.lease.components.seconds)), "--csv-bom",
+                "--lease", String(workers.lease.seconds), "--csv-bom",
                 options.csvByteOrderMark ? "true" : "false",
             ]
             child.environment = environment

@@ -372,17 +372,15 @@ public struct RunJob {
             """
             SELECT (SELECT coalesce(sum(orders), 0) FROM route_measures WHERE run_id = \(runID))::float8 AS orders,
                    (SELECT sum(slippage_bps_mean * filled_notional) / nullif(sum(filled_notional), 0)
-                    FROM route_measures WHERE run_id = \(runID) AND slippage_bps_mean IS NOT NULL)::float8 AS slippage,
-                   (SELECT count(*) FROM reconciliation_breaks WHERE run_id = \(runID))::float8 AS breaks,
-                   (SELECT count(*) FROM decisions d JOIN batches b ON b.id = d.batch_id
-                    WHERE b.run_id = \(runID) AND d.kind = 'deferral')::float8 AS deferred
+                    FROM route_measures WHERE run_id = \(runID) AND slippage_bps_mean IS NOT NULL)::float8 AS slippage
             """)[0]
+        let attention = try attention(runID: runID, on: connection)
         samples.append(Sample("ballast_last_run_orders", label, try figures.decode("orders")))
         if let slippage: Double = try figures.decode("slippage") {
             samples.append(Sample("ballast_last_run_slippage_bps", label, slippage))
         }
-        samples.append(Sample("ballast_last_run_reconciliation_breaks", label, try figures.decode("breaks")))
-        samples.append(Sample("ballast_last_run_deferred_orders", label, try figures.decode("deferred")))
+        samples.append(Sample("ballast_last_run_reconciliation_breaks", label, Double(attention.breaks)))
+        samples.append(Sample("ballast_last_run_deferred_orders", label, Double(attention.deferred)))
         for row in try connection.query(
             """
             SELECT coalesce(s.quote_asset, '') AS quote, sum(r.filled_notional)::float8 AS notional

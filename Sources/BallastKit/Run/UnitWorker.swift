@@ -85,9 +85,7 @@ public struct UnitWorker {
                 {
                     break
                 }
-                usleep(
-                    UInt32(options.poll.components.seconds * 1_000_000)
-                        + UInt32(options.poll.components.attoseconds / 1_000_000_000_000))
+                usleep(UInt32(options.poll.seconds * 1_000_000))
                 continue
             }
             var unitLogger = logger
@@ -141,7 +139,8 @@ public struct UnitWorker {
                 try await pull(unit, trigger: trigger, session: session, connection: connection, logger: logger), []
             )
         case "reconcile":
-            if try Self.executedNothing(unit, connection: connection) { return ("nothing executed", []) }
+            let position = try Self.position(unit, connection: connection)
+            if position.after && !position.executed { return ("nothing executed", []) }
             let summary = try Reconcile(connection: connection, logger: logger).run(runID: run.id)
             return ("\(summary.totalBreaks) new break(s)", [])
         case "propose":
@@ -178,15 +177,16 @@ public struct UnitWorker {
         }
     }
 
-    /// Units after execution (a second pull, a second reconcile) have nothing to do when nothing was.
-    static func executedNothing(_ unit: WorkUnits.Unit, connection: Connection) throws -> Bool {
+    /// Whether `unit` comes after its run's execution (a second pull, a second reconcile), and
+    /// whether anything was executed: after execution with nothing executed there is nothing to do.
+    static func position(_ unit: WorkUnits.Unit, connection: Connection) throws -> (after: Bool, executed: Bool) {
         let row = try connection.query(
             """
             SELECT EXISTS (SELECT 1 FROM work_units WHERE run_id = \(unit.runID) AND kind = 'plan_execute'
                            AND stage < \(unit.stage)) AS after,
                    EXISTS (SELECT 1 FROM work_units WHERE run_id = \(unit.runID) AND kind = 'execute') AS executed
             """)[0]
-        return try row.decode("after", as: Bool.self) && !(try row.decode("executed", as: Bool.self))
+        return (try row.decode("after"), try row.decode("executed"))
     }
 
     /// A pull unit: a venue's market, or one account. A venue that does not answer is noted in the
@@ -194,13 +194,11 @@ public struct UnitWorker {
     private func pull(
         _ unit: WorkUnits.Unit, trigger: Trigger, session: VenueSession, connection: Connection, logger: Logger
     ) async throws -> String {
-        if try Self.executedNothing(unit, connection: connection) { return "nothing executed" }
-        let after = try connection.query(
-            "SELECT EXISTS (SELECT 1 FROM work_units WHERE run_id = \(unit.runID) AND kind = 'plan_execute' AND stage < \(unit.stage)) AS after"
-        )[0].decode("after", as: Bool.self)
+        let position = try Self.position(unit, connection: connection)
+        if position.after && !position.executed { return "nothing executed" }
         let pull = Pull(
             config: config, databaseURL: options.databaseURL, wiring: session.wiring, runID: unit.runID,
-            logger: logger, scope: trigger == .nightly || after ? .full : .balancesAndBooks)
+            logger: logger, scope: trigger == .nightly || position.after ? .full : .balancesAndBooks)
         do {
             if unit.kind != "pull_account" {
                 guard let venue = config.venue(unit.subject) else {
@@ -311,7 +309,7 @@ final class Heartbeat: @unchecked Sendable {
 
     init(worker: String, lease: Duration, databaseURL: String, logger: Logger) throws {
         let connection = Unshared(try Connection(conninfo: databaseURL, logger: logger))
-        let interval = (Double(lease.components.seconds) + Double(lease.components.attoseconds) / 1e18) / 3
+        let interval = lease.seconds / 3
         let thread = Thread { [self] in
             defer {
                 connection.value.close()

@@ -94,11 +94,10 @@ public struct WorkUnits {
                     return nil
                 }
                 let reclaimed = try row.decode("state", as: String.self) == "claimed"
-                let seconds = Double(lease.components.seconds) + Double(lease.components.attoseconds) / 1e18
                 try connection.execute(
                     """
                     UPDATE work_units SET state = 'claimed', worker = \(worker), attempts = attempts + 1,
-                           claimed_at = now(), lease_until = now() + make_interval(secs => \(seconds))
+                           claimed_at = now(), lease_until = now() + make_interval(secs => \(lease.seconds))
                     WHERE id = \(id)
                     """)
                 try connection.execute(
@@ -118,10 +117,9 @@ public struct WorkUnits {
 
     /// Renews the lease of `unit`; false when the worker no longer holds the claim.
     public func heartbeat(_ unit: Int64, worker: String, lease: Duration) throws -> Bool {
-        let seconds = Double(lease.components.seconds) + Double(lease.components.attoseconds) / 1e18
         return try connection.execute(
             """
-            UPDATE work_units SET lease_until = now() + make_interval(secs => \(seconds))
+            UPDATE work_units SET lease_until = now() + make_interval(secs => \(lease.seconds))
             WHERE id = \(unit) AND worker = \(worker) AND state = 'claimed'
             """) == 1
     }
