@@ -72,10 +72,11 @@ public struct Balance: Sendable, Hashable, Codable {
 /// One execution of one of an account's orders, as the venue reports it (myTrades).
 public struct Fill: Sendable, Hashable, Codable {
     public var symbol: String
-    /// The venue's trade id (unique per symbol).
-    public var tradeId: Int64
-    /// The venue's order id.
-    public var orderId: Int64
+    /// The venue's trade id (unique per symbol), as the venue writes it (Binance numbers trades,
+    /// other venues name them).
+    public var tradeId: String
+    /// The venue's order id, as the venue writes it.
+    public var orderId: String
     public var orderListId: Int64
     public var side: Side
     public var price: ExactDecimal
@@ -87,7 +88,7 @@ public struct Fill: Sendable, Hashable, Codable {
     public var time: Date
 
     public init(
-        symbol: String, tradeId: Int64, orderId: Int64, orderListId: Int64 = -1, side: Side, price: ExactDecimal,
+        symbol: String, tradeId: String, orderId: String, orderListId: Int64 = -1, side: Side, price: ExactDecimal,
         qty: ExactDecimal, quoteQty: ExactDecimal, commission: ExactDecimal, commissionAsset: String, isMaker: Bool,
         time: Date
     ) {
@@ -109,7 +110,8 @@ public struct Fill: Sendable, Hashable, Codable {
 /// An order as the venue reports it (order query, openOrders, allOrders).
 public struct VenueOrder: Sendable, Hashable, Codable {
     public var symbol: String
-    public var orderId: Int64
+    /// The venue's order id, as the venue writes it.
+    public var orderId: String
     public var clientOrderId: String
     public var side: Side
     public var type: OrderType
@@ -123,7 +125,7 @@ public struct VenueOrder: Sendable, Hashable, Codable {
     public var updateTime: Date
 
     public init(
-        symbol: String, orderId: Int64, clientOrderId: String, side: Side, type: OrderType, timeInForce: TimeInForce?,
+        symbol: String, orderId: String, clientOrderId: String, side: Side, type: OrderType, timeInForce: TimeInForce?,
         price: ExactDecimal, origQty: ExactDecimal, executedQty: ExactDecimal, cumulativeQuoteQty: ExactDecimal,
         status: VenueOrderStatus, time: Date, updateTime: Date
     ) {

@@ -176,7 +176,7 @@ import Testing
             """
             INSERT INTO fills (venue_id, account_id, symbol, trade_id, order_id, side, price, qty, quote_qty,
                                commission, commission_asset, is_maker, executed_at)
-            SELECT venue_id, account_id, symbol, trade_id + 900000000, 777777777, side, price, qty * 100,
+            SELECT venue_id, account_id, symbol, (trade_id::bigint + 900000000)::text, '777777777', side, price, qty * 100,
                    quote_qty * 100, commission, commission_asset, is_maker, executed_at
             FROM fills ORDER BY executed_at LIMIT 3
             """)
@@ -196,7 +196,7 @@ import Testing
             """
         ).first!.decode("ours", as: String.self)
         let external = try connection.query(
-            "SELECT round(sum(quote_qty), 2)::text AS n FROM fills WHERE order_id = 777777777"
+            "SELECT round(sum(quote_qty), 2)::text AS n FROM fills WHERE order_id = '777777777'"
         ).first!.decode("n", as: String.self)
         let summary = try String(contentsOf: result.folder.appendingPathComponent("summary.md"), encoding: .utf8)
         #expect(summary.contains("| Ballast's fills | 40 |"), "\(summary)")

@@ -75,7 +75,7 @@ import Testing
         #expect(
             try connection.execute(
                 """
-                INSERT INTO fills SELECT * FROM fills WHERE trade_id = 4242 ON CONFLICT DO NOTHING
+                INSERT INTO fills SELECT * FROM fills WHERE trade_id = '4242' ON CONFLICT DO NOTHING
                 """) == 0)
         // Observations stay append-only, through the parent and in a partition.
         let partition: String = try connection.query(

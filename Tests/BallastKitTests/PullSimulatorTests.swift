@@ -139,7 +139,7 @@ struct PullScenario {
         #expect(rerun.status == 0, "\(rerun.stderr)")
         #expect(try scenario.count("SELECT count(*) AS n FROM fills") == total)
         #expect(try scenario.count("SELECT count(DISTINCT trade_id) AS n FROM fills") == total)
-        #expect(try scenario.count("SELECT max(trade_id) - min(trade_id) + 1 AS n FROM fills") == total)
+        #expect(try scenario.count("SELECT max(trade_id::bigint) - min(trade_id::bigint) + 1 AS n FROM fills") == total)
         // The rerun started from the stored cursor, not from the beginning.
         let pagesAfter = scenario.venue.statistics.byEndpoint["GET /api/v3/myTrades"] ?? 0
         #expect(pagesAfter - pagesBefore <= (total - afterKill) / 1000 + 3)

@@ -50,14 +50,14 @@ import Testing
         // and its break is what it moved the BTC balance by: the net bought, in BTC.
         #expect(!breaks.contains { $0.0 == "balance" && $0.1 == "BTC" })
         let external = try #require(breaks.first { $0.0 == "external_fill" })
-        #expect(external.3.contains("\"first_trade_id\": \(btc[0].id)"))
+        #expect(external.3.contains("\"first_trade_id\": \"\(btc[0].id)\""))
         #expect(external.1 == "BTC")
         #expect(external.2 == btc.map(\.qty).sum() && external.2 == ExactDecimal("0.01")!)
 
         // The venue reports an order as filled for more than its fills add up to.
         let fill = try #require(
             try connection.query("SELECT order_id, qty FROM fills WHERE symbol = 'BTCUSDT' LIMIT 1").first)
-        let orderID: Int64 = try fill.decode("order_id")
+        let orderID: String = try fill.decode("order_id")
         try connection.execute(
             """
             INSERT INTO venue_orders (venue_id, account_id, symbol, order_id, client_order_id, side, type, price,

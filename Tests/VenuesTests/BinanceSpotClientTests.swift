@@ -62,7 +62,7 @@ import Venues
                 price: try ExactDecimal(parsing: "43000.00"), clientOrderId: "bl-1"))
         #expect(ack.order.status == .filled)
         #expect(ack.order.cumulativeQuoteQty == 43)
-        #expect(ack.fills.map(\.tradeId) == [99])
+        #expect(ack.fills.map(\.tradeId) == ["99"])
         let request = try #require(transport.requests.first)
         #expect(request.method == .post)
         #expect(!request.url.contains("?"))

@@ -24,7 +24,7 @@ struct ChildOrder {
     var arrivalMid: ExactDecimal?
     var decisionMid: ExactDecimal?
     var state: OrderState
-    var venueOrderId: Int64?
+    var venueOrderId: String?
     /// When the venue accepted the order (its clock), once it has said.
     var venueCreatedAt: Date?
     var executed: ExactDecimal
@@ -50,7 +50,7 @@ struct ChildOrder {
         arrivalMid = try row.decode("arrival_mid", as: ExactDecimal?.self)
         decisionMid = try row.decode("decision_mid", as: ExactDecimal?.self)
         state = OrderState(rawValue: try row.decode("state"))!
-        venueOrderId = try row.decode("venue_order_id", as: Int64?.self)
+        venueOrderId = try row.decode("venue_order_id", as: String?.self)
         venueCreatedAt = try row.decode("venue_created_at", as: Date?.self)
         executed = try row.decode("executed_qty")
         cumulativeQuote = try row.decode("cumulative_quote")

@@ -11,7 +11,7 @@ public protocol OrderVenue: Sendable {
     func queryOrder(_ symbol: String, clientOrderId: String) async throws(VenueError) -> VenueOrder?
     /// nil when the venue does not know the order.
     func cancelOrder(_ symbol: String, clientOrderId: String) async throws(VenueError) -> VenueOrder?
-    func orderFills(_ symbol: String, orderId: Int64) async throws(VenueError) -> [Fill]
+    func orderFills(_ symbol: String, orderId: String) async throws(VenueError) -> [Fill]
     func bookTickers(_ symbols: [String]) async throws(VenueError) -> [BookTicker]
     /// The resend rule of the dialect: when an order request that may still be in flight at
     /// `sentBy` (on our clock: it left no later than that) can no longer execute at the venue.
@@ -21,7 +21,7 @@ public protocol OrderVenue: Sendable {
 }
 
 extension BinanceSpotClient: OrderVenue {
-    public func orderFills(_ symbol: String, orderId: Int64) async throws(VenueError) -> [Fill] {
+    public func orderFills(_ symbol: String, orderId: String) async throws(VenueError) -> [Fill] {
         try await myTrades(symbol, orderId: orderId)
     }
 

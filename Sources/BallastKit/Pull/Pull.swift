@@ -237,7 +237,7 @@ public struct Pull: Sendable {
         return symbols
     }
 
-    /// Pages through myTrades from the stored cursor until a short page,
+    /// Pages through the account's fills from the stored cursor until the venue has no more,
     /// fetching the next page while the current one is stored.
     private func pullFills(
         _ client: BinanceSpotClient, store: MarketStore, venue: String, account: String, symbol: String,
@@ -245,24 +245,29 @@ public struct Pull: Sendable {
     ) async throws -> (seen: Int, new: Int) {
         let pageSize = 1000
         let start = try store.fillCursor(account: account, symbol: symbol)
-        var next: Task<[Fill], any Error>? = Task { try await client.myTrades(symbol, fromId: start, limit: pageSize) }
+        var next: Task<FillPage, any Error>? = Task { try await client.fillPage(symbol, from: start, limit: pageSize) }
         var seen = 0
         var new = 0
         var progress = Progress("fills \(symbol) (\(account))", total: nil, unit: "fills", logger: logger)
+        var cursor = start
         while let pending = next {
             let page = try await pending.value
             next = nil
-            if page.count == pageSize, let last = page.map(\.tradeId).max() {
-                next = Task { try await client.myTrades(symbol, fromId: last + 1, limit: pageSize) }
+            // A page that does not move the cursor ends the pull (no venue may loop us forever).
+            let moved = page.next != cursor
+            if page.more, moved, let after = page.next {
+                next = Task { try await client.fillPage(symbol, from: after, limit: pageSize) }
             }
             do {
-                new += try store.saveFills(page, venue: venue, account: account, symbol: symbol)
+                new += try store.saveFills(
+                    page.fills, venue: venue, account: account, symbol: symbol, cursor: moved ? page.next : nil)
+                cursor = page.next
             } catch {
                 next?.cancel()
                 throw error
             }
-            seen += page.count
-            progress.advance(by: page.count)
+            seen += page.fills.count
+            progress.advance(by: page.fills.count)
         }
         progress.finish()
         if seen > 0 {

@@ -75,13 +75,15 @@ public struct Reconcile {
                 let after = try totals(snapshot: toID)
                 var fills: [Reconciliation.FillTotals] = []
                 var count = 0
-                var firstTrade: Int64?
-                var lastTrade: Int64?
+                var firstTrade: (Date, String)?
+                var lastTrade: (Date, String)?
                 for row in try connection.query(
                     """
                     SELECT symbol, side, commission_asset, sum(qty) AS qty, sum(quote_qty) AS quote_qty,
-                           sum(commission) AS commission, count(*) AS n, min(trade_id) AS first_id,
-                           max(trade_id) AS last_id
+                           sum(commission) AS commission, count(*) AS n,
+                           min(executed_at) AS first_at, max(executed_at) AS last_at,
+                           (array_agg(trade_id ORDER BY executed_at, trade_id COLLATE "C"))[1] AS first_id,
+                           (array_agg(trade_id ORDER BY executed_at DESC, trade_id COLLATE "C" DESC))[1] AS last_id
                     FROM fills
                     WHERE account_id = \(account) AND executed_at > \(fromTime) AND executed_at <= \(toTime)
                     GROUP BY symbol, side, commission_asset
@@ -99,10 +101,10 @@ public struct Reconcile {
                             commission: try row.decode("commission"),
                             commissionAsset: try row.decode("commission_asset")))
                     count += try row.decode("n", as: Int.self)
-                    let first: Int64 = try row.decode("first_id")
-                    let last: Int64 = try row.decode("last_id")
-                    firstTrade = min(firstTrade ?? first, first)
-                    lastTrade = max(lastTrade ?? last, last)
+                    let first: (Date, String) = (try row.decode("first_at"), try row.decode("first_id"))
+                    let last: (Date, String) = (try row.decode("last_at"), try row.decode("last_id"))
+                    if firstTrade.map({ Self.precedes(first, $0) }) ?? true { firstTrade = first }
+                    if lastTrade.map({ Self.precedes($0, last) }) ?? true { lastTrade = last }
                 }
                 let breaks = Reconciliation.balanceBreaks(before: before, after: after, fills: fills) {
                     Reconciliation.tolerance(of: $0, rules: rules)
@@ -112,8 +114,8 @@ public struct Reconcile {
                         "from_snapshot": fromID, "to_snapshot": toID, "from_time": Timestamp.iso8601(fromTime),
                         "to_time": Timestamp.iso8601(toTime), "before": item.before.description,
                         "ledger_change": item.change.description, "tolerance": item.tolerance.description,
-                        "fills": count, "first_trade_id": firstTrade.map { $0 as Any } ?? NSNull(),
-                        "last_trade_id": lastTrade.map { $0 as Any } ?? NSNull(),
+                        "fills": count, "first_trade_id": firstTrade.map { $0.1 as Any } ?? NSNull(),
+                        "last_trade_id": lastTrade.map { $0.1 as Any } ?? NSNull(),
                     ]
                     try store(
                         kind: "balance", subject: "\(account)/\(fromID)-\(toID)/\(item.asset)", runID: runID,
@@ -133,6 +135,11 @@ public struct Reconcile {
                         checked_at = EXCLUDED.checked_at
                 """)
         }
+    }
+
+    /// Whether trade `a` comes before trade `b`: by time, then by id (ids are not ordered by value).
+    static func precedes(_ a: (Date, String), _ b: (Date, String)) -> Bool {
+        a.0 != b.0 ? a.0 < b.0 : Array(a.1.utf8).lexicographicallyPrecedes(Array(b.1.utf8))
     }
 
     private func symbolRules(venue: String) throws -> [SymbolRules] {
@@ -179,7 +186,7 @@ public struct Reconcile {
                         FROM \(table) o
                         LEFT JOIN LATERAL (
                             SELECT sum(qty) AS qty, count(*) AS n,
-                                   (array_agg(trade_id ORDER BY trade_id))[1:50]::text AS ids
+                                   (array_agg(trade_id ORDER BY executed_at, trade_id))[1:50]::text AS ids
                             FROM fills WHERE venue_id = o.venue_id AND symbol = o.symbol AND order_id = \(orderID)
                         ) f ON true
                         WHERE \(orderID) IS NOT NULL
@@ -195,7 +202,7 @@ public struct Reconcile {
                 }
                 let venue: String = try row.decode("venue_id")
                 let symbol: String = try row.decode("symbol")
-                let id: Int64 = try row.decode("order_id")
+                let id: String = try row.decode("order_id")
                 let evidence: [String: Any] = [
                     "source": table, "order_id": id, "finished": isFinished, "fills": try row.decode("n", as: Int.self),
                     "trade_ids": try row.decode("ids", as: String?.self) ?? "{}",
@@ -214,8 +221,12 @@ public struct Reconcile {
     private func external(runID: String?, into summary: inout Summary) throws {
         let rows = try connection.query(
             """
-            SELECT f.venue_id, f.account_id, f.symbol, count(*) AS n, min(f.trade_id) AS first_id,
-                   max(f.trade_id) AS last_id, sum(f.qty) AS gross,
+            SELECT f.venue_id, f.account_id, f.symbol, count(*) AS n,
+                   (array_agg(f.trade_id ORDER BY f.executed_at, f.trade_id COLLATE "C"))[1] AS first_id,
+                   (array_agg(f.trade_id ORDER BY f.executed_at DESC, f.trade_id COLLATE "C" DESC))[1] AS last_id,
+                   -- Text, exact to the microsecond: the next check compares stored fills with it.
+                   to_char(max(f.executed_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS last_at,
+                   sum(f.qty) AS gross,
                    sum(CASE WHEN upper(f.side) = 'BUY' THEN f.qty ELSE -f.qty END) AS net,
                    max(s.base_asset) AS base_asset,
                    (array_agg(DISTINCT f.order_id))[1:20]::text AS order_ids
@@ -223,10 +234,13 @@ public struct Reconcile {
             LEFT JOIN symbols s ON s.venue_id = f.venue_id AND s.symbol = f.symbol
             WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE o.venue_id = f.venue_id AND o.symbol = f.symbol
                                                        AND o.venue_order_id = f.order_id)
-              AND f.trade_id > coalesce((SELECT max((b.evidence->>'last_trade_id')::bigint)
-                                         FROM reconciliation_breaks b
-                                         WHERE b.kind = 'external_fill' AND b.venue_id = f.venue_id
-                                           AND b.account_id = f.account_id AND b.symbol = f.symbol), 0)
+              -- After the last fill an earlier check reported (ids are not ordered: time, then id).
+              AND NOT EXISTS (SELECT 1 FROM reconciliation_breaks b
+                              WHERE b.kind = 'external_fill' AND b.venue_id = f.venue_id
+                                AND b.account_id = f.account_id AND b.symbol = f.symbol
+                                AND (f.executed_at, f.trade_id COLLATE "C")
+                                    <= ((b.evidence->>'last_executed_at')::timestamptz,
+                                        (b.evidence->>'last_trade_id') COLLATE "C"))
             GROUP BY f.venue_id, f.account_id, f.symbol
             ORDER BY f.venue_id, f.account_id, f.symbol
             """)
@@ -235,12 +249,14 @@ public struct Reconcile {
             let account: String = try row.decode("account_id")
             let symbol: String = try row.decode("symbol")
             let count: Int = try row.decode("n")
-            let first: Int64 = try row.decode("first_id")
-            let last: Int64 = try row.decode("last_id")
+            let first: String = try row.decode("first_id")
+            let last: String = try row.decode("last_id")
+            let lastAt: String = try row.decode("last_at")
             summary.externalFills += count
             let gross: ExactDecimal = try row.decode("gross")
             let evidence: [String: Any] = [
-                "fills": count, "first_trade_id": first, "last_trade_id": last, "gross_qty": gross.description,
+                "fills": count, "first_trade_id": first, "last_trade_id": last,
+                "last_executed_at": lastAt, "gross_qty": gross.description,
                 "order_ids_sample": try row.decode("order_ids", as: String.self),
                 "note": "fills of orders Ballast did not place (manual trading, another system, or history); "
                     + "actual is their net change of the base asset (bought − sold), gross_qty all they traded",

@@ -172,18 +172,21 @@ public struct MarketStore {
         return changed
     }
 
-    /// Where the next fills page for (`account`, `symbol`) starts.
-    public func fillCursor(account: String, symbol: String) throws -> Int64 {
+    /// Where the next fills page for (`account`, `symbol`) starts: the venue's dialect wrote it
+    /// and reads it (nil: from the start of the account's history).
+    public func fillCursor(account: String, symbol: String) throws -> String? {
         try connection.query(
-            "SELECT next_from_id FROM fill_cursors WHERE account_id = \(account) AND symbol = \(symbol)"
-        ).first?.decode("next_from_id") ?? 0
+            "SELECT cursor FROM fill_cursors WHERE account_id = \(account) AND symbol = \(symbol)"
+        ).first?.decode("cursor")
     }
 
-    /// Stores a page of fills (COPY, then `ON CONFLICT DO NOTHING`) and moves
-    /// the cursor past it, in one transaction: a pull killed at any moment
-    /// resumes exactly where it stopped. Returns how many fills were new.
-    public func saveFills(_ fills: [Fill], venue: String, account: String, symbol: String) throws -> Int {
-        guard let last = fills.map(\.tradeId).max() else { return 0 }
+    /// Stores a page of fills (COPY, then `ON CONFLICT DO NOTHING`) and moves the cursor to `cursor`
+    /// (the dialect's position after this page; nil leaves it), in one transaction: a pull killed at
+    /// any moment resumes exactly where it stopped. Returns how many fills were new.
+    public func saveFills(_ fills: [Fill], venue: String, account: String, symbol: String, cursor: String?) throws
+        -> Int
+    {
+        guard !fills.isEmpty || cursor != nil else { return 0 }
         return try connection.withTransaction {
             try connection.execute(
                 """
@@ -199,8 +202,8 @@ public struct MarketStore {
                     try writer.field(venue)
                     try writer.field(account)
                     try writer.field(f.symbol)
-                    try writer.field(Int(f.tradeId))
-                    try writer.field(Int(f.orderId))
+                    try writer.field(f.tradeId)
+                    try writer.field(f.orderId)
                     try writer.field(Int(f.orderListId))
                     try writer.field(f.side.rawValue)
                     try writer.field(f.price.description)
@@ -216,12 +219,13 @@ public struct MarketStore {
             }
             let inserted = try connection.execute(
                 "INSERT INTO fills SELECT * FROM incoming_fills ON CONFLICT DO NOTHING")
-            try connection.execute(
-                """
-                INSERT INTO fill_cursors (account_id, symbol, next_from_id) VALUES (\(account), \(symbol), \(last + 1))
-                ON CONFLICT (account_id, symbol) DO UPDATE
-                SET next_from_id = greatest(fill_cursors.next_from_id, EXCLUDED.next_from_id), updated_at = now()
-                """)
+            if let cursor {
+                try connection.execute(
+                    """
+                    INSERT INTO fill_cursors (account_id, symbol, cursor) VALUES (\(account), \(symbol), \(cursor))
+                    ON CONFLICT (account_id, symbol) DO UPDATE SET cursor = EXCLUDED.cursor, updated_at = now()
+                    """)
+            }
             return inserted
         }
     }

@@ -39,7 +39,7 @@ public struct CopyBenchmark {
         try connection.execute(
             """
             CREATE TEMP TABLE bench_fills (
-                venue_id text, account_id text, symbol text, trade_id bigint, order_id bigint, side text,
+                venue_id text, account_id text, symbol text, trade_id text, order_id text, side text,
                 price numeric, qty numeric, quote_qty numeric, commission numeric, commission_asset text,
                 is_maker boolean, executed_at timestamptz
             ) ON COMMIT PRESERVE ROWS

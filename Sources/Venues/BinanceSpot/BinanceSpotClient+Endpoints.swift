@@ -42,6 +42,21 @@ public struct NewOrder: Sendable, Hashable {
     }
 }
 
+/// One page of an account's fills and where the next page starts.
+public struct FillPage: Sendable {
+    public var fills: [Fill]
+    /// The cursor after this page (the dialect's own text; nil: still at the start).
+    public var next: String?
+    /// Whether the venue may have more after this page.
+    public var more: Bool
+
+    public init(fills: [Fill], next: String?, more: Bool) {
+        self.fills = fills
+        self.next = next
+        self.more = more
+    }
+}
+
 /// The venue's answer to a new order: the order and the trades it made at once.
 public struct OrderAck: Sendable {
     public var order: VenueOrder
@@ -107,15 +122,35 @@ extension BinanceSpotClient {
     }
 
     /// The account's trades on `symbol` with id ≥ `fromId` (one page, at most `limit` ≤ 1000).
-    public func myTrades(_ symbol: String, fromId: Int64? = nil, orderId: Int64? = nil, limit: Int = 1000)
+    public func myTrades(_ symbol: String, fromId: Int64? = nil, orderId: String? = nil, limit: Int = 1000)
         async throws(VenueError) -> [Fill]
     {
         var params = [("symbol", symbol)]
-        if let orderId { params.append(("orderId", String(orderId))) }
+        if let orderId { params.append(("orderId", orderId)) }
         if let fromId { params.append(("fromId", String(fromId))) }
         params.append(("limit", String(min(max(limit, 1), 1000))))
         let wire: [WireTrade] = try await call(.myTrades, params)
         return wire.map { $0.fill() }
+    }
+
+    /// One page of the account's fills on `symbol` from `cursor` (nil: from its first trade). The
+    /// cursor is the next trade id to ask for (`fromId`), as text.
+    public func fillPage(_ symbol: String, from cursor: String?, limit: Int = 1000) async throws(VenueError) -> FillPage
+    {
+        var start: Int64 = 0
+        if let cursor {
+            guard let id = Int64(cursor) else {
+                throw .malformed(
+                    venue: venue, endpoint: "/api/v3/myTrades",
+                    reason: "stored fills cursor '\(cursor)' is not a trade id",
+                    raw: "")
+            }
+            start = id
+        }
+        let fills = try await myTrades(symbol, fromId: start, limit: limit)
+        let last = fills.compactMap { Int64($0.tradeId) }.max()
+        return FillPage(
+            fills: fills, next: last.map { String($0 + 1) } ?? cursor, more: fills.count >= min(limit, 1000))
     }
 
     /// Open orders on `symbol` (all symbols when nil: weight 80).
@@ -145,7 +180,8 @@ extension BinanceSpotClient {
         let placed = try mapOrders([wire], "/api/v3/order")[0]
         let fills = (wire.fills ?? []).map {
             Fill(
-                symbol: placed.symbol, tradeId: $0.tradeId, orderId: placed.orderId, side: placed.side, price: $0.price,
+                symbol: placed.symbol, tradeId: String($0.tradeId), orderId: placed.orderId, side: placed.side,
+                price: $0.price,
                 qty: $0.qty, quoteQty: $0.price * $0.qty, commission: $0.commission,
                 commissionAsset: $0.commissionAsset, isMaker: false, time: placed.updateTime)
         }

@@ -159,7 +159,7 @@ extension WireOrder {
         }
         let created = time ?? transactTime ?? 0
         return VenueOrder(
-            symbol: symbol, orderId: orderId, clientOrderId: clientOrderId, side: side, type: type,
+            symbol: symbol, orderId: String(orderId), clientOrderId: clientOrderId, side: side, type: type,
             timeInForce: timeInForce.flatMap(TimeInForce.init(rawValue:)), price: price, origQty: origQty,
             executedQty: executedQty, cumulativeQuoteQty: cumulativeQuoteQty, status: status,
             time: date(ms: created), updateTime: date(ms: updateTime ?? transactTime ?? created))
@@ -169,7 +169,8 @@ extension WireOrder {
 extension WireTrade {
     func fill() -> Fill {
         Fill(
-            symbol: symbol, tradeId: id, orderId: orderId, orderListId: orderListId ?? -1, side: isBuyer ? .buy : .sell,
+            symbol: symbol, tradeId: String(id), orderId: String(orderId), orderListId: orderListId ?? -1,
+            side: isBuyer ? .buy : .sell,
             price: price, qty: qty, quoteQty: quoteQty, commission: commission, commissionAsset: commissionAsset,
             isMaker: isMaker, time: date(ms: time))
     }
