@@ -1,6 +1,7 @@
 import BallastCore
 import Digest
 import Foundation
+import Venues
 
 /// A job file: the venues, the accounts held there, and the portfolios to keep on target.
 ///
@@ -113,7 +114,7 @@ public struct JobConfig: Sendable, Decodable {
 /// One venue of a job file.
 public struct VenueSettings: Sendable, Decodable {
     public var id: String
-    /// The dialect the venue speaks; only `binance-spot` exists today.
+    /// The dialect the venue speaks (`VenueDialect.all` lists them).
     public var dialect: String
     public var baseURL: String
     /// `recvWindow` for signed requests, in ms (default 5000, at most 60000).
@@ -161,8 +162,8 @@ public struct VenueSettings: Sendable, Decodable {
         func bad(_ key: CodingKeys, _ why: String) -> DecodingError {
             .dataCorrupted(.init(codingPath: c.codingPath + [key], debugDescription: why))
         }
-        guard dialect == "binance-spot" else {
-            throw bad(.dialect, "unknown dialect '\(dialect)' (known: binance-spot)")
+        guard VenueDialect.named(dialect) != nil else {
+            throw bad(.dialect, "unknown dialect '\(dialect)' (known: \(VenueDialect.names))")
         }
         guard let url = URL(string: baseURL), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
             throw bad(.baseURL, "'\(baseURL)' is not an http(s) URL")

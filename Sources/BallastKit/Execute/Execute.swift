@@ -2,7 +2,7 @@ public import BallastCore
 import Foundation
 public import Logging
 public import Postgres
-import Venues
+public import Venues
 
 /// The execute step (DESIGN.md "Orders, keys and the execute state machine"):
 /// drives each child order of an approved batch through `OrderLifecycle`,

@@ -165,7 +165,7 @@ public struct Pull: Sendable {
     ) async throws -> (RateLimits, Set<String>) {
         try store.saveVenue(venue)
         let bootstrap = try wiring.client(venue, account: nil, limits: RateLimits())
-        let info = try await bootstrap.exchangeInfo()
+        let info = try await bootstrap.listing()
         summary.symbols = try store.saveSymbols(info.symbols, venue: venue.id)
         try store.saveVenueLimits(
             venue.id, weightPerMinute: info.limits.requestWeightPerMinute, ordersPer10s: info.limits.ordersPerTenSeconds
@@ -240,7 +240,7 @@ public struct Pull: Sendable {
     /// Pages through the account's fills from the stored cursor until the venue has no more,
     /// fetching the next page while the current one is stored.
     private func pullFills(
-        _ client: BinanceSpotClient, store: MarketStore, venue: String, account: String, symbol: String,
+        _ client: any VenueClient, store: MarketStore, venue: String, account: String, symbol: String,
         logger: Logger
     ) async throws -> (seen: Int, new: Int) {
         let pageSize = 1000

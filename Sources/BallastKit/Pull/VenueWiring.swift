@@ -26,26 +26,32 @@ public struct VenueWiring: Sendable {
         self.logger = logger
     }
 
-    /// The rate budget every client of a venue shares (see `client`).
+    /// The rate budget every client of a venue shares, where the dialect counts per venue (see `client`).
     public static let budgetKey = "host"
 
-    /// A client for `account` at `venue` (nil account: public data only) within `limits`.
+    /// A client for `account` at `venue` (nil account: public data only) within `limits`, in the
+    /// venue's dialect.
     public func client(_ venue: VenueSettings, account: AccountSettings?, limits: RateLimits) throws
-        -> BinanceSpotClient
+        -> any VenueClient
     {
+        guard let dialect = VenueDialect.named(venue.dialect) else {
+            throw BallastError.invalidInput(
+                "venue \(venue.id): unknown dialect '\(venue.dialect)' (known: \(VenueDialect.names))")
+        }
         let credentials = try account.map { try self.credentials.load($0) }
         var limits = limits
         limits.safetyMargin = venue.rateLimitMargin
-        // One budget per venue, whatever the key: Binance counts request weight
-        // per IP, so public and signed calls of every key from this host draw on
-        // the same minute. Orders are counted there too (stricter than per account).
+        // Binance counts request weight per IP, so public and signed calls of every key from this
+        // host draw on one budget per venue (orders counted there too: stricter than per account).
+        // A dialect that counts per key draws on its key's budget; public calls on the host's.
+        let key = dialect.budgetPerKey ? credentials?.fingerprint ?? Self.budgetKey : Self.budgetKey
         let governor = RateGovernor(
-            venue: venue.id, keyFingerprint: Self.budgetKey, limits: limits, store: budgets,
-            events: events, clock: clock)
-        return BinanceSpotClient(
-            venue: venue.id, account: account?.id, baseURL: venue.baseURL, credentials: credentials,
-            transport: TimeoutTransport(base: transport, timeout: .milliseconds(venue.timeoutMs)), governor: governor,
-            events: events, clock: clock, recvWindow: venue.recvWindowMs)
+            venue: venue.id, keyFingerprint: key, limits: limits, store: budgets, events: events, clock: clock)
+        return dialect.client(
+            VenueClientParts(
+                venue: venue.id, account: account?.id, baseURL: venue.baseURL, credentials: credentials,
+                transport: TimeoutTransport(base: transport, timeout: .milliseconds(venue.timeoutMs)),
+                governor: governor, events: events, clock: clock, recvWindowMs: venue.recvWindowMs))
     }
 }
 
