@@ -77,12 +77,16 @@ public enum OrderStyle: String, Sendable, Hashable, Codable, CaseIterable {
 
 /// A trading pair at a venue, e.g. BTCUSDT = BTC priced in USDT.
 public struct TradingPair: Sendable, Hashable, Codable {
-    /// The venue's symbol, e.g. `BTCUSDT`.
+    /// Ballast's symbol of the pair, e.g. `BTCUSDT` (`symbol(base:quote:)`); a dialect sends the venue's own.
     public var symbol: String
     /// The asset bought or sold, e.g. `BTC`.
     public var base: String
     /// The asset prices are quoted in, e.g. `USDT`.
     public var quote: String
+
+    /// Ballast's own name of the pair of `base` and `quote` (Ballast's asset names), the same at
+    /// every venue: each dialect maps it to the venue's own name from the venue's listing.
+    public static func symbol(base: String, quote: String) -> String { base + quote }
 
     public init(symbol: String, base: String, quote: String) {
         self.symbol = symbol

@@ -1,11 +1,11 @@
-// SHA-256 and HMAC-SHA256, computed by OpenSSL's libcrypto.
+// SHA-256, HMAC-SHA256 and HMAC-SHA512, computed by OpenSSL's libcrypto.
 //
 // Invariants:
 // - No libcrypto type leaves this module; inputs and outputs are bytes.
 // - Both functions are pure: same input, same output, on every platform.
 internal import CCrypto
 
-/// SHA-256 and HMAC-SHA256 digests with lowercase hex helpers.
+/// SHA-256, HMAC-SHA256 and HMAC-SHA512 digests with lowercase hex helpers.
 public enum Digest {
     /// The SHA-256 digest (32 bytes) of `data`.
     public static func sha256(_ data: some Collection<UInt8>) -> [UInt8] {
@@ -26,6 +26,17 @@ public enum Digest {
 
     /// The HMAC-SHA256 (RFC 2104) of `message` under `key` (32 bytes).
     public static func hmacSHA256(key: some Collection<UInt8>, message: some Collection<UInt8>) -> [UInt8] {
+        hmac(EVP_sha256(), key: key, message: message)
+    }
+
+    /// The HMAC-SHA512 (RFC 2104) of `message` under `key` (64 bytes).
+    public static func hmacSHA512(key: some Collection<UInt8>, message: some Collection<UInt8>) -> [UInt8] {
+        hmac(EVP_sha512(), key: key, message: message)
+    }
+
+    private static func hmac(_ md: OpaquePointer?, key: some Collection<UInt8>, message: some Collection<UInt8>)
+        -> [UInt8]
+    {
         var out = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
         var length: UInt32 = 0
         let keyBytes = Array(key)
@@ -34,7 +45,7 @@ public enum Digest {
             messageBytes.withUnsafeBufferPointer { m in
                 out.withUnsafeMutableBufferPointer { o in
                     _ = HMAC(
-                        EVP_sha256(), k.baseAddress, Int32(k.count), m.baseAddress, m.count, o.baseAddress,
+                        md, k.baseAddress, Int32(k.count), m.baseAddress, m.count, o.baseAddress,
                         &length)
                 }
             }

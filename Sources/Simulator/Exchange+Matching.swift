@@ -210,10 +210,14 @@ final class Exchange {
         let notional = price * qty
         var account = accounts[order.apiKey]!
         let rate = maker ? account.config.makerFee : account.config.takerFee
-        // Commission in the asset received: base for a buy, quote for a sell.
-        var commissionAsset = order.side == .buy ? pair.base : pair.quote
-        var commission = ((order.side == .buy ? qty : notional) * rate).rounded(scale: 8, .up)
-        if let feeAsset = account.config.feeAsset, let feePrice = feeAssetPrice(feeAsset, quote: pair.quote) {
+        // Commission in the asset received (base for a buy, quote for a sell), or in the quote
+        // for either side where the venue takes its fees that way.
+        let inQuote = config.feesInQuote || order.side == .sell
+        var commissionAsset = inQuote ? pair.quote : pair.base
+        var commission = ((inQuote ? notional : qty) * rate).rounded(scale: 8, .up)
+        if !config.feesInQuote, let feeAsset = account.config.feeAsset,
+            let feePrice = feeAssetPrice(feeAsset, quote: pair.quote)
+        {
             let inQuote = order.side == .buy ? commission * price : commission
             let converted = (inQuote.divided(by: feePrice, scale: 8, .up) ?? .zero)
             if account.free[feeAsset, default: .zero] >= converted {

@@ -16,10 +16,10 @@ public final class SimulatedVenue: @unchecked Sendable {
     let clock: any TimeSource
     let lock = NSLock()
     private var server: HTTPServer?
-    private var faults: [ActiveFault]
-    private var network: SeededRandom
-    private var skewMs: Int
-    private var autoIDs: SeededRandom
+    var faults: [ActiveFault]
+    var network: SeededRandom
+    var skewMs: Int
+    var autoIDs: SeededRandom
 
     // Limits.
     private var weightWindow = Date.distantPast
@@ -28,12 +28,15 @@ public final class SimulatedVenue: @unchecked Sendable {
     private var orders10s = 0
     private var orderDay = Date.distantPast
     private var ordersDay = 0
-    private var backoffUntil = Date.distantPast
+    var backoffUntil = Date.distantPast
     private var violations = 0
-    private var bannedUntil = Date.distantPast
+    var bannedUntil = Date.distantPast
+
+    /// What a Kraken-dialect front keeps per key: last nonces and call counters.
+    var kraken = KrakenState()
 
     // Counters.
-    private(set) var stats = VenueStats()
+    var stats = VenueStats()
     private var onTheWayIn = 0
 
     /// In a replay, latency is time passing on the virtual clock rather than a wait (see `init`).
@@ -217,6 +220,7 @@ public final class SimulatedVenue: @unchecked Sendable {
         }
         let (action, delay) = lock.withLock {
             defer { onTheWayIn -= 1 }
+            if config.dialect == .krakenSpot { return krakenGate(request, params, arrivalOffset: arrival) }
             return gate(request, params, arrivalOffset: arrival)
         }
         if let virtualClock {
@@ -411,7 +415,7 @@ public final class SimulatedVenue: @unchecked Sendable {
     }
 
     /// Starts a ban of `seconds` and answers 418.
-    private func ban(for seconds: Int, _ now: Date) -> ServerAction {
+    func ban(for seconds: Int, _ now: Date) -> ServerAction {
         stats.banned += 1
         bannedUntil = now.addingTimeInterval(Double(seconds))
         return banned(now)
@@ -455,7 +459,7 @@ public final class SimulatedVenue: @unchecked Sendable {
     }
 
     /// Base latency, jitter and the odd spike, from the venue's network generator.
-    private func latency() -> Duration {
+    func latency() -> Duration {
         let profile = config.latency
         var ms = profile.baseMs + profile.jitterMs * network.unit()
         if profile.spikeProbability > 0, network.unit() < profile.spikeProbability { ms += profile.spikeMs }

@@ -76,9 +76,19 @@ public struct SimulatorConfig: Codable, Sendable {
     }
 }
 
+/// The REST dialects a simulated venue can speak.
+public enum SimDialect: String, Codable, Sendable, CaseIterable {
+    case binanceSpot = "binance-spot"
+    case krakenSpot = "kraken-spot"
+}
+
 /// One simulated venue.
 public struct VenueConfig: Codable, Sendable {
     public var name: String
+    /// The REST dialect the venue speaks; the matching engine and market model are the same for all.
+    public var dialect: SimDialect
+    /// Whether fees are taken in the pair's quote asset (Kraken's way) rather than the asset received.
+    public var feesInQuote: Bool
     /// The port on 127.0.0.1 (0: a free one).
     public var port: UInt16
     public var symbols: [SymbolConfig]
@@ -103,8 +113,10 @@ public struct VenueConfig: Codable, Sendable {
     /// The simulator's seed, handed down by `SimulatorConfig` (the default path seed).
     var sharedPathSeed: UInt64?
 
-    public init(name: String) {
+    public init(name: String, dialect: SimDialect = .binanceSpot) {
         self.name = name
+        self.dialect = dialect
+        self.feesInQuote = dialect == .krakenSpot
         self.port = 0
         self.symbols = SymbolConfig.demo
         self.accounts = []
@@ -120,7 +132,8 @@ public struct VenueConfig: Codable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case name, port, symbols, accounts, latency, limits, faults
+        case name, dialect, port, symbols, accounts, latency, limits, faults
+        case feesInQuote = "fees_in_quote"
         case clockSkewMs = "clock_skew_ms", stepSeconds = "step_seconds", banSeconds = "ban_seconds"
         case volHalfLifeSeconds = "vol_half_life_s", resilienceHalfLifeSeconds = "resilience_half_life_s"
         case impactHalfLifeSeconds = "impact_half_life_s", pathSeed = "path_seed"
@@ -129,7 +142,16 @@ public struct VenueConfig: Codable, Sendable {
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         try StrictKeys.check(decoder, known: CodingKeys.self, section: "[[venues]]")
-        self.init(name: try c.decode(String.self, forKey: .name))
+        let name = try c.decode(String.self, forKey: .name)
+        let dialectName = try c.decodeIfPresent(String.self, forKey: .dialect) ?? SimDialect.binanceSpot.rawValue
+        guard let dialect = SimDialect(rawValue: dialectName) else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .dialect, in: c,
+                debugDescription: "venue \(name): unknown dialect '\(dialectName)' (known: "
+                    + SimDialect.allCases.map(\.rawValue).joined(separator: ", ") + ")")
+        }
+        self.init(name: name, dialect: dialect)
+        feesInQuote = try c.decodeIfPresent(Bool.self, forKey: .feesInQuote) ?? (dialect == .krakenSpot)
         port = try c.decodeIfPresent(UInt16.self, forKey: .port) ?? 0
         symbols = try c.decodeIfPresent([SymbolConfig].self, forKey: .symbols) ?? SymbolConfig.demo
         accounts = try c.decodeIfPresent([AccountConfig].self, forKey: .accounts) ?? [AccountConfig.demo(venue: name)]

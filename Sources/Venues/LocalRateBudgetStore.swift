@@ -71,13 +71,26 @@ public struct RateBudget: Sendable, Equatable {
             ordersUsed: 0, backoffUntil: nil, bannedUntil: nil)
     }
 
-    /// Rolls the windows forward to `now`, resetting their counts.
-    mutating func roll(to now: Date) {
+    /// Rolls the windows forward to `now`, resetting their counts. Under a decaying call counter,
+    /// `weightUsed` holds the counter in thousandths of a point and `weightWindow` when it was last
+    /// drained; rolling drains it.
+    mutating func roll(to now: Date, counter: RateLimits.CallCounter? = nil) {
+        if let counter {
+            let elapsed = max(0, now.timeIntervalSince(weightWindow))
+            weightUsed = max(0, weightUsed - Int((elapsed * counter.decayPerSecond * 1000).rounded(.down)))
+            weightWindow = max(weightWindow, now)
+            rollOrders(to: now)
+            return
+        }
         let minute = RateLimits.weightWindow(now)
         if minute > weightWindow {
             weightWindow = minute
             weightUsed = 0
         }
+        rollOrders(to: now)
+    }
+
+    private mutating func rollOrders(to now: Date) {
         let tenSeconds = RateLimits.orderWindow(now)
         if tenSeconds > orderWindow {
             orderWindow = tenSeconds
@@ -91,8 +104,18 @@ public struct RateBudget: Sendable, Equatable {
         if let backoffUntil, backoffUntil > now {
             return .wait(until: backoffUntil, reason: "Retry-After from the venue")
         }
-        roll(to: now)
-        if weightUsed + weight > limits.weightBudget {
+        roll(to: now, counter: limits.callCounter)
+        if let counter = limits.callCounter, let budget = limits.counterBudget {
+            let needed = weightUsed + weight * 1000
+            if Double(needed) > budget * 1000, weight > 0 {
+                let excess = Double(needed) - budget * 1000
+                return .wait(
+                    until: now.addingTimeInterval(excess / (counter.decayPerSecond * 1000)),
+                    reason:
+                        "call counter \(Double(weightUsed) / 1000)+\(weight) would pass \(budget) of \(counter.max)"
+                )
+            }
+        } else if weightUsed + weight > limits.weightBudget {
             return .wait(
                 until: weightWindow.addingTimeInterval(60),
                 reason:
@@ -106,13 +129,14 @@ public struct RateBudget: Sendable, Equatable {
                     "orders \(ordersUsed)+\(orders) would pass \(limits.orderBudget) of \(limits.ordersPerTenSeconds)/10s"
             )
         }
-        weightUsed += weight
+        weightUsed += limits.callCounter == nil ? weight : weight * 1000
         ordersUsed += orders
         return .granted
     }
 
     /// Raises the counts to the venue's own figures for the current windows.
     public mutating func observe(usedWeight1m: Int?, orderCount10s: Int?, now: Date) {
+        guard usedWeight1m != nil || orderCount10s != nil else { return }
         roll(to: now)
         if let usedWeight1m { weightUsed = max(weightUsed, usedWeight1m) }
         if let orderCount10s { ordersUsed = max(ordersUsed, orderCount10s) }

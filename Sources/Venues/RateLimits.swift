@@ -10,16 +10,35 @@ public struct RateLimits: Sendable, Equatable {
     public var safetyMargin: Double
     /// The longest the governor will wait for budget before refusing.
     public var maxWait: Duration
+    /// A call counter that decays instead of a weight per minute (Kraken): a key may hold up to
+    /// `max` points, and they drain at `decayPerSecond`. When set, request weights are points on
+    /// this counter and `requestWeightPerMinute` is not used.
+    public var callCounter: CallCounter?
+
+    /// A decaying call counter's size and drain rate.
+    public struct CallCounter: Sendable, Equatable {
+        public var max: Int
+        public var decayPerSecond: Double
+
+        public init(max: Int, decayPerSecond: Double) {
+            self.max = max
+            self.decayPerSecond = decayPerSecond
+        }
+    }
 
     public init(
         requestWeightPerMinute: Int = 6000, ordersPerTenSeconds: Int = 100, safetyMargin: Double = 0.1,
-        maxWait: Duration = .seconds(65)
+        maxWait: Duration = .seconds(65), callCounter: CallCounter? = nil
     ) {
+        self.callCounter = callCounter
         self.requestWeightPerMinute = requestWeightPerMinute
         self.ordersPerTenSeconds = ordersPerTenSeconds
         self.safetyMargin = safetyMargin
         self.maxWait = maxWait
     }
+
+    /// The points Ballast lets a decaying counter reach (its size less the safety margin).
+    public var counterBudget: Double? { callCounter.map { Double($0.max) * (1 - safetyMargin) } }
 
     /// The weight Ballast allows itself per minute.
     public var weightBudget: Int { max(1, Int(Double(requestWeightPerMinute) * (1 - safetyMargin))) }

@@ -17,6 +17,9 @@ public protocol OrderVenue: Sendable {
     /// Only after that time does "no such order" mean the request never will execute, so the
     /// same client order id may be sent again.
     func inFlightRequestsExpire(sentBy: Date) -> Date
+    /// The client order id this venue is sent for an intent key (lower-case hex SHA-256), in a
+    /// form the venue accepts.
+    func clientOrderId(intentKey: String) -> String
 }
 
 /// The one protocol Pull, Propose's market view and Execute talk to a venue through, whatever
@@ -51,10 +54,13 @@ public struct VenueClientParts: Sendable {
     public var clock: any TimeSource
     /// How long a signed request stays valid at the venue, where the dialect has such a window (ms).
     public var recvWindowMs: Int
+    /// Where a dialect that signs with an always-increasing number draws it.
+    public var nonces: any NonceSource
 
     public init(
         venue: String, account: String?, baseURL: String, credentials: Credentials?, transport: any HTTPTransport,
-        governor: RateGovernor, events: any VenueEventSink, clock: any TimeSource, recvWindowMs: Int
+        governor: RateGovernor, events: any VenueEventSink, clock: any TimeSource, recvWindowMs: Int,
+        nonces: any NonceSource = LocalNonceSource()
     ) {
         self.venue = venue
         self.account = account
@@ -65,24 +71,32 @@ public struct VenueClientParts: Sendable {
         self.events = events
         self.clock = clock
         self.recvWindowMs = recvWindowMs
+        self.nonces = nonces
     }
 }
 
-/// A venue dialect: its name in the job file, whose rate budget a request draws on, and how to
-/// make its client. Adding a dialect means one folder under
+/// A venue dialect: its name in the job file, how it spells a client order id, whose rate budget a
+/// request draws on, and how to make its client. Adding a dialect means one folder under
 /// `Sources/Venues` and one entry in `VenueDialect.all`.
 public struct VenueDialect: Sendable {
     /// The name a job file's `dialect` field uses.
     public let name: String
+    /// The client order id this dialect sends for an intent key (lower-case hex SHA-256).
+    public let clientOrderId: @Sendable (_ intentKey: String) -> String
     /// The rate budget a client draws on: per venue (`nil` key fingerprint: one budget for the
     /// host, as Binance counts weight per IP) or per API key.
     public let budgetPerKey: Bool
+    /// The decaying call counter the dialect's venue keeps per key, if it counts that way.
+    public let callCounter: RateLimits.CallCounter?
     let make: @Sendable (VenueClientParts) -> any VenueClient
 
     public init(
-        name: String, budgetPerKey: Bool, make: @escaping @Sendable (VenueClientParts) -> any VenueClient
+        name: String, clientOrderId: @escaping @Sendable (String) -> String, budgetPerKey: Bool,
+        callCounter: RateLimits.CallCounter? = nil, make: @escaping @Sendable (VenueClientParts) -> any VenueClient
     ) {
+        self.callCounter = callCounter
         self.name = name
+        self.clientOrderId = clientOrderId
         self.budgetPerKey = budgetPerKey
         self.make = make
     }
@@ -91,7 +105,7 @@ public struct VenueDialect: Sendable {
     public func client(_ parts: VenueClientParts) -> any VenueClient { make(parts) }
 
     /// Every dialect Ballast speaks.
-    public static let all: [VenueDialect] = [.binanceSpot]
+    public static let all: [VenueDialect] = [.binanceSpot, .krakenSpot]
 
     /// The dialect called `name`, if Ballast speaks it.
     public static func named(_ name: String) -> VenueDialect? { all.first { $0.name == name } }

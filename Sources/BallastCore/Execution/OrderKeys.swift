@@ -38,8 +38,12 @@ public struct OrderIntent: Sendable, Hashable, Codable {
     /// Lower-case hex SHA-256 of `canonical` (64 characters).
     public var key: String { Digest.hex(Digest.sha256(canonical)) }
 
-    /// `bl` + the first 32 hex digits of the key: 34 characters of `[a-z0-9]`.
-    public var clientOrderId: String { "bl" + String(key.prefix(32)) }
+    /// `bl` + the first 32 hex digits of the key: 34 characters of `[a-z0-9]` (the Binance form;
+    /// a venue's dialect may spell it otherwise).
+    public var clientOrderId: String { Self.clientOrderId(forKey: key) }
+
+    /// `bl` + the first 32 hex digits of `key`.
+    public static func clientOrderId(forKey key: String) -> String { "bl" + String(key.prefix(32)) }
 
     /// The same intent one generation later (a reprice).
     public func nextGeneration() -> OrderIntent {

@@ -123,6 +123,7 @@ extension Execute {
         let next = OrderIntent(
             portfolio: order.portfolio, batch: order.batch, leg: order.leg, venue: order.venue, symbol: order.symbol,
             side: order.side, generation: order.generation + 1)
+        let clientOrderID = venue.clientOrderId(intentKey: next.key)
         let style: OrderStyle = crossing ? .marketableLimit : .chase
         let reason =
             crossing
@@ -135,7 +136,7 @@ extension Execute {
                     portfolio_id, account_id, venue_id, symbol, side, style, order_type, time_in_force, price, qty,
                     arrival_mid, decision_mid, state, created_at, updated_at)
                 VALUES (\(order.batch), \(order.parent), \(order.leg), \(next.generation), \(order.id), \(next.key),
-                    \(next.clientOrderId), \(order.portfolio), \(order.account), \(order.venue), \(order.symbol),
+                    \(clientOrderID), \(order.portfolio), \(order.account), \(order.venue), \(order.symbol),
                     \(order.side.rawValue), \(style.rawValue),
                     \(crossing ? OrderType.limit.rawValue : OrderType.limitMaker.rawValue),
                     \(crossing ? TimeInForce.ioc.rawValue : nil), \(price), \(remainder), \(order.arrivalMid),
@@ -148,7 +149,7 @@ extension Execute {
             try DecisionLog.append(
                 RepricePayload(
                     kind: "reprice", reason: reason, previous: order.clientOrderId, intentKey: next.key,
-                    clientOrderId: next.clientOrderId, generation: next.generation, style: style.rawValue,
+                    clientOrderId: clientOrderID, generation: next.generation, style: style.rawValue,
                     quantity: remainder, limitPrice: price),
                 kind: "reprice", portfolio: order.portfolio, batch: order.batch, order: inserted, at: clock.now(),
                 on: connection)

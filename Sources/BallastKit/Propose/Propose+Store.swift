@@ -1,6 +1,7 @@
 import BallastCore
 import Foundation
 import Postgres
+import Venues
 
 extension Propose {
     /// Proposals of a chunk, decided and encoded, ready to be written in one transaction.
@@ -40,7 +41,8 @@ extension Propose {
     /// Builds what a chunk of proposals writes: batch ids come from `drawBatchIDs(count)`, called
     /// once per chunk (count 0 when nothing trades), for the proposals that trade or defer something.
     static func prepare(
-        _ proposals: [Proposal], settings: [String: PortfolioSettings], drawBatchIDs: (Int) throws -> [Int64]
+        _ proposals: [Proposal], settings: [String: PortfolioSettings], dialects: [String: VenueDialect] = [:],
+        drawBatchIDs: (Int) throws -> [Int64]
     ) throws -> PreparedChunk {
         let trading = proposals.indices.filter { !proposals[$0].routes.isEmpty }
         let ids = try drawBatchIDs(trading.count)
@@ -48,7 +50,7 @@ extension Propose {
         for (index, id) in zip(trading, ids) {
             let proposal = proposals[index]
             let portfolio = settings[proposal.portfolio]!
-            let rows = try BatchRows(proposal, batch: id)
+            let rows = try BatchRows(proposal, batch: id, dialects: dialects)
             var status = rows.orders.isEmpty ? "deferred" : "proposed"
             let reason =
                 rows.orders.isEmpty
@@ -249,7 +251,7 @@ extension Propose {
         /// kind, leg, mids, parent, planInputs, portfolio, reason, routeInputs, sigma, snapshots, split,
         /// trade, venueHealth (the *Inputs members are what `audit recompute` redoes the decision from). What a
         /// portfolio's records share is encoded once, and what a parent's share once per parent.
-        init(_ proposal: Proposal, batch: Int64) throws {
+        init(_ proposal: Proposal, batch: Int64, dialects: [String: VenueDialect] = [:]) throws {
             let inputs = proposal.inputs
             var portfolioMembers = CanonicalObject()
             try portfolioMembers.set("portfolio", proposal.portfolio)
@@ -288,7 +290,9 @@ extension Propose {
                         portfolio: proposal.portfolio, batch: batch, leg: leg, venue: child.venue,
                         symbol: child.symbol, side: child.side)
                     let order = Order(
-                        parent: index, intentKey: intent.key, clientOrderId: intent.clientOrderId, child: child,
+                        parent: index, intentKey: intent.key,
+                        clientOrderId: dialects[child.venue]?.clientOrderId(intent.key) ?? intent.clientOrderId,
+                        child: child,
                         decisionMid: trade.decisionMid)
                     orders.append(order)
                     var record = parentMembers

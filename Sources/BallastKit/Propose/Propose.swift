@@ -2,6 +2,7 @@ public import BallastCore
 public import Foundation
 public import Logging
 public import Postgres
+import Venues
 
 /// The propose step (DESIGN.md "The pipeline", step 4): where a portfolio's
 /// drift exceeds its volatility-adjusted band, size the trades, route each one,
@@ -77,6 +78,10 @@ public struct Propose {
         now: Date
     ) throws -> [Proposal] {
         let settings = Dictionary(portfolios.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        // Each venue's dialect spells the client order ids of its orders.
+        let dialects = config.venues.reduce(into: [String: VenueDialect]()) {
+            $0[$1.id] = VenueDialect.named($1.dialect)
+        }
         let ids = store ? Unshared(try connection.sibling(logger: logger)) : nil
         defer { ids?.value.close() }
         let chunks = stride(from: 0, to: portfolios.count, by: Self.chunkSize).map {
@@ -100,7 +105,7 @@ public struct Propose {
                             try queues[worker].put(PreparedChunk(proposals: decided, batches: [], drift: []))
                             continue
                         }
-                        let chunk = try Self.prepare(decided, settings: settings) { count in
+                        let chunk = try Self.prepare(decided, settings: settings, dialects: dialects) { count in
                             try turns.inTurn(index) { try Self.drawBatchIDs(count, on: ids.value) }
                         }
                         try queues[worker].put(chunk)

@@ -12,6 +12,7 @@ final class VenueSession {
     private let transport: CurlClient
     private let eventsDB: LockedConnection
     private let budgetsDB: LockedConnection
+    private let nonces: PostgresNonceSource
 
     init(
         databaseURL: String, runID: String, clock: any TimeSource, environment: [String: String], logger: Logger,
@@ -25,15 +26,17 @@ final class VenueSession {
             throw error
         }
         transport = CurlClient(caBundle: caBundle)
+        nonces = PostgresNonceSource(databaseURL: databaseURL, logger: logger)
         wiring = VenueWiring(
             transport: transport, clock: clock, credentials: CredentialLoader(environment: environment),
             events: PostgresEventSink(database: eventsDB, runID: runID, logger: logger),
-            budgets: PostgresRateBudgetStore(database: budgetsDB), logger: logger)
+            budgets: PostgresRateBudgetStore(database: budgetsDB), nonces: nonces, logger: logger)
     }
 
     func close() {
         transport.close()
         eventsDB.close()
         budgetsDB.close()
+        nonces.close()
     }
 }

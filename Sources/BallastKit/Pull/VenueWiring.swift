@@ -12,17 +12,19 @@ public struct VenueWiring: Sendable {
     public let credentials: CredentialLoader
     public let events: any VenueEventSink
     public let budgets: any RateBudgetStore
+    public let nonces: any NonceSource
     public let logger: Logger
 
     public init(
         transport: any HTTPTransport, clock: any TimeSource, credentials: CredentialLoader, events: any VenueEventSink,
-        budgets: any RateBudgetStore, logger: Logger
+        budgets: any RateBudgetStore, nonces: any NonceSource = LocalNonceSource(), logger: Logger
     ) {
         self.transport = transport
         self.clock = clock
         self.credentials = credentials
         self.events = events
         self.budgets = budgets
+        self.nonces = nonces
         self.logger = logger
     }
 
@@ -41,6 +43,7 @@ public struct VenueWiring: Sendable {
         let credentials = try account.map { try self.credentials.load($0) }
         var limits = limits
         limits.safetyMargin = venue.rateLimitMargin
+        limits.callCounter = dialect.callCounter
         // Binance counts request weight per IP, so public and signed calls of every key from this
         // host draw on one budget per venue (orders counted there too: stricter than per account).
         // A dialect that counts per key draws on its key's budget; public calls on the host's.
@@ -51,7 +54,8 @@ public struct VenueWiring: Sendable {
             VenueClientParts(
                 venue: venue.id, account: account?.id, baseURL: venue.baseURL, credentials: credentials,
                 transport: TimeoutTransport(base: transport, timeout: .milliseconds(venue.timeoutMs)),
-                governor: governor, events: events, clock: clock, recvWindowMs: venue.recvWindowMs))
+                governor: governor, events: events, clock: clock, recvWindowMs: venue.recvWindowMs,
+                nonces: nonces))
     }
 }
 

@@ -2,9 +2,12 @@ public import BallastCore
 public import Foundation
 
 extension VenueDialect {
-    /// Binance Spot: request weight is counted per IP, so every key of a host draws on one budget
-    /// per venue.
-    public static let binanceSpot = VenueDialect(name: "binance-spot", budgetPerKey: false) { parts in
+    /// Binance Spot: client order ids `bl` + 32 hex digits of the intent key (Binance allows
+    /// `^[a-zA-Z0-9-_]{1,36}$`); request weight is counted per IP, so every key of a host draws on
+    /// one budget per venue.
+    public static let binanceSpot = VenueDialect(
+        name: "binance-spot", clientOrderId: { OrderIntent.clientOrderId(forKey: $0) }, budgetPerKey: false
+    ) { parts in
         BinanceSpotClient(
             venue: parts.venue, account: parts.account, baseURL: parts.baseURL, credentials: parts.credentials,
             transport: parts.transport, governor: parts.governor, events: parts.events, clock: parts.clock,
@@ -15,6 +18,8 @@ extension VenueDialect {
 extension BinanceSpotClient: VenueClient {
     /// exchangeInfo: symbols with their filters, and the published limits.
     public func listing() async throws(VenueError) -> ExchangeInfo { try await exchangeInfo() }
+
+    public func clientOrderId(intentKey: String) -> String { VenueDialect.binanceSpot.clientOrderId(intentKey) }
 
     public func orderFills(_ symbol: String, orderId: String) async throws(VenueError) -> [Fill] {
         try await myTrades(symbol, orderId: orderId)

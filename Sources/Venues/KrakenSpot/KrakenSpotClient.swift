@@ -1,0 +1,348 @@
+public import BallastCore
+import Digest
+public import Foundation
+import Synchronization
+public import Transport
+
+/// A client for one account (or none, for public data) at one venue speaking the Kraken Spot REST
+/// dialect.
+///
+/// Private calls are POSTs signed with HMAC-SHA512 over the URI path and SHA-256(nonce ‖ body),
+/// the nonce drawn from a `NonceSource` shared by every process using the key. Kraken names
+/// assets and pairs its own way (XXBT, ZUSD, XBTUSDT, XBT/USDT): the listing maps them to
+/// Ballast's assets and symbols, and every call translates at the edge. Reads are retried after a
+/// rate-limit error, an `EService`/`EGeneral:Internal error`, a 5xx or a dropped connection; an
+/// order request is never repeated blindly (`outcomeUnknown`), and carries a deadline after which
+/// the matching engine refuses it, which is the dialect's resend rule.
+public final class KrakenSpotClient: Sendable {
+    public let venue: String
+    public let account: String?
+    let baseURL: String
+    let credentials: Credentials?
+    let transport: any HTTPTransport
+    let governor: RateGovernor
+    let events: any VenueEventSink
+    let clock: any TimeSource
+    let nonces: any NonceSource
+    /// How long an order request stays valid at the venue (its `deadline`), in ms.
+    public let orderWindowMs: Int
+    private let cachedNames = Mutex<KrakenNames?>(nil)
+
+    public init(
+        venue: String, account: String?, baseURL: String, credentials: Credentials?, transport: any HTTPTransport,
+        governor: RateGovernor, events: any VenueEventSink, clock: any TimeSource = SystemTime(),
+        nonces: any NonceSource, orderWindowMs: Int = 5000
+    ) {
+        self.venue = venue
+        self.account = account
+        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.credentials = credentials
+        self.transport = transport
+        self.governor = governor
+        self.events = events
+        self.clock = clock
+        self.nonces = nonces
+        self.orderWindowMs = min(max(orderWindowMs, 1000), 60_000)
+    }
+
+    /// Kraken's starting tier: a call counter of 15 per key that drains by 0.33 a second (higher
+    /// tiers have more); orders have their own per-pair counter, kept here as 10 orders per 10 s.
+    public static let starterCounter = RateLimits.CallCounter(max: 15, decayPerSecond: 0.33)
+
+    /// The limits the listing reports: the starter tier's counter.
+    public static let publishedLimits = RateLimits(
+        requestWeightPerMinute: 20, ordersPerTenSeconds: 10, callCounter: starterCounter)
+
+    // MARK: Names
+
+    /// The venue's assets and pairs under Ballast's names (loaded once, from the listing).
+    func names() async throws(VenueError) -> KrakenNames {
+        if let names = cachedNames.withLock({ $0 }) { return names }
+        let assets: [String: KrakenAsset] = try await call(.assets, [])
+        let pairs: [String: KrakenPair] = try await call(.assetPairs, [])
+        let names = KrakenNames(assets: assets, pairs: pairs)
+        cachedNames.withLock { $0 = names }
+        return names
+    }
+
+    func wirePair(_ symbol: String) async throws(VenueError) -> KrakenNames.Pair {
+        guard let pair = try await names().bySymbol[symbol] else {
+            throw .rejected(
+                venue: venue, endpoint: "/0/public/AssetPairs", httpStatus: 200, code: 0,
+                message: "symbol \(symbol) is not listed at this venue")
+        }
+        return pair
+    }
+
+    // MARK: The request loop
+
+    /// Sends one call and decodes its result, with the retries described on the type.
+    func call<T: Decodable & Sendable>(_ endpoint: KrakenEndpoint, _ params: [(String, String)])
+        async throws(VenueError) -> T
+    {
+        var attempts = 0
+        while true {
+            attempts += 1
+            try await governor.acquire(weight: endpoint.cost, orders: endpoint.placesOrder ? 1 : 0)
+            let outcome: Attempt<T>
+            if endpoint.isPrivate {
+                guard let credentials else { throw .missingCredentials(venue: venue) }
+                let now = UInt64(max(0, clock.now().timeIntervalSince1970 * 1_000_000))
+                outcome = try await nonces.withNonce(venue: venue, key: credentials.fingerprint, now: now) {
+                    (nonce) async throws(VenueError) -> Attempt<T> in
+                    try await self.once(endpoint, [("nonce", String(nonce))] + params, credentials: credentials)
+                }
+            } else {
+                outcome = try await once(endpoint, params, credentials: nil)
+            }
+            switch outcome {
+            case .done(let value): return value
+            case .retry(let detail):
+                if attempts < 4 { continue }
+                throw .outcomeUnknown(
+                    venue: venue, endpoint: endpoint.path, detail: "gave up after \(attempts) attempts: \(detail)")
+            }
+        }
+    }
+
+    enum Attempt<T: Sendable>: Sendable {
+        case done(T)
+        case retry(String)
+    }
+
+    /// One exchange: build, record, send, classify.
+    private func once<T: Decodable & Sendable>(
+        _ endpoint: KrakenEndpoint, _ params: [(String, String)], credentials: Credentials?
+    ) async throws(VenueError) -> Attempt<T> {
+        let request = Self.build(endpoint, params, baseURL: baseURL, credentials: credentials)
+        let started = clock.now()
+        let pending = try await begin(endpoint, params, started)
+        let response: HTTPResponse
+        do {
+            response = try await transport.send(request)
+        } catch {
+            await record(
+                endpoint, params, started, nil, pending,
+                outcome: error.kind == .timedOut ? .timeout : .transportError, error: error.description)
+            if endpoint.idempotent { return .retry(error.description) }
+            if error.reach == .never {
+                throw .unreachable(venue: venue, endpoint: endpoint.path, detail: error.description)
+            }
+            throw .outcomeUnknown(venue: venue, endpoint: endpoint.path, detail: error.description)
+        }
+        let body = Data(response.body)
+        switch response.status {
+        case 200..<300: break
+        case 429:
+            await record(endpoint, params, started, response, pending, outcome: .rateLimited)
+            await governor.rateLimited(retryAfter: .seconds(Self.rateLimitPause))
+            return .retry("HTTP 429")
+        case 500...:
+            await record(endpoint, params, started, response, pending, outcome: .serverError)
+            if endpoint.idempotent { return .retry("HTTP \(response.status)") }
+            throw .outcomeUnknown(venue: venue, endpoint: endpoint.path, detail: "HTTP \(response.status)")
+        default:
+            await record(
+                endpoint, params, started, response, pending, outcome: .malformed, error: "HTTP \(response.status)")
+            throw .malformed(
+                venue: venue, endpoint: endpoint.path, reason: "HTTP \(response.status)", raw: response.text)
+        }
+        let errors = (try? JSONDecoder().decode(KrakenErrors.self, from: body))?.error ?? []
+        if let first = errors.first {
+            let message = errors.joined(separator: "; ")
+            if first.hasSuffix("Rate limit exceeded") {
+                await record(endpoint, params, started, response, pending, outcome: .rateLimited, error: message)
+                await governor.rateLimited(retryAfter: .seconds(Self.rateLimitPause))
+                return .retry(message)
+            }
+            await record(endpoint, params, started, response, pending, outcome: .venueError, error: message)
+            // Refused before it was looked at: sending again (with a new nonce) cannot double anything.
+            if first == "EAPI:Invalid nonce" { return .retry(message) }
+            if Self.unknownOutcome.contains(first) {
+                if endpoint.idempotent { return .retry(message) }
+                throw .outcomeUnknown(venue: venue, endpoint: endpoint.path, detail: message)
+            }
+            throw .rejected(
+                venue: venue, endpoint: endpoint.path, httpStatus: response.status, code: 0, message: message)
+        }
+        do {
+            let envelope = try JSONDecoder().decode(KrakenEnvelope<T>.self, from: body)
+            guard let result = envelope.result else {
+                throw DecodingError.valueNotFound(
+                    T.self, .init(codingPath: [], debugDescription: "no result and no error"))
+            }
+            await record(endpoint, params, started, response, pending, outcome: .ok)
+            return .done(result)
+        } catch {
+            let reason = Self.reason(error)
+            await record(
+                endpoint, params, started, response, pending, outcome: .malformed,
+                error: "\(reason); body: \(response.text.prefix(4096))")
+            throw .malformed(venue: venue, endpoint: endpoint.path, reason: reason, raw: response.text)
+        }
+    }
+
+    /// Errors after which an order's fate is unknown (the request may or may not have been acted on).
+    static let unknownOutcome: Set<String> = ["EService:Unavailable", "EService:Busy", "EGeneral:Internal error"]
+
+    /// Seconds to hold every call of the key after a rate-limit error (Kraken names no wait).
+    static let rateLimitPause: Int64 = 5
+
+    /// The HTTP request: public calls are GETs with a query; private calls POST a form body signed
+    /// in the `API-Sign` header.
+    static func build(
+        _ endpoint: KrakenEndpoint, _ params: [(String, String)], baseURL: String, credentials: Credentials?
+    ) -> HTTPRequest {
+        let encoded = BinanceSpotClient.formEncode(params)
+        guard endpoint.isPrivate, let credentials else {
+            return HTTPRequest(
+                method: .get, url: baseURL + endpoint.path + (encoded.isEmpty ? "" : "?" + encoded), headers: [],
+                body: [])
+        }
+        let nonce = params.first { $0.0 == "nonce" }?.1 ?? ""
+        return HTTPRequest(
+            method: .post, url: baseURL + endpoint.path,
+            headers: [
+                HTTPHeader("API-Key", credentials.apiKey),
+                HTTPHeader("API-Sign", sign(path: endpoint.path, nonce: nonce, body: encoded, secret: credentials)),
+                HTTPHeader("Content-Type", "application/x-www-form-urlencoded"),
+            ], body: Array(encoded.utf8))
+    }
+
+    /// `API-Sign`: base64(HMAC-SHA512(key: base64-decoded secret, message: path ‖ SHA-256(nonce ‖ body))).
+    static func sign(path: String, nonce: String, body: String, secret credentials: Credentials) -> String {
+        let key = Data(base64Encoded: credentials.secret) ?? Data()
+        let message = Array(path.utf8) + Digest.sha256(nonce + body)
+        return Data(Digest.hmacSHA512(key: Array(key), message: message)).base64EncodedString()
+    }
+
+    private func begin(_ endpoint: KrakenEndpoint, _ params: [(String, String)], _ started: Date)
+        async throws(VenueError) -> Int64?
+    {
+        do {
+            return try await events.begin(attempt(endpoint, params, started, nil, outcome: .pending, error: nil))
+        } catch {
+            throw .notRecorded(venue: venue, endpoint: endpoint.path, detail: "\(error)")
+        }
+    }
+
+    private func record(
+        _ endpoint: KrakenEndpoint, _ params: [(String, String)], _ started: Date, _ response: HTTPResponse?,
+        _ pending: Int64?, outcome: HTTPAttempt.Outcome, error: String? = nil
+    ) async {
+        let attempt = attempt(endpoint, params, started, response, outcome: outcome, error: error)
+        if let id = await events.complete(attempt, id: pending) {
+            AttemptTrace.current?.note(id, clientOrderId: attempt.clientOrderId)
+        }
+    }
+
+    private func attempt(
+        _ endpoint: KrakenEndpoint, _ params: [(String, String)], _ started: Date, _ response: HTTPResponse?,
+        outcome: HTTPAttempt.Outcome, error: String?
+    ) -> HTTPAttempt {
+        HTTPAttempt(
+            venue: venue, account: account, method: endpoint.isPrivate ? "POST" : "GET", endpoint: endpoint.path,
+            weight: endpoint.cost, startedAt: started, timings: response?.timings, httpStatus: response?.status,
+            venueCode: nil, outcome: outcome, usedWeight1m: nil, orderCount10s: nil, orderCount1d: nil,
+            retryAfterSeconds: nil, error: error, clientOrderId: params.first { $0.0 == "cl_ord_id" }?.1)
+    }
+
+    private static func reason(_ error: any Error) -> String {
+        switch error {
+        case DecodingError.keyNotFound(let key, let context):
+            "missing field '\((context.codingPath.map(\.stringValue) + [key.stringValue]).joined(separator: "."))'"
+        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context),
+            DecodingError.dataCorrupted(let context):
+            (context.codingPath.map(\.stringValue).joined(separator: ".") + " " + context.debugDescription)
+                .trimmingCharacters(in: .whitespaces)
+        default: "\(error)"
+        }
+    }
+}
+
+/// Kraken's endpoints: path, whether private (signed POST), the points a call adds to the key's
+/// counter, whether it places an order, and whether repeating it is harmless.
+enum KrakenEndpoint: Sendable {
+    case time, assets, assetPairs, ticker, depth
+    case balanceEx, tradeVolume, tradesHistory, queryTrades, openOrders, closedOrders, queryOrders
+    case addOrder, cancelOrder
+
+    var name: String {
+        switch self {
+        case .time: "Time"
+        case .assets: "Assets"
+        case .assetPairs: "AssetPairs"
+        case .ticker: "Ticker"
+        case .depth: "Depth"
+        case .balanceEx: "BalanceEx"
+        case .tradeVolume: "TradeVolume"
+        case .tradesHistory: "TradesHistory"
+        case .queryTrades: "QueryTrades"
+        case .openOrders: "OpenOrders"
+        case .closedOrders: "ClosedOrders"
+        case .queryOrders: "QueryOrders"
+        case .addOrder: "AddOrder"
+        case .cancelOrder: "CancelOrder"
+        }
+    }
+
+    var isPrivate: Bool {
+        switch self {
+        case .time, .assets, .assetPairs, .ticker, .depth: false
+        default: true
+        }
+    }
+
+    var path: String { (isPrivate ? "/0/private/" : "/0/public/") + name }
+
+    /// History calls count 2 on Kraken's counter; order placement and cancels count on the
+    /// matching engine's counter instead (the governor's order budget); public calls are limited
+    /// per IP, separately, and count 1 here to stay polite.
+    var cost: Int {
+        switch self {
+        case .tradesHistory, .queryTrades, .closedOrders: 2
+        case .addOrder, .cancelOrder: 0
+        default: 1
+        }
+    }
+
+    var placesOrder: Bool { self == .addOrder }
+    var idempotent: Bool { self != .addOrder && self != .cancelOrder }
+}
+
+/// The venue's assets and pairs under Ballast's names, and back.
+struct KrakenNames: Sendable {
+    struct Pair: Sendable {
+        /// Kraken's key of the pair (`XXBTZUSD`): results are keyed by it.
+        var key: String
+        /// The name Ballast sends (`XBTUSDT`).
+        var altname: String
+        var rules: SymbolRules
+    }
+
+    /// Ballast's symbol → pair.
+    var bySymbol: [String: Pair] = [:]
+    /// Any of Kraken's names of a pair (key, altname, wsname) → Ballast's symbol.
+    var symbolOf: [String: String] = [:]
+    /// Kraken's asset key (`XXBT`) → Ballast's asset (`BTC`).
+    var assetOf: [String: String] = [:]
+
+    /// Kraken's own spellings of assets other venues spell differently.
+    static let aliases = ["XBT": "BTC", "XDG": "DOGE"]
+
+    init(assets: [String: KrakenAsset], pairs: [String: KrakenPair]) {
+        for (key, asset) in assets { assetOf[key] = Self.aliases[asset.altname] ?? asset.altname }
+        for (key, wire) in pairs {
+            guard let base = assetOf[wire.base], let quote = assetOf[wire.quote] else { continue }
+            let symbol = TradingPair.symbol(base: base, quote: quote)
+            let tick = wire.tick_size ?? ExactDecimal(significand: 1, scale: wire.pair_decimals)
+            let rules = SymbolRules(
+                pair: TradingPair(symbol: symbol, base: base, quote: quote),
+                status: wire.status == nil || wire.status == "online" ? "TRADING" : wire.status!, tickSize: tick,
+                stepSize: ExactDecimal(significand: 1, scale: wire.lot_decimals), minQty: wire.ordermin ?? .zero,
+                minNotional: wire.costmin ?? .zero)
+            bySymbol[symbol] = Pair(key: key, altname: wire.altname, rules: rules)
+            for name in [key, wire.altname, wire.wsname].compactMap({ $0 }) { symbolOf[name] = symbol }
+        }
+    }
+}

@@ -1,0 +1,202 @@
+import BallastCore
+import BallastTesting
+import CurlHTTP
+import Foundation
+import Simulator
+import Testing
+import Transport
+
+@testable import Venues
+
+/// A simulated venue speaking Kraken Spot, and Ballast's Kraken client talking to it over real HTTP.
+final class KrakenHarness: @unchecked Sendable {
+    let simulator: Simulator
+    let venue: SimulatedVenue
+    let curl = CurlClient(connectTimeout: .seconds(2), timeout: .seconds(5))
+    let events = MemoryEventSink()
+    let store = LocalRateBudgetStore()
+    let nonces = LocalNonceSource()
+    var account = AccountConfig.demo(venue: "sim-k")
+
+    init(configure: (inout VenueConfig) -> Void = { _ in }) throws {
+        // Kraken secrets are base64.
+        account.secret = Data("kraken-demo-secret-sim-k-0123456789abcdef".utf8).base64EncodedString()
+        var config = VenueConfig(name: "sim-k", dialect: .krakenSpot)
+        config.latency = LatencyProfile(baseMs: 0, jitterMs: 0)
+        config.accounts = [account]
+        configure(&config)
+        simulator = try Simulator(config: SimulatorConfig(seed: 11, venues: [config]), clock: SystemTime())
+        venue = simulator.venues[0]
+    }
+
+    func client(nonces: (any NonceSource)? = nil) -> KrakenSpotClient {
+        let credentials = Credentials(apiKey: account.apiKey, secret: account.secret)
+        let governor = RateGovernor(
+            venue: "sim-k", keyFingerprint: credentials.fingerprint,
+            limits: RateLimits(requestWeightPerMinute: 6000, maxWait: .seconds(10)), store: store, events: events,
+            clock: SystemTime())
+        return KrakenSpotClient(
+            venue: "sim-k", account: "acct", baseURL: venue.baseURL, credentials: credentials, transport: curl,
+            governor: governor, events: events, nonces: nonces ?? self.nonces)
+    }
+
+    func close() {
+        curl.close()
+        simulator.stop()
+    }
+}
+
+@Suite(.serialized) struct KrakenDialectTests {
+    /// Kraken's documentation signs a limit buy of 1.25 XBTUSD at 37,500 with a given key and nonce.
+    @Test func theDocumentedSignatureIsReproduced() {
+        let credentials = Credentials(
+            apiKey: "any",
+            secret: "kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg==")
+        let signature = KrakenSpotClient.sign(
+            path: "/0/private/AddOrder", nonce: "1616492376594",
+            body: "nonce=1616492376594&ordertype=limit&pair=XBTUSD&price=37500&type=buy&volume=1.25",
+            secret: credentials)
+        #expect(signature == "4/dpxb3iT4tp/ZCVEwSnEsLxx0bqyhLpdfOpc6fn7OR8+UClSV5n9E6aSS8MPtnRfp32bAb0nmbRn6H8ndwLUQ==")
+    }
+
+    @Test func everyEndpointRoundTripsUnderBallastsNames() async throws {
+        let h = try KrakenHarness()
+        defer { h.close() }
+        let client = h.client()
+        // The listing: Kraken's XXBT and XBTUSDT are Ballast's BTC and BTCUSDT.
+        let listing = try await client.listing()
+        let btc = try #require(listing.symbols.first { $0.pair.base == "BTC" })
+        #expect(btc.pair.symbol == "BTCUSDT" && btc.pair.quote == "USDT" && btc.status == "TRADING")
+        #expect(btc.tickSize.isPositive && btc.stepSize.isPositive)
+        let account = try await client.account()
+        #expect(account.balances.first { $0.asset == "BTC" }?.free == 2)
+        #expect(account.balances.first { $0.asset == "USDT" }?.total == 100_000)
+        #expect(account.takerRate == ExactDecimal("0.001"))
+        let tickers = try await client.bookTickers(["BTCUSDT", "ETHUSDT"])
+        #expect(tickers.map(\.symbol) == ["BTCUSDT", "ETHUSDT"])
+        let touch = try #require(tickers.first)
+        #expect(touch.bidPrice < touch.askPrice)
+        let depth = try await client.depth("BTCUSDT", limit: 5)
+        #expect(depth.bids.count == 5 && depth.asks.count == 5 && depth.bids[0].price == touch.bidPrice)
+
+        // An IOC buy that crosses: Kraken answers with the order's id; the lookup says what it did.
+        let taker = VenueDialect.krakenSpot.clientOrderId(String(repeating: "ab", count: 32))
+        #expect(taker.count == 32)
+        let ack = try await client.placeOrder(
+            NewOrder(
+                symbol: "BTCUSDT", side: .buy, type: .limit, timeInForce: .ioc, quantity: ExactDecimal("0.01")!,
+                price: touch.askPrice, clientOrderId: taker))
+        #expect(ack.order.orderId.hasPrefix("O") && ack.order.orderId.count == 19)
+        let filled = try #require(try await client.queryOrder("BTCUSDT", clientOrderId: taker))
+        #expect(filled.status == .filled && filled.executedQty == ExactDecimal("0.01"))
+        #expect(filled.orderId == ack.order.orderId && filled.symbol == "BTCUSDT")
+        let fills = try await client.orderFills("BTCUSDT", orderId: filled.orderId)
+        #expect(fills.map(\.qty).reduce(.zero, +) == ExactDecimal("0.01"))
+        #expect(fills.allSatisfy { $0.tradeId.hasPrefix("T") && $0.commissionAsset == "USDT" && !$0.isMaker })
+
+        // A post-only order rests; its client id is refused again while it is open; cancel by client id.
+        let maker = String(repeating: "cd", count: 16)
+        let resting = NewOrder(
+            symbol: "BTCUSDT", side: .buy, type: .limitMaker, timeInForce: nil, quantity: ExactDecimal("0.01")!,
+            price: touch.bidPrice - btc.tickSize * 10, clientOrderId: maker)
+        _ = try await client.placeOrder(resting)
+        #expect(try await client.openOrders("BTCUSDT").map(\.clientOrderId) == [maker])
+        await #expect(throws: VenueError.self) { _ = try await client.placeOrder(resting) }
+        let cancelled = try #require(try await client.cancelOrder("BTCUSDT", clientOrderId: maker))
+        #expect(cancelled.status == .canceled && cancelled.type == .limitMaker)
+        #expect(try await client.cancelOrder("BTCUSDT", clientOrderId: maker) == nil)
+        #expect(try await client.queryOrder("BTCUSDT", clientOrderId: "0123456789abcdef0123456789abcdef") == nil)
+        // Every call was on record, none refused for its signature or nonce.
+        #expect(h.events.attempts.allSatisfy { $0.outcome == .ok || $0.outcome == .venueError })
+        #expect(h.events.attempts.filter { $0.outcome == .venueError }.count == 2)
+    }
+
+    /// Trades are read newest first, 50 a page, by offset; the cursor resumes a pull and a second
+    /// pull finds nothing it has not seen.
+    @Test func tradesArePagedAcrossPageBoundariesAndResume() async throws {
+        let h = try KrakenHarness()
+        defer { h.close() }
+        try h.venue.seedTrades(apiKey: h.account.apiKey, symbol: "ETHUSDT", count: 137)
+        try h.venue.seedTrades(apiKey: h.account.apiKey, symbol: "BTCUSDT", count: 20)
+        let client = h.client()
+        var cursor: String?
+        var seen: [String: Fill] = [:]
+        var pages = 0
+        while true {
+            let page = try await client.fillPage("ETHUSDT", from: cursor, limit: 50)
+            pages += 1
+            for fill in page.fills { seen[fill.tradeId] = fill }
+            cursor = page.next
+            if !page.more { break }
+        }
+        #expect(seen.count == 137, "\(seen.count) ETHUSDT trades of 137")
+        #expect(seen.values.allSatisfy { $0.symbol == "ETHUSDT" })
+        #expect(pages == 4, "157 trades in pages of 50")
+        // Pulled again from the stored cursor: only the overlap of the last second comes back.
+        let again = try await client.fillPage("ETHUSDT", from: cursor, limit: 50)
+        #expect(again.fills.allSatisfy { seen[$0.tradeId] != nil })
+        #expect(again.fills.count < 137)
+        // A cursor that is not Kraken's is refused by name.
+        await #expect(throws: VenueError.self) { _ = try await client.fillPage("ETHUSDT", from: "1234", limit: 50) }
+    }
+
+    /// An order request answered `EService:Busy` may have been placed: the client says the outcome
+    /// is unknown, and the lookup by client id finds the order.
+    @Test func anUnknownOutcomeIsFollowedByALookup() async throws {
+        let h = try KrakenHarness {
+            $0.faults = [FaultRule(kind: .unknownStatus, method: "POST", path: "/0/private/AddOrder", placed: true)]
+        }
+        defer { h.close() }
+        let client = h.client()
+        let touch = try #require(try await client.bookTickers(["BTCUSDT"]).first)
+        let id = String(repeating: "e1", count: 16)
+        do {
+            _ = try await client.placeOrder(
+                NewOrder(
+                    symbol: "BTCUSDT", side: .sell, type: .limit, timeInForce: .ioc, quantity: ExactDecimal("0.01")!,
+                    price: touch.bidPrice, clientOrderId: id))
+            Issue.record("EService:Busy must not read as placed")
+        } catch {
+            guard case .outcomeUnknown = error else {
+                Issue.record("expected outcomeUnknown, got \(error)")
+                return
+            }
+        }
+        let found = try #require(try await client.queryOrder("BTCUSDT", clientOrderId: id))
+        #expect(found.status == .filled)
+        #expect(h.venue.statistics.ordersAccepted == 1)
+    }
+
+    /// The key's call counter: past it the venue says "EAPI:Rate limit exceeded"; the client holds
+    /// the key's calls and tries again.
+    @Test func theCallCounterIsRespectedAfterARateLimitError() async throws {
+        let h = try KrakenHarness {
+            $0.faults = [FaultRule(kind: .rateLimit, method: "POST", path: "/0/private/BalanceEx")]
+        }
+        defer { h.close() }
+        let client = h.client()
+        let started = Date()
+        _ = try await client.listing()
+        let account = try await client.account()
+        #expect(account.balances.contains { $0.asset == "ETH" })
+        #expect(Date().timeIntervalSince(started) >= 4.5, "held the key after the rate-limit error")
+        #expect(h.events.attempts.contains { $0.outcome == .rateLimited && $0.endpoint == "/0/private/BalanceEx" })
+    }
+
+    /// Two clients of one key sending at once, sharing a nonce source: no nonce is refused.
+    @Test func concurrentCallsOfOneKeyNeverTripTheNonce() async throws {
+        let h = try KrakenHarness()
+        defer { h.close() }
+        let first = h.client()
+        let second = h.client()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for i in 0..<12 {
+                let client = i % 2 == 0 ? first : second
+                group.addTask { _ = try await client.openOrders(nil) }
+            }
+            try await group.waitForAll()
+        }
+        #expect(!h.events.attempts.contains { $0.error?.contains("Invalid nonce") == true })
+        #expect(h.events.attempts.filter { $0.endpoint == "/0/private/OpenOrders" }.count == 12)
+    }
+}
