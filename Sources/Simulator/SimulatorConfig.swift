@@ -42,7 +42,8 @@ public struct SimulatorConfig: Codable, Sendable {
 
     /// `count` venues (sim-a, sim-b, …) with different latency profiles, the
     /// symbols BTCUSDT, ETHUSDT, SOLUSDT, BNBUSDT and ETHBTC, and one funded demo account each.
-    public static func demo(venues count: Int = 3, seed: UInt64 = 1) -> SimulatorConfig {
+    /// `count` demo venues; venue i speaks `dialects[i]` (Binance Spot where the list is short).
+    public static func demo(venues count: Int = 3, seed: UInt64 = 1, dialects: [SimDialect] = []) -> SimulatorConfig {
         let profiles: [LatencyProfile] = [
             .init(baseMs: 2, jitterMs: 1, spikeProbability: 0.01, spikeMs: 40),
             .init(baseMs: 8, jitterMs: 4, spikeProbability: 0.03, spikeMs: 120),
@@ -50,7 +51,7 @@ public struct SimulatorConfig: Codable, Sendable {
         ]
         let venues = (0..<max(1, count)).map { i -> VenueConfig in
             let letter = String(UnicodeScalar(UInt8(ascii: "a") + UInt8(i % 26)))
-            var venue = VenueConfig(name: "sim-\(letter)")
+            var venue = VenueConfig(name: "sim-\(letter)", dialect: i < dialects.count ? dialects[i] : .binanceSpot)
             venue.latency = profiles[i % profiles.count]
             // Venues differ slightly in spread and depth, so routes differ in cost.
             for j in venue.symbols.indices {
@@ -58,6 +59,10 @@ public struct SimulatorConfig: Codable, Sendable {
                 venue.symbols[j].levelQty = venue.symbols[j].levelQty * ExactDecimal(max(1, 3 - i))
             }
             venue.accounts = [AccountConfig.demo(venue: venue.name)]
+            if venue.dialect == .krakenSpot {
+                // Kraken secrets are base64.
+                venue.accounts[0].secret = Data(venue.accounts[0].secret.utf8).base64EncodedString()
+            }
             return venue
         }
         return SimulatorConfig(seed: seed, venues: venues)

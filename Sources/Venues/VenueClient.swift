@@ -37,9 +37,13 @@ public protocol VenueClient: OrderVenue {
     func depth(_ symbol: String, limit: Int) async throws(VenueError) -> DepthSnapshot
     /// Open orders on `symbol` (all symbols when nil).
     func openOrders(_ symbol: String?) async throws(VenueError) -> [VenueOrder]
-    /// One page of the account's fills on `symbol` from `cursor` (nil: from the start), and the
-    /// cursor after it. The cursor is the dialect's own text, stored between pulls.
-    func fillPage(_ symbol: String, from cursor: String?, limit: Int) async throws(VenueError) -> FillPage
+    /// One page of the account's fills on `symbol` (nil: on every symbol, where the dialect reads
+    /// history account-wide) from `cursor` (nil: from the start), and the cursor after it. The
+    /// cursor is the dialect's own text, stored between pulls.
+    func fillPage(_ symbol: String?, from cursor: String?, limit: Int) async throws(VenueError) -> FillPage
+    /// Whether the venue answers open orders and fill history for the whole account at once (one
+    /// call, then filtered) rather than per symbol.
+    var readsAccountWide: Bool { get }
 }
 
 /// Everything a dialect needs to make a client for one account (or none) at one venue.
@@ -88,13 +92,17 @@ public struct VenueDialect: Sendable {
     public let budgetPerKey: Bool
     /// The decaying call counter the dialect's venue keeps per key, if it counts that way.
     public let callCounter: RateLimits.CallCounter?
+    /// The counter its public calls (no key) draw on, per host, where the venue limits them so.
+    public let publicCallCounter: RateLimits.CallCounter?
     let make: @Sendable (VenueClientParts) -> any VenueClient
 
     public init(
         name: String, clientOrderId: @escaping @Sendable (String) -> String, budgetPerKey: Bool,
-        callCounter: RateLimits.CallCounter? = nil, make: @escaping @Sendable (VenueClientParts) -> any VenueClient
+        callCounter: RateLimits.CallCounter? = nil, publicCallCounter: RateLimits.CallCounter? = nil,
+        make: @escaping @Sendable (VenueClientParts) -> any VenueClient
     ) {
         self.callCounter = callCounter
+        self.publicCallCounter = publicCallCounter
         self.name = name
         self.clientOrderId = clientOrderId
         self.budgetPerKey = budgetPerKey

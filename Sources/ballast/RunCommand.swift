@@ -108,7 +108,8 @@ struct RunCommand: AsyncParsableCommand {
             if let job {
                 config = try JobConfig.load(path: job)
             } else {
-                let venues = try SimulatedVenues(venues: venues, history: history)
+                let venues = try SimulatedVenues(
+                    venues: venues, history: history, dialects: SimulatedVenues.demoDialects)
                 simulated = venues
                 for venue in venues.simulator.venues {
                     logger.info("simulated venue \(venue.name) at \(venue.baseURL)")

@@ -120,7 +120,8 @@ struct PullScenario {
 
     @Test func aPullKilledHalfwayResumesFromItsCursor() async throws {
         let total = 60_000
-        let scenario = try PullScenario(trades: total, latency: LatencyProfile(baseMs: 25, jitterMs: 5))
+        // Slow enough pages (60 pages, about 60 ms each) that a loaded machine still kills it part-way.
+        let scenario = try PullScenario(trades: total, latency: LatencyProfile(baseMs: 60, jitterMs: 10))
         defer { scenario.stop() }
         let process = try scenario.startPull()
         var stored = 0

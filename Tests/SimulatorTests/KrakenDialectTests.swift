@@ -47,6 +47,13 @@ final class KrakenHarness: @unchecked Sendable {
 }
 
 @Suite(.serialized) struct KrakenDialectTests {
+    /// `price` moved by `percent` and put on the tick grid: far enough from the touch that the
+    /// simulated market's walk while a test runs does not change what the order does.
+    static func away(_ price: ExactDecimal, percent: Int, tick: ExactDecimal) -> ExactDecimal {
+        let moved = price * (ExactDecimal(100 + percent).divided(by: ExactDecimal(100), scale: 4) ?? .one)
+        return moved.rounded(toMultipleOf: tick, .down)
+    }
+
     /// Kraken's documentation signs a limit buy of 1.25 XBTUSD at 37,500 with a given key and nonce.
     @Test func theDocumentedSignatureIsReproduced() {
         let credentials = Credentials(
@@ -77,7 +84,7 @@ final class KrakenHarness: @unchecked Sendable {
         let touch = try #require(tickers.first)
         #expect(touch.bidPrice < touch.askPrice)
         let depth = try await client.depth("BTCUSDT", limit: 5)
-        #expect(depth.bids.count == 5 && depth.asks.count == 5 && depth.bids[0].price == touch.bidPrice)
+        #expect(depth.bids.count == 5 && depth.asks.count == 5 && depth.bids[0].price < depth.asks[0].price)
 
         // An IOC buy that crosses: Kraken answers with the order's id; the lookup says what it did.
         let taker = VenueDialect.krakenSpot.clientOrderId(String(repeating: "ab", count: 32))
@@ -85,7 +92,7 @@ final class KrakenHarness: @unchecked Sendable {
         let ack = try await client.placeOrder(
             NewOrder(
                 symbol: "BTCUSDT", side: .buy, type: .limit, timeInForce: .ioc, quantity: ExactDecimal("0.01")!,
-                price: touch.askPrice, clientOrderId: taker))
+                price: Self.away(touch.askPrice, percent: 1, tick: btc.tickSize), clientOrderId: taker))
         #expect(ack.order.orderId.hasPrefix("O") && ack.order.orderId.count == 19)
         let filled = try #require(try await client.queryOrder("BTCUSDT", clientOrderId: taker))
         #expect(filled.status == .filled && filled.executedQty == ExactDecimal("0.01"))
@@ -98,7 +105,7 @@ final class KrakenHarness: @unchecked Sendable {
         let maker = String(repeating: "cd", count: 16)
         let resting = NewOrder(
             symbol: "BTCUSDT", side: .buy, type: .limitMaker, timeInForce: nil, quantity: ExactDecimal("0.01")!,
-            price: touch.bidPrice - btc.tickSize * 10, clientOrderId: maker)
+            price: Self.away(touch.bidPrice, percent: -2, tick: btc.tickSize), clientOrderId: maker)
         _ = try await client.placeOrder(resting)
         #expect(try await client.openOrders("BTCUSDT").map(\.clientOrderId) == [maker])
         await #expect(throws: VenueError.self) { _ = try await client.placeOrder(resting) }
@@ -154,7 +161,7 @@ final class KrakenHarness: @unchecked Sendable {
             _ = try await client.placeOrder(
                 NewOrder(
                     symbol: "BTCUSDT", side: .sell, type: .limit, timeInForce: .ioc, quantity: ExactDecimal("0.01")!,
-                    price: touch.bidPrice, clientOrderId: id))
+                    price: Self.away(touch.bidPrice, percent: -1, tick: ExactDecimal("0.01")!), clientOrderId: id))
             Issue.record("EService:Busy must not read as placed")
         } catch {
             guard case .outcomeUnknown = error else {
@@ -198,5 +205,58 @@ final class KrakenHarness: @unchecked Sendable {
         }
         #expect(!h.events.attempts.contains { $0.error?.contains("Invalid nonce") == true })
         #expect(h.events.attempts.filter { $0.endpoint == "/0/private/OpenOrders" }.count == 12)
+    }
+
+    /// krakenex, unmodified, against the simulated Kraken venue: pairs, assets, ticker, balances,
+    /// place, query, cancel an order, and trades.
+    @Test func anUnmodifiedThirdPartyClientWorks() throws {
+        let h = try KrakenHarness()
+        defer { h.close() }
+        let script = """
+            import sys, json, krakenex
+            url, key, secret = sys.argv[1:4]
+            k = krakenex.API(key=key, secret=secret)
+            k.uri = url
+            out = {}
+            pairs = k.query_public("AssetPairs")["result"]
+            out["pair"] = [pairs["XXBTUSDT" if "XXBTUSDT" in pairs else "XBTUSDT"]["wsname"]]
+            out["assets"] = sorted(k.query_public("Assets")["result"].keys())
+            t = k.query_public("Ticker", {"pair": "XBTUSDT"})["result"]
+            bid = float(list(t.values())[0]["b"][0])
+            out["balance"] = k.query_private("Balance")["result"]["XXBT"]
+            price = "%.2f" % (bid - 500)
+            o = k.query_private("AddOrder", {"pair": "XBTUSDT", "type": "buy", "ordertype": "limit",
+                                             "price": price, "volume": "0.01", "cl_ord_id": "tp-kraken-1"})
+            out["added"] = o["error"]
+            txid = o["result"]["txid"][0]
+            out["dup"] = k.query_private("AddOrder", {"pair": "XBTUSDT", "type": "buy", "ordertype": "limit",
+                                                      "price": price, "volume": "0.01",
+                                                      "cl_ord_id": "tp-kraken-1"})["error"]
+            out["open"] = [v["cl_ord_id"] for v in k.query_private("OpenOrders")["result"]["open"].values()]
+            out["query"] = k.query_private("QueryOrders", {"txid": txid})["result"][txid]["status"]
+            out["cancel"] = k.query_private("CancelOrder", {"cl_ord_id": "tp-kraken-1"})["result"]["count"]
+            out["after"] = k.query_private("QueryOrders", {"txid": txid})["result"][txid]["status"]
+            m = k.query_private("AddOrder", {"pair": "XBTUSDT", "type": "sell", "ordertype": "market",
+                                             "volume": "0.02"})
+            out["market"] = m["error"]
+            th = k.query_private("TradesHistory")["result"]
+            out["trades"] = [th["count"], sorted(set(v["pair"] for v in th["trades"].values()))]
+            print(json.dumps(out))
+            """
+        let data = try Openpyxl.runPython(script, arguments: [h.venue.baseURL, h.account.apiKey, h.account.secret])
+        let out = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        #expect(out["pair"] as? [String] == ["XBT/USDT"])
+        #expect((out["assets"] as? [String])?.contains("XXBT") == true)
+        #expect(out["balance"] as? String == "2")
+        #expect(out["added"] as? [String] == [])
+        #expect(out["dup"] as? [String] == ["EOrder:Duplicate order"])
+        #expect(out["open"] as? [String] == ["tp-kraken-1"])
+        #expect(out["query"] as? String == "open")
+        #expect(out["cancel"] as? Int == 1)
+        #expect(out["after"] as? String == "canceled")
+        #expect(out["market"] as? [String] == [])
+        let trades = out["trades"] as? [Any]
+        #expect((trades?.first as? Int ?? 0) >= 1)
+        #expect(trades?.last as? [String] == ["XXBTUSDT"] || trades?.last as? [String] == ["XBTUSDT"])
     }
 }

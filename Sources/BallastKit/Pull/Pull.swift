@@ -216,7 +216,20 @@ public struct Pull: Sendable {
         if try store.saveBalances(snapshot, account: account.id, at: wiring.clock.now()) != nil {
             summary.balanceSnapshots += 1
         }
-        for symbol in symbols where scope == .full {
+        guard scope == .full else { return }
+        if client.readsAccountWide {
+            // One call for every symbol's open orders, one paged read of every symbol's fills.
+            let wanted = Set(symbols)
+            summary.orders += try store.saveVenueOrders(
+                try await client.openOrders(nil).filter { wanted.contains($0.symbol) }, venue: venue.id,
+                account: account.id)
+            let (seen, new) = try await pullFills(
+                client, store: store, venue: venue.id, account: account.id, symbol: nil, logger: logger)
+            summary.fillsSeen += seen
+            summary.fillsNew += new
+            return
+        }
+        for symbol in symbols {
             summary.orders += try store.saveVenueOrders(
                 try await client.openOrders(symbol), venue: venue.id, account: account.id)
             let (seen, new) = try await pullFills(
@@ -225,6 +238,9 @@ public struct Pull: Sendable {
             summary.fillsNew += new
         }
     }
+
+    /// Where the cursor of an account-wide fills read is kept (in place of a symbol).
+    static let accountWideCursor = "*"
 
     /// The symbols to pull at `venue`: those configured, plus each portfolio
     /// target asset against its quote for portfolios holding an account here.
@@ -240,15 +256,16 @@ public struct Pull: Sendable {
     /// Pages through the account's fills from the stored cursor until the venue has no more,
     /// fetching the next page while the current one is stored.
     private func pullFills(
-        _ client: any VenueClient, store: MarketStore, venue: String, account: String, symbol: String,
+        _ client: any VenueClient, store: MarketStore, venue: String, account: String, symbol: String?,
         logger: Logger
     ) async throws -> (seen: Int, new: Int) {
         let pageSize = 1000
-        let start = try store.fillCursor(account: account, symbol: symbol)
+        let key = symbol ?? Self.accountWideCursor
+        let start = try store.fillCursor(account: account, symbol: key)
         var next: Task<FillPage, any Error>? = Task { try await client.fillPage(symbol, from: start, limit: pageSize) }
         var seen = 0
         var new = 0
-        var progress = Progress("fills \(symbol) (\(account))", total: nil, unit: "fills", logger: logger)
+        var progress = Progress("fills \(key) (\(account))", total: nil, unit: "fills", logger: logger)
         var cursor = start
         while let pending = next {
             let page = try await pending.value
@@ -260,7 +277,7 @@ public struct Pull: Sendable {
             }
             do {
                 new += try store.saveFills(
-                    page.fills, venue: venue, account: account, symbol: symbol, cursor: moved ? page.next : nil)
+                    page.fills, venue: venue, account: account, symbol: key, cursor: moved ? page.next : nil)
                 cursor = page.next
             } catch {
                 next?.cancel()
@@ -271,7 +288,7 @@ public struct Pull: Sendable {
         }
         progress.finish()
         if seen > 0 {
-            logger.info("fills \(symbol): \(seen) seen, \(new) new", metadata: ["account": "\(account)"])
+            logger.info("fills \(key): \(seen) seen, \(new) new", metadata: ["account": "\(account)"])
         }
         return (seen, new)
     }

@@ -13,14 +13,18 @@ public final class SimulatedVenues: Sendable {
     /// Where the job's credential variables are set (demo credentials only).
     public let environment: [String: String]
 
-    /// Starts `count` demo venues; each account gets `history` historical BTCUSDT trades.
+    /// The dialects of the embedded default's venues, in order: a job there routes across dialects.
+    public static let demoDialects: [SimDialect] = [.krakenSpot, .binanceSpot, .binanceSpot]
+
+    /// Starts `count` demo venues (venue i speaking `dialects[i]`, Binance Spot past the list's
+    /// end); each account gets `history` historical BTCUSDT trades.
     /// `venueSettings` are lines added to each `[[venues]]` table of the job (`timeout_ms = 600`);
     /// `depthDivisor` divides every level's quantity (thin books, so an order walks several levels).
     public init(
         venues count: Int = 3, seed: UInt64 = 1, history: Int = 0, limits: LimitConfig? = nil,
-        latency: LatencyProfile? = nil, venueSettings: String = "", depthDivisor: Int = 1
+        latency: LatencyProfile? = nil, venueSettings: String = "", depthDivisor: Int = 1, dialects: [SimDialect] = []
     ) throws {
-        var settings = SimulatorConfig.demo(venues: count, seed: seed)
+        var settings = SimulatorConfig.demo(venues: count, seed: seed, dialects: dialects)
         for i in settings.venues.indices {
             if let limits { settings.venues[i].limits = limits }
             if let latency { settings.venues[i].latency = latency }
@@ -55,7 +59,7 @@ public final class SimulatedVenues: Sendable {
 
                 [[venues]]
                 id = "\(venue.name)"
-                dialect = "binance-spot"
+                dialect = "\(venue.config.dialect.rawValue)"
                 base_url = "\(venue.baseURL)"
                 symbols = ["BTCUSDT", "ETHUSDT", "SOLUSDT", "BNBUSDT", "ETHBTC"]
                 rate_limit_margin = 0.1

@@ -135,8 +135,14 @@ extension BinanceSpotClient {
 
     /// One page of the account's fills on `symbol` from `cursor` (nil: from its first trade). The
     /// cursor is the next trade id to ask for (`fromId`), as text.
-    public func fillPage(_ symbol: String, from cursor: String?, limit: Int = 1000) async throws(VenueError) -> FillPage
+    public func fillPage(_ symbol: String?, from cursor: String?, limit: Int = 1000) async throws(VenueError)
+        -> FillPage
     {
+        guard let symbol else {
+            throw .rejected(
+                venue: venue, endpoint: "/api/v3/myTrades", httpStatus: 400, code: -1102,
+                message: "Binance reads trades one symbol at a time")
+        }
         var start: Int64 = 0
         if let cursor {
             guard let id = Int64(cursor) else {

@@ -19,6 +19,9 @@ extension BinanceSpotClient: VenueClient {
     /// exchangeInfo: symbols with their filters, and the published limits.
     public func listing() async throws(VenueError) -> ExchangeInfo { try await exchangeInfo() }
 
+    /// Binance weighs open orders and trades per symbol (all symbols at once costs more).
+    public var readsAccountWide: Bool { false }
+
     public func clientOrderId(intentKey: String) -> String { VenueDialect.binanceSpot.clientOrderId(intentKey) }
 
     public func orderFills(_ symbol: String, orderId: String) async throws(VenueError) -> [Fill] {

@@ -7,7 +7,7 @@ extension VenueDialect {
     /// so each key draws on its own budget.
     public static let krakenSpot = VenueDialect(
         name: "kraken-spot", clientOrderId: { String($0.prefix(32)) }, budgetPerKey: true,
-        callCounter: KrakenSpotClient.starterCounter
+        callCounter: KrakenSpotClient.starterCounter, publicCallCounter: KrakenSpotClient.publicCounter
     ) { parts in
         KrakenSpotClient(
             venue: parts.venue, account: parts.account, baseURL: parts.baseURL, credentials: parts.credentials,
@@ -101,13 +101,16 @@ extension KrakenSpotClient: VenueClient {
         return try await orders(wire.open ?? [:]).filter { symbol == nil || $0.symbol == symbol }
     }
 
-    /// One page of the account's trades on `symbol`. Kraken lists trades newest first, 50 a page, by
+    /// One page of the account's trades on `symbol` (nil: every pair). Kraken lists trades newest first, 50 a page, by
     /// offset; the cursor holds where this pull started (`start`, a time: the pull reads what came
     /// after it), how far it has read (`ofs`), and the newest trade seen. Only when the last page is
     /// read does `start` move on (a second back, so a trade stamped in the same second as the newest
     /// is not missed; it is stored once). Trades arriving during a pull push older ones to higher
     /// offsets: a resumed pull may read some twice, never skip one.
-    public func fillPage(_ symbol: String, from cursor: String?, limit: Int) async throws(VenueError) -> FillPage {
+    /// Kraken answers open orders and trades for the whole account in one call.
+    public var readsAccountWide: Bool { true }
+
+    public func fillPage(_ symbol: String?, from cursor: String?, limit: Int) async throws(VenueError) -> FillPage {
         let names = try await names()
         var position = try KrakenCursor(cursor, venue: venue)
         var params: [(String, String)] = [("ofs", String(position.offset))]
@@ -116,7 +119,9 @@ extension KrakenSpotClient: VenueClient {
         var fills: [Fill] = []
         for (id, trade) in wire.trades {
             position.newest = max(position.newest, Int64(trade.time.rounded(.down)))
-            guard names.symbolOf[trade.pair] == symbol, let pair = names.bySymbol[symbol] else { continue }
+            guard let name = names.symbolOf[trade.pair], symbol == nil || name == symbol,
+                let pair = names.bySymbol[name]
+            else { continue }
             fills.append(try fill(id, trade, pair: pair.rules.pair))
         }
         let read = position.offset + wire.trades.count

@@ -49,21 +49,38 @@ public final class KrakenSpotClient: Sendable {
     /// tiers have more); orders have their own per-pair counter, kept here as 10 orders per 10 s.
     public static let starterCounter = RateLimits.CallCounter(max: 15, decayPerSecond: 0.33)
 
+    /// Public market data: about one call a second per IP, with a little burst.
+    public static let publicCounter = RateLimits.CallCounter(max: 10, decayPerSecond: 1)
+
     /// The limits the listing reports: the starter tier's counter.
     public static let publishedLimits = RateLimits(
         requestWeightPerMinute: 20, ordersPerTenSeconds: 10, callCounter: starterCounter)
 
     // MARK: Names
 
-    /// The venue's assets and pairs under Ballast's names (loaded once, from the listing).
+    /// The venue's assets and pairs under Ballast's names, from the listing: read once per client,
+    /// and shared by the process's clients of the same venue for `namesLifetime` (the listing is
+    /// public and changes rarely; every client reading it again would spend the venue's budget).
     func names() async throws(VenueError) -> KrakenNames {
         if let names = cachedNames.withLock({ $0 }) { return names }
+        let now = clock.now()
+        if let shared = Self.sharedNames.withLock({ $0[baseURL] }),
+            now.timeIntervalSince(shared.at) < Self.namesLifetime
+        {
+            cachedNames.withLock { $0 = shared.names }
+            return shared.names
+        }
         let assets: [String: KrakenAsset] = try await call(.assets, [])
         let pairs: [String: KrakenPair] = try await call(.assetPairs, [])
         let names = KrakenNames(assets: assets, pairs: pairs)
         cachedNames.withLock { $0 = names }
+        Self.sharedNames.withLock { $0[baseURL] = (names, now) }
         return names
     }
+
+    /// Seconds a venue's listing is shared between clients of one process.
+    static let namesLifetime: TimeInterval = 600
+    private static let sharedNames = Mutex<[String: (names: KrakenNames, at: Date)]>([:])
 
     func wirePair(_ symbol: String) async throws(VenueError) -> KrakenNames.Pair {
         guard let pair = try await names().bySymbol[symbol] else {
