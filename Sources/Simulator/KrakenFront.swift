@@ -15,10 +15,6 @@ struct KrakenState {
 /// (HTTP 200 even for errors), the decaying call counter, and the same fault kinds. Runs under
 /// the venue's lock.
 extension SimulatedVenue {
-    /// The call counter: a key may hold this many points; they decay at `decay` a second.
-    static let krakenCounterMax = 15.0
-    static let krakenCounterDecay = 0.33
-
     func krakenGate(_ request: ServerRequest, _ params: RequestParams, arrivalOffset: Duration)
         -> (ServerAction, Duration)
     {
@@ -68,9 +64,10 @@ extension SimulatedVenue {
                     ["TradesHistory", "QueryTrades", "ClosedOrders", "Ledgers", "QueryLedgers"].contains(method)
                     ? 2 : (["AddOrder", "CancelOrder"].contains(method) ? 0 : 1)
                 var counter = kraken.counter[key] ?? (0, now)
-                counter.value = max(0, counter.value - now.timeIntervalSince(counter.at) * Self.krakenCounterDecay)
+                counter.value = max(
+                    0, counter.value - now.timeIntervalSince(counter.at) * config.limits.callCounterDecayPerSecond)
                 counter.at = now
-                if counter.value + cost > Self.krakenCounterMax {
+                if counter.value + cost > config.limits.callCounterMax {
                     kraken.counter[key] = counter
                     stats.rateLimited += 1
                     return answer(["EAPI:Rate limit exceeded"])

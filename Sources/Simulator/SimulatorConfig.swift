@@ -466,11 +466,17 @@ public struct LimitConfig: Codable, Sendable {
     public var ordersPerDay: Int
     /// Requests a client may send during a 429 back-off before it is banned (HTTP 418).
     public var violationsBeforeBan: Int
+    /// A Kraken-dialect venue's call counter per key: its size and how fast it drains (the
+    /// starter tier by default).
+    public var callCounterMax: Double
+    public var callCounterDecayPerSecond: Double
 
     public init(
         requestWeightPerMinute: Int = 6000, ordersPer10s: Int = 100, ordersPerDay: Int = 200_000,
-        violationsBeforeBan: Int = 3
+        violationsBeforeBan: Int = 3, callCounterMax: Double = 15, callCounterDecayPerSecond: Double = 0.33
     ) {
+        self.callCounterMax = callCounterMax
+        self.callCounterDecayPerSecond = callCounterDecayPerSecond
         self.requestWeightPerMinute = requestWeightPerMinute
         self.ordersPer10s = ordersPer10s
         self.ordersPerDay = ordersPerDay
@@ -480,6 +486,7 @@ public struct LimitConfig: Codable, Sendable {
     enum CodingKeys: String, CodingKey {
         case requestWeightPerMinute = "request_weight_per_minute", ordersPer10s = "orders_per_10s"
         case ordersPerDay = "orders_per_day", violationsBeforeBan = "violations_before_ban"
+        case callCounterMax = "call_counter_max", callCounterDecayPerSecond = "call_counter_decay_per_s"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -488,7 +495,9 @@ public struct LimitConfig: Codable, Sendable {
             requestWeightPerMinute: try c.decodeIfPresent(Int.self, forKey: .requestWeightPerMinute) ?? 6000,
             ordersPer10s: try c.decodeIfPresent(Int.self, forKey: .ordersPer10s) ?? 100,
             ordersPerDay: try c.decodeIfPresent(Int.self, forKey: .ordersPerDay) ?? 200_000,
-            violationsBeforeBan: try c.decodeIfPresent(Int.self, forKey: .violationsBeforeBan) ?? 3)
+            violationsBeforeBan: try c.decodeIfPresent(Int.self, forKey: .violationsBeforeBan) ?? 3,
+            callCounterMax: try c.decodeIfPresent(Double.self, forKey: .callCounterMax) ?? 15,
+            callCounterDecayPerSecond: try c.decodeIfPresent(Double.self, forKey: .callCounterDecayPerSecond) ?? 0.33)
     }
 }
 

@@ -2,6 +2,7 @@ import BallastCore
 import Foundation
 import Simulator
 import Testing
+import Venues
 
 @testable import BallastKit
 
@@ -115,6 +116,34 @@ import Testing
         let message = error?.description ?? ""
         #expect(message.contains(expected), "\(message)")
         #expect(message.hasPrefix("job.toml"), "\(message)")
+    }
+
+    /// `valid` with `lines` added to its venue, after its base URL.
+    static func venue(adding lines: String) -> String {
+        valid.replacingOccurrences(
+            of: "base_url = \"http://127.0.0.1:9001\"", with: "base_url = \"http://127.0.0.1:9001\"\n" + lines)
+    }
+
+    @Test(arguments: [
+        (venue(adding: "call_counter_max = 20"), "dialect 'binance-spot' has no call counter"),
+        (
+            venue(adding: "dialect = \"kraken-spot\"\ncall_counter_max = 20"),
+            "give both call_counter_max and call_counter_decay_per_s"
+        ),
+        (
+            venue(adding: "dialect = \"coinbase-pro\""),
+            "unknown dialect 'coinbase-pro' (known: binance-spot, kraken-spot)"
+        ),
+    ])
+    func badVenueDialectSettingsAreNamed(_ text: String, _ expected: String) throws {
+        let error = #expect(throws: BallastError.self) { try load(text) }
+        #expect(error?.description.contains(expected) == true, "\(error?.description ?? "")")
+    }
+
+    @Test func aKrakenVenueTakesItsAccountsTier() throws {
+        let config = try load(
+            Self.venue(adding: "dialect = \"kraken-spot\"\ncall_counter_max = 20\ncall_counter_decay_per_s = 1"))
+        #expect(config.venues[0].callCounter == RateLimits.CallCounter(max: 20, decayPerSecond: 1))
     }
 
     /// A field's problem names the file, the line the field is written on, and the field.

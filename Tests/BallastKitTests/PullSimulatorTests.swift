@@ -16,12 +16,21 @@ struct PullScenario {
     /// One venue `sim-p` holding `trades` historical BTCUSDT trades for its account.
     init(
         trades: Int, latency: LatencyProfile = LatencyProfile(baseMs: 0, jitterMs: 0), limits: LimitConfig = .init(),
-        clock: any TimeSource = SystemTime(), margin: String = "0.1"
+        clock: any TimeSource = SystemTime(), margin: String = "0.1", dialect: SimDialect = .binanceSpot
     ) throws {
-        var venue = VenueConfig(name: "sim-p")
+        var venue = VenueConfig(name: "sim-p", dialect: dialect)
         venue.latency = latency
         venue.limits = limits
         venue.accounts = [AccountConfig.demo(venue: "sim-p")]
+        var tier = ""
+        if dialect == .krakenSpot {
+            venue.accounts[0].secret = Data(venue.accounts[0].secret.utf8).base64EncodedString()
+            // A fast tier on both sides (the job file says which tier the account has), so the test
+            // measures resuming, not the starter tier's waits.
+            venue.limits.callCounterMax = 60
+            venue.limits.callCounterDecayPerSecond = 20
+            tier = "call_counter_max = 60\ncall_counter_decay_per_s = 20"
+        }
         simulator = try Simulator(config: SimulatorConfig(seed: 3, venues: [venue]), clock: clock)
         if trades > 0 {
             try simulator.venues[0].seedTrades(apiKey: venue.accounts[0].apiKey, symbol: "BTCUSDT", count: trades)
@@ -31,10 +40,11 @@ struct PullScenario {
         let job = """
             [[venues]]
             id = "sim-p"
-            dialect = "binance-spot"
+            dialect = "\(dialect.rawValue)"
             base_url = "\(simulator.venues[0].baseURL)"
             symbols = ["BTCUSDT", "ETHUSDT"]
             rate_limit_margin = \(margin)
+            \(tier)
 
             [[accounts]]
             id = "sim-p-main"
@@ -116,6 +126,56 @@ struct PullScenario {
         // Every attempt is stored with its timings; the secret is nowhere.
         #expect(try scenario.count("SELECT count(*) AS n FROM http_attempts WHERE total_ms IS NULL") == 0)
         #expect(!first.stderr.contains("demo-secret") && !first.stdout.contains("demo-secret"))
+    }
+
+    /// Kraken reads trades newest first, 50 a page by offset: a second pull stores nothing new.
+    @Test func aKrakenPullTwiceStoresTheSameRows() throws {
+        let scenario = try PullScenario(trades: 230, clock: VirtualTime(Date()), dialect: .krakenSpot)
+        defer { scenario.stop() }
+        let first = try scenario.pull()
+        #expect(first.status == 0, "\(first.stderr)")
+        let counts = try scenario.tableCounts()
+        #expect(counts["fills"] == 230 && counts["symbols"] == 5)
+        #expect(
+            try scenario.count("SELECT count(*) AS n FROM fills WHERE trade_id LIKE 'T%' AND order_id LIKE 'O%'") == 230
+        )
+        #expect(try scenario.count("SELECT count(*) AS n FROM fill_cursors WHERE symbol = '*'") == 1)
+        let second = try scenario.pull()
+        #expect(second.status == 0, "\(second.stderr)")
+        let again = try scenario.tableCounts()
+        for table in ["fills", "symbols", "venue_orders", "book_tickers", "depth_snapshots"] {
+            #expect(again[table] == counts[table], "\(table)")
+        }
+        // Kraken reports no time of the account's last change, so each pull keeps its own snapshot.
+        #expect(again["balance_snapshots"] == 2 && again["balances"] == 2 * counts["balances"]!)
+        #expect(scenario.venue.statistics.byEndpoint["POST /0/private/TradesHistory"] ?? 0 >= 6)
+    }
+
+    /// A Kraken pull killed part-way through the account's history resumes at its offset.
+    @Test func aKrakenPullKilledHalfwayResumesFromItsCursor() async throws {
+        let total = 3_000
+        let scenario = try PullScenario(
+            trades: total, latency: LatencyProfile(baseMs: 40, jitterMs: 5), dialect: .krakenSpot)
+        defer { scenario.stop() }
+        let process = try scenario.startPull()
+        var stored = 0
+        let deadline = Date().addingTimeInterval(30)
+        while stored < 400 && Date() < deadline && process.isRunning {
+            try await Task.sleep(for: .milliseconds(20))
+            stored = try scenario.count("SELECT count(*) AS n FROM fills")
+        }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        let afterKill = try scenario.count("SELECT count(*) AS n FROM fills")
+        #expect(afterKill >= 400 && afterKill < total, "killed with \(afterKill) fills stored")
+        let pagesBefore = scenario.venue.statistics.byEndpoint["POST /0/private/TradesHistory"] ?? 0
+        let rerun = try scenario.pull()
+        #expect(rerun.status == 0, "\(rerun.stderr)")
+        #expect(try scenario.count("SELECT count(*) AS n FROM fills") == total)
+        #expect(try scenario.count("SELECT count(DISTINCT trade_id) AS n FROM fills") == total)
+        // The rerun read on from the stored offset, not from the newest trade again.
+        let pagesAfter = scenario.venue.statistics.byEndpoint["POST /0/private/TradesHistory"] ?? 0
+        #expect(pagesAfter - pagesBefore <= (total - afterKill) / 50 + 3, "\(pagesAfter - pagesBefore) pages")
     }
 
     @Test func aPullKilledHalfwayResumesFromItsCursor() async throws {

@@ -1,7 +1,7 @@
 import BallastCore
 import Digest
 import Foundation
-import Venues
+public import Venues
 
 /// A job file: the venues, the accounts held there, and the portfolios to keep on target.
 ///
@@ -127,10 +127,15 @@ public struct VenueSettings: Sendable, Decodable {
     public var symbols: [String]
     /// Depth levels to snapshot per symbol.
     public var depthLimit: Int
+    /// The account tier's call counter, where the dialect counts calls that way and the account's
+    /// tier differs from the dialect's default (Kraken: starter 15 at 0.33/s, intermediate 20 at
+    /// 0.5/s, pro 20 at 1/s).
+    public var callCounter: RateLimits.CallCounter?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case id, dialect, baseURL = "base_url", recvWindowMs = "recv_window_ms", timeoutMs = "timeout_ms"
         case rateLimitMargin = "rate_limit_margin", symbols, depthLimit = "depth_limit"
+        case callCounterMax = "call_counter_max", callCounterDecay = "call_counter_decay_per_s"
     }
 
     public init(
@@ -159,11 +164,30 @@ public struct VenueSettings: Sendable, Decodable {
             rateLimitMargin: try c.decodeNumberIfPresent(forKey: .rateLimitMargin) ?? 0.1,
             symbols: try c.decodeIfPresent([String].self, forKey: .symbols) ?? [],
             depthLimit: try c.decodeIfPresent(Int.self, forKey: .depthLimit) ?? 20)
+        let counterMax = try c.decodeIfPresent(Int.self, forKey: .callCounterMax)
+        let counterDecay: Double? = try c.decodeNumberIfPresent(forKey: .callCounterDecay)
         func bad(_ key: CodingKeys, _ why: String) -> DecodingError {
             .dataCorrupted(.init(codingPath: c.codingPath + [key], debugDescription: why))
         }
-        guard VenueDialect.named(dialect) != nil else {
+        guard let known = VenueDialect.named(dialect) else {
             throw bad(.dialect, "unknown dialect '\(dialect)' (known: \(VenueDialect.names))")
+        }
+        if counterMax != nil || counterDecay != nil {
+            guard known.callCounter != nil else {
+                throw bad(
+                    counterMax != nil ? .callCounterMax : .callCounterDecay,
+                    "dialect '\(dialect)' has no call counter (it limits request weight per minute)")
+            }
+            guard let counterMax, let counterDecay else {
+                throw bad(
+                    counterMax == nil ? .callCounterMax : .callCounterDecay,
+                    "give both call_counter_max and call_counter_decay_per_s")
+            }
+            guard counterMax >= 2 else { throw bad(.callCounterMax, "must be at least 2") }
+            guard counterDecay > 0, counterDecay <= 100 else {
+                throw bad(.callCounterDecay, "must be in (0, 100]")
+            }
+            callCounter = RateLimits.CallCounter(max: counterMax, decayPerSecond: counterDecay)
         }
         guard let url = URL(string: baseURL), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
             throw bad(.baseURL, "'\(baseURL)' is not an http(s) URL")

@@ -43,7 +43,7 @@ public struct VenueWiring: Sendable {
         let credentials = try account.map { try self.credentials.load($0) }
         var limits = limits
         limits.safetyMargin = venue.rateLimitMargin
-        limits.callCounter = account == nil ? dialect.publicCallCounter : dialect.callCounter
+        limits.callCounter = account == nil ? dialect.publicCallCounter : venue.callCounter ?? dialect.callCounter
         // Binance counts request weight per IP, so public and signed calls of every key from this
         // host draw on one budget per venue (orders counted there too: stricter than per account).
         // A dialect that counts per key draws on its key's budget; public calls on the host's.
