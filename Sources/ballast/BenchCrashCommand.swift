@@ -15,8 +15,17 @@ extension BenchCommand {
         @Option(help: "Number of trials.")
         var trials: Int = 200
 
+        @Option(
+            help:
+                "Venue dialects: binance (three Binance Spot venues) or mix (Kraken Spot and Binance Spot, the Kraken venue's place rotating by trial)."
+        )
+        var dialects: String = "mix"
+
         func validate() throws {
             guard trials > 0 else { throw ValidationError("--trials must be positive") }
+            guard ["binance", "mix"].contains(dialects) else {
+                throw ValidationError("--dialects must be binance or mix")
+            }
         }
 
         func run() async throws {
@@ -40,6 +49,10 @@ extension BenchCommand {
                         ? .after(.milliseconds(Int.random(in: 40...(resting ? 1500 : 400))))
                         : .at(point, hit: 1 + (i / 6) % hits)
                     var setup = CrashCampaign.Setup()
+                    if dialects == "mix" {
+                        // The Kraken venue is first (the cheapest, trading most), second, then third.
+                        setup.dialects = (0..<3).map { $0 == i % 3 ? .krakenSpot : .binanceSpot }
+                    }
                     if case .at("between-fills", _) = kill { setup.depthDivisor = 20 }
                     let trial = try await campaign.run(
                         kill: kill, resting: resting, seed: UInt64(1000 + i), setup: setup)

@@ -29,8 +29,8 @@ final class KrakenHarness: @unchecked Sendable {
         venue = simulator.venues[0]
     }
 
-    func client(nonces: (any NonceSource)? = nil) -> KrakenSpotClient {
-        let credentials = Credentials(apiKey: account.apiKey, secret: account.secret)
+    func client(nonces: (any NonceSource)? = nil, secret: String? = nil) -> KrakenSpotClient {
+        let credentials = Credentials(apiKey: account.apiKey, secret: secret ?? account.secret)
         let governor = RateGovernor(
             venue: "sim-k", keyFingerprint: credentials.fingerprint,
             limits: RateLimits(requestWeightPerMinute: 6000, maxWait: .seconds(10)), store: store, events: events,
@@ -258,5 +258,19 @@ final class KrakenHarness: @unchecked Sendable {
         let trades = out["trades"] as? [Any]
         #expect((trades?.first as? Int ?? 0) >= 1)
         #expect(trades?.last as? [String] == ["XXBTUSDT"] || trades?.last as? [String] == ["XBTUSDT"])
+    }
+
+    /// A secret that is not base64 cannot be Kraken's: the client says so and sends nothing signed.
+    @Test func aSecretThatIsNotBase64IsNamedAndNothingIsSent() async throws {
+        let h = try KrakenHarness()
+        defer { h.close() }
+        let client = h.client(secret: "not base64 at all!")
+        do {
+            _ = try await client.openOrders(nil)
+            Issue.record("a non-base64 secret must be refused")
+        } catch {
+            #expect("\(error)".contains("not base64"), "\(error)")
+        }
+        #expect(h.venue.statistics.byEndpoint["POST /0/private/OpenOrders"] == nil)
     }
 }

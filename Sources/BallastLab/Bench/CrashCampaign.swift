@@ -5,6 +5,7 @@ public import Logging
 import Postgres
 public import Simulator
 import Synchronization
+import Venues
 
 /// Crash-safety trials for `ballast execute` (issue: "crash safety is tested,
 /// not hoped for"). Each trial starts three simulated venues and a fresh
@@ -56,6 +57,8 @@ public struct CrashCampaign: Sendable {
         public var latency = LatencyProfile(baseMs: 6, jitterMs: 6, spikeProbability: 0, spikeMs: 0)
         /// Divides the venues' quantity per book level: thin books make one order fill in several trades.
         public var depthDivisor = 1
+        /// The dialect each venue speaks, in order (Binance Spot past the list's end).
+        public var dialects: [SimDialect] = []
 
         public init() {}
     }
@@ -144,7 +147,7 @@ public struct CrashCampaign: Sendable {
     {
         let venues = try SimulatedVenues(
             venues: 3, seed: seed, latency: setup.latency, venueSettings: setup.venueSettings,
-            depthDivisor: setup.depthDivisor)
+            depthDivisor: setup.depthDivisor, dialects: setup.dialects, krakenTier: KrakenSpotClient.proCounter)
         defer { venues.stop() }
         let databaseURL = try makeDatabase()
         let jobPath = FileManager.default.temporaryDirectory.appendingPathComponent("crash-\(UUID()).toml").path
@@ -280,12 +283,15 @@ public struct CrashCampaign: Sendable {
             try connection.query(
                 """
                 SELECT DISTINCT venue_id || ' ' || client_order_id AS k FROM http_attempts
-                WHERE method = 'POST' AND endpoint = '/api/v3/order' AND client_order_id IS NOT NULL
+                WHERE method = 'POST' AND endpoint IN ('/api/v3/order', '/0/private/AddOrder')
+                  AND client_order_id IS NOT NULL
                 """
             ).map { try $0.decode("k", as: String.self) })
         let looked = try connection.query(
             """
-            SELECT count(*) FILTER (WHERE h.method = 'GET' AND h.endpoint = '/api/v3/order') AS lookups,
+            SELECT count(*) FILTER (WHERE (h.method = 'GET' AND h.endpoint = '/api/v3/order')
+                                       OR (h.endpoint = '/0/private/OpenOrders' AND h.client_order_id IS NOT NULL))
+                       AS lookups,
                    (SELECT count(*) FROM order_attempts WHERE outcome = 'check_first') AS first
             FROM http_attempts h WHERE h.run_id IN (SELECT id FROM job_runs WHERE command = 'execute')
             """

@@ -2,6 +2,7 @@ import BallastCore
 public import BallastKit
 import Foundation
 public import Simulator
+public import Venues
 
 /// Ballast's embedded default: simulated venues on loopback and a job
 /// configuration pointing at them, so the whole job runs with no accounts or keys.
@@ -22,10 +23,15 @@ public final class SimulatedVenues: Sendable {
     /// `depthDivisor` divides every level's quantity (thin books, so an order walks several levels).
     public init(
         venues count: Int = 3, seed: UInt64 = 1, history: Int = 0, limits: LimitConfig? = nil,
-        latency: LatencyProfile? = nil, venueSettings: String = "", depthDivisor: Int = 1, dialects: [SimDialect] = []
+        latency: LatencyProfile? = nil, venueSettings: String = "", depthDivisor: Int = 1, dialects: [SimDialect] = [],
+        krakenTier: RateLimits.CallCounter? = nil
     ) throws {
         var settings = SimulatorConfig.demo(venues: count, seed: seed, dialects: dialects)
         for i in settings.venues.indices {
+            if let krakenTier {
+                settings.venues[i].limits.callCounterMax = Double(krakenTier.max)
+                settings.venues[i].limits.callCounterDecayPerSecond = krakenTier.decayPerSecond
+            }
             if let limits { settings.venues[i].limits = limits }
             if let latency { settings.venues[i].latency = latency }
             for j in settings.venues[i].symbols.indices where depthDivisor > 1 {
@@ -63,6 +69,7 @@ public final class SimulatedVenues: Sendable {
                 base_url = "\(venue.baseURL)"
                 symbols = ["BTCUSDT", "ETHUSDT", "SOLUSDT", "BNBUSDT", "ETHBTC"]
                 rate_limit_margin = 0.1
+                \(venue.config.dialect == .krakenSpot ? krakenTier.map { "call_counter_max = \($0.max)\ncall_counter_decay_per_s = \($0.decayPerSecond)" } ?? "" : "")
                 \(venueSettings)
 
                 [[accounts]]

@@ -49,6 +49,9 @@ public final class KrakenSpotClient: Sendable {
     /// tiers have more); orders have their own per-pair counter, kept here as 10 orders per 10 s.
     public static let starterCounter = RateLimits.CallCounter(max: 15, decayPerSecond: 0.33)
 
+    /// Kraken's pro tier: a counter of 20 draining 1 a second.
+    public static let proCounter = RateLimits.CallCounter(max: 20, decayPerSecond: 1)
+
     /// Public market data: about one call a second per IP, with a little burst.
     public static let publicCounter = RateLimits.CallCounter(max: 10, decayPerSecond: 1)
 
@@ -104,6 +107,12 @@ public final class KrakenSpotClient: Sendable {
             let outcome: Attempt<T>
             if endpoint.isPrivate {
                 guard let credentials else { throw .missingCredentials(venue: venue) }
+                guard Data(base64Encoded: credentials.secret) != nil else {
+                    throw .rejected(
+                        venue: venue, endpoint: endpoint.path, httpStatus: 0, code: 0,
+                        message: "the account's API secret is not base64 (Kraken shows its secrets in base64); "
+                            + "nothing was sent")
+                }
                 let now = UInt64(max(0, clock.now().timeIntervalSince1970 * 1_000_000))
                 outcome = try await nonces.withNonce(venue: venue, key: credentials.fingerprint, now: now) {
                     (nonce) async throws(VenueError) -> Attempt<T> in
