@@ -24,6 +24,9 @@ final class KrakenHarness: @unchecked Sendable {
         var config = VenueConfig(name: "sim-k", dialect: .krakenSpot)
         config.latency = LatencyProfile(baseMs: 0, jitterMs: 0)
         config.accounts = [account]
+        // The pro tier on both sides (the client is told the account's tier, as a job file tells it).
+        config.limits.callCounterMax = Double(KrakenSpotClient.proCounter.max)
+        config.limits.callCounterDecayPerSecond = KrakenSpotClient.proCounter.decayPerSecond
         configure(&config)
         simulator = try Simulator(config: SimulatorConfig(seed: 11, venues: [config]), clock: SystemTime())
         venue = simulator.venues[0]
@@ -33,7 +36,8 @@ final class KrakenHarness: @unchecked Sendable {
         let credentials = Credentials(apiKey: account.apiKey, secret: secret ?? account.secret)
         let governor = RateGovernor(
             venue: "sim-k", keyFingerprint: credentials.fingerprint,
-            limits: RateLimits(requestWeightPerMinute: 6000, maxWait: .seconds(10)), store: store, events: events,
+            limits: RateLimits(maxWait: .seconds(10), callCounter: KrakenSpotClient.proCounter), store: store,
+            events: events,
             clock: SystemTime())
         return KrakenSpotClient(
             venue: "sim-k", account: "acct", baseURL: venue.baseURL, credentials: credentials, transport: curl,
@@ -94,6 +98,8 @@ final class KrakenHarness: @unchecked Sendable {
                 symbol: "BTCUSDT", side: .buy, type: .limit, timeInForce: .ioc, quantity: ExactDecimal("0.01")!,
                 price: Self.away(touch.askPrice, percent: 1, tick: btc.tickSize), clientOrderId: taker))
         #expect(ack.order.orderId.hasPrefix("O") && ack.order.orderId.count == 19)
+        // Read back by its id at once: an IOC order's answer is already final, with the venue's time.
+        #expect(ack.order.status == .filled && ack.order.executedQty == ExactDecimal("0.01"))
         let filled = try #require(try await client.queryOrder("BTCUSDT", clientOrderId: taker))
         #expect(filled.status == .filled && filled.executedQty == ExactDecimal("0.01"))
         #expect(filled.orderId == ack.order.orderId && filled.symbol == "BTCUSDT")

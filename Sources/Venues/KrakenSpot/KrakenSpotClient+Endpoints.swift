@@ -152,9 +152,12 @@ extension KrakenSpotClient: VenueClient {
     // MARK: Orders
 
     /// Places an order with its client order id (`cl_ord_id`) and a deadline after which the
-    /// matching engine refuses it. Kraken answers with the order's id only: the order is reported
-    /// as new, and the executor looks it up for what it did.
+    /// matching engine refuses it. Kraken answers with the order's id only, so the order is read
+    /// back by that id (QueryOrders): its status, what it executed and when the venue opened it.
+    /// If that read fails the order is reported as new at the time it was sent, and the executor
+    /// looks it up as it does any order still open.
     public func placeOrder(_ order: NewOrder) async throws(VenueError) -> OrderAck {
+        let sentAt = clock.now()
         let pair = try await wirePair(order.symbol)
         var params: [(String, String)] = [
             ("ordertype", order.type == .market ? "market" : "limit"), ("type", order.side.rawValue),
@@ -172,13 +175,17 @@ extension KrakenSpotClient: VenueClient {
         guard let txid = placed.txid.first else {
             throw .malformed(venue: venue, endpoint: "/0/private/AddOrder", reason: "no txid", raw: "")
         }
-        let now = clock.now()
+        if let wire: [String: KrakenOrder] = try? await call(.queryOrders, [("txid", txid)]),
+            let placed = try? await orders(wire).first(where: { $0.orderId == txid })
+        {
+            return OrderAck(order: placed, fills: [])
+        }
         return OrderAck(
             order: VenueOrder(
                 symbol: order.symbol, orderId: txid, clientOrderId: order.clientOrderId, side: order.side,
                 type: order.type, timeInForce: order.timeInForce, price: order.price ?? .zero,
-                origQty: order.quantity, executedQty: .zero, cumulativeQuoteQty: .zero, status: .new, time: now,
-                updateTime: now),
+                origQty: order.quantity, executedQty: .zero, cumulativeQuoteQty: .zero, status: .new, time: sentAt,
+                updateTime: sentAt),
             fills: [])
     }
 
@@ -243,7 +250,8 @@ extension KrakenSpotClient: VenueClient {
             let status: VenueOrderStatus
             switch order.status {
             case "pending", "open": status = order.vol_exec.isPositive ? .partiallyFilled : .new
-            case "closed": status = .filled
+            // Closed with less than its volume executed: the rest of an IOC order expired.
+            case "closed": status = order.vol_exec >= order.vol ? .filled : .expired
             case "canceled": status = .canceled
             case "expired": status = .expired
             default:
