@@ -29,15 +29,7 @@ extension SimulatedVenue {
             stats.refusedWhileBanned += 1
             return answer(["EGeneral:Temporary lockout"])
         }
-        var hit: FaultRule?
-        for i in faults.indices
-        where faults[i].rule.kind != .delayInbound && faults[i].rule.matches(method: request.method, path: request.path)
-        {
-            if faults[i].hits({ network.unit() }) {
-                hit = faults[i].rule
-                break
-            }
-        }
+        let hit = scriptedFault(request)
         if let rule = hit {
             switch rule.kind {
             case .rateLimit:
@@ -249,6 +241,14 @@ extension SimulatedVenue {
 
     // MARK: Market data
 
+    /// The pairs a `pair` list names (any of Kraken's names for each), or every pair.
+    private func krakenSymbols(_ params: RequestParams) throws(KrakenError) -> [SymbolConfig] {
+        guard let wanted = params["pair"] else { return config.symbols }
+        var symbols: [SymbolConfig] = []
+        for name in wanted.split(separator: ",") { symbols.append(try krakenSymbol(String(name))) }
+        return symbols
+    }
+
     private func krakenAssets() -> String {
         var assets = Set<String>()
         for symbol in config.symbols {
@@ -274,11 +274,7 @@ extension SimulatedVenue {
     }
 
     private func krakenAssetPairs(_ params: RequestParams) throws(KrakenError) -> String {
-        var symbols = config.symbols
-        if let wanted = params["pair"] {
-            symbols = []
-            for name in wanted.split(separator: ",") { symbols.append(try krakenSymbol(String(name))) }
-        }
+        let symbols = try krakenSymbols(params)
         var json = JSONText(capacity: 512 * symbols.count)
         json.raw("{")
         for (i, symbol) in symbols.enumerated() {
@@ -313,11 +309,7 @@ extension SimulatedVenue {
     }
 
     private func krakenTicker(_ params: RequestParams) throws(KrakenError) -> String {
-        var symbols = config.symbols
-        if let wanted = params["pair"] {
-            symbols = []
-            for name in wanted.split(separator: ",") { symbols.append(try krakenSymbol(String(name))) }
-        }
+        let symbols = try krakenSymbols(params)
         var json = JSONText(capacity: 256 * symbols.count)
         json.raw("{")
         for (i, symbol) in symbols.enumerated() {

@@ -251,15 +251,7 @@ public final class SimulatedVenue: @unchecked Sendable {
             return (banned(now), delay)
         }
         // Scripted faults that refuse before any work.
-        var hit: FaultRule?
-        for i in faults.indices
-        where faults[i].rule.kind != .delayInbound && faults[i].rule.matches(method: request.method, path: request.path)
-        {
-            if faults[i].hits({ network.unit() }) {
-                hit = faults[i].rule
-                break
-            }
-        }
+        let hit = scriptedFault(request)
         if let rule = hit {
             switch rule.kind {
             case .rateLimit:
@@ -408,6 +400,17 @@ public final class SimulatedVenue: @unchecked Sendable {
                 delay + extra
             )
         }
+    }
+
+    /// Runs under `lock`: the first scripted fault (other than `delay-inbound`, which acts on the
+    /// way in) that matches the request and strikes this time, whichever dialect fronts the venue.
+    func scriptedFault(_ request: ServerRequest) -> FaultRule? {
+        for i in faults.indices
+        where faults[i].rule.kind != .delayInbound && faults[i].rule.matches(method: request.method, path: request.path)
+        {
+            if faults[i].hits({ network.unit() }) { return faults[i].rule }
+        }
+        return nil
     }
 
     private var weightMessage: String {

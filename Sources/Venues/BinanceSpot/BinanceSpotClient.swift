@@ -99,9 +99,9 @@ public final class BinanceSpotClient: Sendable {
                     // The payload itself goes into the attempt record (first 4 KiB) for the audit trail.
                     await record(
                         endpoint, params, started, response, pending, outcome: .malformed,
-                        error: "\(Self.reason(error)); body: \(response.text.prefix(4096))")
+                        error: "\(FormEncoding.reason(error)); body: \(response.text.prefix(4096))")
                     throw .malformed(
-                        venue: venue, endpoint: endpoint.path, reason: Self.reason(error), raw: response.text)
+                        venue: venue, endpoint: endpoint.path, reason: FormEncoding.reason(error), raw: response.text)
                 }
                 await record(endpoint, params, started, response, pending, outcome: .ok)
                 return decoded
@@ -186,7 +186,7 @@ public final class BinanceSpotClient: Sendable {
             fields.append(("timestamp", String(timestamp)))
             headers.append(HTTPHeader("X-MBX-APIKEY", credentials.apiKey))
         }
-        let encoded = Self.formEncode(fields)
+        let encoded = FormEncoding.encode(fields)
         var query = endpoint.method == "POST" ? "" : encoded
         var body = endpoint.method == "POST" ? encoded : ""
         if endpoint.signed, let credentials {
@@ -202,26 +202,6 @@ public final class BinanceSpotClient: Sendable {
         return HTTPRequest(
             method: HTTPRequest.Method(rawValue: endpoint.method) ?? .get, url: url, headers: headers,
             body: Array(body.utf8))
-    }
-
-    /// `a=1&b=2` with RFC 3986 percent-encoding of everything but unreserved characters.
-    static func formEncode(_ fields: [(String, String)]) -> String {
-        fields.map { percentEncode($0.0) + "=" + percentEncode($0.1) }.joined(separator: "&")
-    }
-
-    static func percentEncode(_ text: String) -> String {
-        var out = ""
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."),
-                UInt8(ascii: "~"):
-                out.unicodeScalars.append(Unicode.Scalar(byte))
-            default:
-                out += String(format: "%%%02X", byte)
-            }
-        }
-        return out
     }
 
     /// Puts the request on record as `pending` before it leaves; a request that cannot be
@@ -263,16 +243,5 @@ public final class BinanceSpotClient: Sendable {
             orderCount1d: response?.header("x-mbx-order-count-1d").flatMap { Int($0) },
             retryAfterSeconds: response?.header("retry-after").flatMap { Int($0) }, error: error,
             clientOrderId: params.first { $0.0 == "newClientOrderId" || $0.0 == "origClientOrderId" }?.1)
-    }
-
-    private static func reason(_ error: any Error) -> String {
-        switch error {
-        case DecodingError.keyNotFound(let key, _): "missing field '\(key.stringValue)'"
-        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context),
-            DecodingError.dataCorrupted(let context):
-            (context.codingPath.map(\.stringValue).joined(separator: ".") + " " + context.debugDescription)
-                .trimmingCharacters(in: .whitespaces)
-        default: "\(error)"
-        }
     }
 }

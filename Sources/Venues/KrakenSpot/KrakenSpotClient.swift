@@ -200,7 +200,7 @@ public final class KrakenSpotClient: Sendable {
             await record(endpoint, params, started, response, pending, outcome: .ok)
             return .done(result)
         } catch {
-            let reason = Self.reason(error)
+            let reason = FormEncoding.reason(error)
             await record(
                 endpoint, params, started, response, pending, outcome: .malformed,
                 error: "\(reason); body: \(response.text.prefix(4096))")
@@ -219,7 +219,7 @@ public final class KrakenSpotClient: Sendable {
     static func build(
         _ endpoint: KrakenEndpoint, _ params: [(String, String)], baseURL: String, credentials: Credentials?
     ) -> HTTPRequest {
-        let encoded = BinanceSpotClient.formEncode(params)
+        let encoded = FormEncoding.encode(params)
         guard endpoint.isPrivate, let credentials else {
             return HTTPRequest(
                 method: .get, url: baseURL + endpoint.path + (encoded.isEmpty ? "" : "?" + encoded), headers: [],
@@ -271,18 +271,6 @@ public final class KrakenSpotClient: Sendable {
             weight: endpoint.cost, startedAt: started, timings: response?.timings, httpStatus: response?.status,
             venueCode: nil, outcome: outcome, usedWeight1m: nil, orderCount10s: nil, orderCount1d: nil,
             retryAfterSeconds: nil, error: error, clientOrderId: params.first { $0.0 == "cl_ord_id" }?.1)
-    }
-
-    private static func reason(_ error: any Error) -> String {
-        switch error {
-        case DecodingError.keyNotFound(let key, let context):
-            "missing field '\((context.codingPath.map(\.stringValue) + [key.stringValue]).joined(separator: "."))'"
-        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context),
-            DecodingError.dataCorrupted(let context):
-            (context.codingPath.map(\.stringValue).joined(separator: ".") + " " + context.debugDescription)
-                .trimmingCharacters(in: .whitespaces)
-        default: "\(error)"
-        }
     }
 }
 
