@@ -77,8 +77,8 @@ let package = Package(
 
         // MARK: Adapters (the only modules that touch C)
 
-        /// A small HTTP/1.1 server with socket-level faults, for simulated venues and tests.
-        .target(name: "LoopbackHTTP", swiftSettings: swiftSettings),
+        /// A small HTTP/1.1 server, plain or TLS, with socket-level faults, for simulated venues and tests.
+        .target(name: "LoopbackHTTP", dependencies: ["CSSL"], swiftSettings: swiftSettings),
         /// HTTP request and response values and the transport protocol venues talk through.
         .target(name: "Transport", swiftSettings: swiftSettings),
         /// PostgreSQL over libpq: binds, rows, transactions, COPY, named SQLSTATEs.
@@ -96,6 +96,7 @@ let package = Package(
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CXlsxWriter", pkgConfig: "xlsxwriter", providers: [.apt(["libxlsxwriter-dev"])]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CSSL", pkgConfig: "libssl", providers: [.apt(["libssl-dev"])]),
 
         // MARK: Test support
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Ballast needs and this machine lacks: Debian's C libraries and
-# PostgreSQL server (apt-get), and (for tests) openpyxl, binance-connector and krakenex.
+# PostgreSQL server (apt-get), and (for tests) openpyxl, binance-connector, krakenex and
+# coinbase-advanced-py.
 # Safe to run again: it installs nothing that is already present.
 set -euo pipefail
 
@@ -18,12 +19,12 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 if [ "${1:-}" = "--with-test-python" ]; then
-  # openpyxl reads workbooks back; binance-connector and krakenex are the unmodified
-  # third-party clients the simulator is checked against; PyYAML reads the
+  # openpyxl reads workbooks back; binance-connector, krakenex and coinbase-advanced-py are the
+  # unmodified third-party clients the simulator is checked against; PyYAML reads the
   # Kubernetes example; prometheus-client parses the metrics textfile.
-  python3 -c 'import openpyxl, binance.spot, krakenex, yaml, prometheus_client' 2>/dev/null || {
-    echo "ballast: installing openpyxl, binance-connector, krakenex, PyYAML and prometheus-client (test readers)" >&2
-    python3 -m pip install -q --disable-pip-version-check openpyxl binance-connector krakenex pyyaml prometheus-client 2>&1 \
+  python3 -c 'import openpyxl, binance.spot, krakenex, coinbase.rest, yaml, prometheus_client' 2>/dev/null || {
+    echo "ballast: installing openpyxl, binance-connector, krakenex, coinbase-advanced-py, PyYAML and prometheus-client (test readers)" >&2
+    python3 -m pip install -q --disable-pip-version-check openpyxl binance-connector krakenex coinbase-advanced-py pyyaml prometheus-client 2>&1 \
       | grep -v "Running pip as the 'root' user" || true
   }
 fi

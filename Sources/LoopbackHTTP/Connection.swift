@@ -7,12 +7,17 @@ import Foundation
 /// Serves requests on one accepted socket until either side closes it.
 struct Connection {
     let fd: Int32
+    /// What requests are read from and responses written to: the socket, or TLS over it.
+    let stream: ConnectionStream
     let peer: String
     unowned let server: HTTPServer
     static let maxHeaderBytes = 64 * 1024
     static let maxBodyBytes = 8 * 1024 * 1024
 
+    /// Serves until the connection ends, then ends the stream (the caller closes the socket).
     func serve() {
+        var abortive = false
+        defer { stream.finish(abortive: abortive) }
         var buffer: [UInt8] = []
         while !server.stopping {
             guard let (request, keepAlive, consumed) = readRequest(&buffer) else { return }
@@ -26,6 +31,8 @@ struct Connection {
                         0, Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18))
                 guard write(encode(response, keepAlive: keepAlive)) else { return }
             case .reset:
+                // No TLS close_notify either: the peer sees the reset, nothing before it.
+                abortive = true
                 var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
                 setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
                 return
@@ -113,25 +120,17 @@ struct Connection {
     /// Appends whatever arrives; false when the peer closed or the read failed.
     private func read(into buffer: inout [UInt8]) -> Bool {
         var chunk = [UInt8](repeating: 0, count: 16 * 1024)
-        let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-        if n < 0, errno == EINTR { return true }
+        let n = chunk.withUnsafeMutableBytes { stream.receive(into: $0) }
         guard n > 0 else { return false }
         buffer.append(contentsOf: chunk[0..<n])
         return true
     }
 
-    private func write(_ bytes: [UInt8]) -> Bool {
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
-            if n < 0, errno == EINTR { continue }
-            guard n > 0 else { return false }
-            offset += n
-        }
-        return true
-    }
+    /// Writes all of `bytes`; false when the peer is gone.
+    private func write(_ bytes: [UInt8]) -> Bool { stream.send(bytes) }
 
-    /// Blocks until the peer closes the connection or the server stops.
+    /// Blocks until the peer closes the connection or the server stops. Reads the socket itself,
+    /// below any TLS: whatever arrives is discarded, only the peer's leaving matters.
     private func waitForPeerToLeave() {
         var pending = [UInt8](repeating: 0, count: 4096)
         while !server.stopping {

@@ -10,6 +10,16 @@
 // - One thread per connection, blocking I/O; the handler runs on it and may sleep.
 // - Keep-alive by default; Content-Length request bodies (chunked requests get 411).
 // - `stop()` closes the listener and every connection, then returns.
+// - With a `TLSIdentity`, every connection speaks TLS. The certificate and key are loaded once,
+//   at init; the handshake runs on the connection's own thread, never in the accept loop, so a
+//   slow or plaintext client holds up only itself; a failed handshake just closes the socket.
+// - Faults mean the same over TLS: `.reset` is an RST with no close_notify before it, `.hangUp`
+//   an orderly close, `.stall` silence until the peer leaves or the server stops, `.raw` bytes
+//   written inside the TLS stream, then an orderly close.
+// - The plain path reads and writes the socket directly, exactly as without TLS.
+// - The `SSL_CTX` is freed in `stop()` (or deinit) once the accept loop has ended; each open
+//   connection's `SSL` holds its own reference, so the context lives until the last is freed.
+// - This is the only module that imports libssl; no OpenSSL type is public.
 import Foundation
 
 #if canImport(Glibc)
@@ -78,7 +88,8 @@ public struct ServerRequest: Sendable {
 /// An HTTP/1.1 server on a loopback (or any IPv4) address.
 public final class HTTPServer: @unchecked Sendable {
     // Safe to share: `connections` and `running` are guarded by `lock`; the
-    // listening descriptor is only closed once, in `stop()`.
+    // listening descriptor is only closed once, in `stop()`; the TLS context is read-only
+    // after init and closed once the accept loop has ended (in `stop()`, else in deinit).
     public typealias Handler = @Sendable (ServerRequest) -> ServerAction
 
     /// The port the server listens on.
@@ -91,14 +102,41 @@ public final class HTTPServer: @unchecked Sendable {
     private var connections: Set<Int32> = []
     private var running = true
     private let acceptDone = DispatchSemaphore(value: 0)
+    /// The certificate and key every connection's handshake presents; nil for plain HTTP.
+    private let tlsContext: TLSContext?
 
-    /// `http://host:port`.
-    public var baseURL: String { "http://\(host):\(port)" }
+    /// `http://host:port`, or `https://host:port` when the server speaks TLS.
+    public var baseURL: String { "\(tlsContext == nil ? "http" : "https")://\(host):\(port)" }
 
     /// Binds `host:port` (port 0 picks a free one) and starts accepting.
-    public init(host: String = "127.0.0.1", port: UInt16 = 0, handler: @escaping Handler) throws {
+    /// - Parameter tls: the certificate chain and key to serve HTTPS with; nil serves plain HTTP.
+    /// - Throws: `ServerError` when the address cannot be bound, or a TLS file cannot be loaded
+    ///   (the error names the file and gives OpenSSL's reason).
+    public init(
+        host: String = "127.0.0.1", port: UInt16 = 0, tls: TLSIdentity? = nil, handler: @escaping Handler
+    ) throws {
         self.host = host
         self.handler = handler
+        let tlsContext = try tls.map(TLSContext.init)
+        do {
+            (listener, self.port) = try Self.bindListener(host: host, port: port)
+        } catch {
+            tlsContext?.close()
+            throw error
+        }
+        self.tlsContext = tlsContext
+        Thread.detachNewThread { [self] in acceptLoop() }
+    }
+
+    deinit {
+        // Only reached once the accept loop and every connection thread (each holds the server)
+        // have ended: usually `stop()` closed the context already; an accept loop that ended on
+        // its own (a failing `accept`) did not.
+        tlsContext?.close()
+    }
+
+    /// A listening socket bound to `host:port`, and the port it got.
+    private static func bindListener(host: String, port: UInt16) throws(ServerError) -> (Int32, UInt16) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw ServerError("socket: \(String(cString: strerror(errno)))") }
         var yes: Int32 = 1
@@ -125,9 +163,7 @@ public final class HTTPServer: @unchecked Sendable {
         _ = withUnsafeMutablePointer(to: &actual) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
         }
-        self.port = UInt16(bigEndian: actual.sin_port)
-        self.listener = fd
-        Thread.detachNewThread { [self] in acceptLoop() }
+        return (fd, UInt16(bigEndian: actual.sin_port))
     }
 
     /// Stops accepting, closes every connection and waits for the accept loop to end.
@@ -142,6 +178,8 @@ public final class HTTPServer: @unchecked Sendable {
         close(listener)
         for fd in open { shutdown(fd, Int32(SHUT_RDWR)) }
         acceptDone.wait()
+        // No session is made after the accept loop; those still open hold their own reference.
+        tlsContext?.close()
     }
 
     /// The number of connections accepted so far and still open.
@@ -173,12 +211,32 @@ public final class HTTPServer: @unchecked Sendable {
             var yes: Int32 = 1
             setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &yes, socklen_t(MemoryLayout<Int32>.size))
             let peer = Self.describe(peerAddress)
+            // Made here, before `stop()` can close the context; the handshake waits for the thread.
+            let session = tlsContext?.makeSession(fd: fd)
+            if tlsContext != nil && session == nil {
+                lock.withLock { _ = connections.remove(fd) }
+                close(fd)
+                continue
+            }
             Thread.detachNewThread { [self] in
-                Connection(fd: fd, peer: peer, server: self).serve()
+                if let stream = Self.open(fd: fd, session: session) {
+                    Connection(fd: fd, stream: stream, peer: peer, server: self).serve()
+                }
                 lock.withLock { _ = connections.remove(fd) }
                 close(fd)
             }
         }
+    }
+
+    /// The connection's stream: the socket, or TLS once the handshake has succeeded (nil if it
+    /// failed). Runs on the connection's own thread.
+    private static func open(fd: Int32, session: TLSSession?) -> ConnectionStream? {
+        guard let session else { return .plain(fd) }
+        guard session.accept() else {
+            session.close(notifyingPeer: false)
+            return nil
+        }
+        return .tls(session)
     }
 
     func handle(_ request: ServerRequest) -> ServerAction { handler(request) }

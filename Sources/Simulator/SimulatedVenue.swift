@@ -34,6 +34,8 @@ public final class SimulatedVenue: @unchecked Sendable {
 
     /// What a Kraken-dialect front keeps per key: last nonces and call counters.
     var kraken = KrakenState()
+    /// What a Coinbase-dialect front keeps: public keys, request counts, quote-sized orders.
+    var coinbase = CoinbaseState()
 
     // Counters.
     var stats = VenueStats()
@@ -62,13 +64,15 @@ public final class SimulatedVenue: @unchecked Sendable {
         self.autoIDs = SeededRandom(seed: seed ^ 0xC11E_47_1D)
         self.skewMs = config.clockSkewMs
         do {
-            server = try HTTPServer(port: config.port) { [unowned self] request in self.handle(request) }
+            server = try HTTPServer(port: config.port, tls: config.tlsIdentity) { [unowned self] request in
+                self.handle(request)
+            }
         } catch {
-            throw .startFailed("venue '\(config.name)' cannot listen on port \(config.port): \(error)")
+            throw .startFailed("venue '\(config.name)' cannot start on port \(config.port): \(error)")
         }
     }
 
-    /// `http://127.0.0.1:port`.
+    /// `http://127.0.0.1:port`, or `https://127.0.0.1:port` when the venue serves TLS.
     public var baseURL: String { server?.baseURL ?? "" }
 
     /// Stops serving; open connections are closed.
@@ -221,6 +225,7 @@ public final class SimulatedVenue: @unchecked Sendable {
         let (action, delay) = lock.withLock {
             defer { onTheWayIn -= 1 }
             if config.dialect == .krakenSpot { return krakenGate(request, params, arrivalOffset: arrival) }
+            if config.dialect == .coinbaseAdvanced { return coinbaseGate(request, arrivalOffset: arrival) }
             return gate(request, params, arrivalOffset: arrival)
         }
         if let virtualClock {

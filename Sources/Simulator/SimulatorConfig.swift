@@ -63,6 +63,10 @@ public struct SimulatorConfig: Codable, Sendable {
                 // Kraken secrets are base64.
                 venue.accounts[0].secret = Data(venue.accounts[0].secret.utf8).base64EncodedString()
             }
+            if venue.dialect == .coinbaseAdvanced {
+                // A CDP key name and a P-256 private key, both derived from the venue's name.
+                venue.accounts = [AccountConfig.coinbaseDemo(venue: venue.name)]
+            }
             return venue
         }
         return SimulatorConfig(seed: seed, venues: venues)
@@ -85,6 +89,11 @@ public struct SimulatorConfig: Codable, Sendable {
 public enum SimDialect: String, Codable, Sendable, CaseIterable {
     case binanceSpot = "binance-spot"
     case krakenSpot = "kraken-spot"
+    case coinbaseAdvanced = "coinbase-advanced"
+
+    /// Whether the venue takes its fees in the pair's quote asset by default (Kraken's and
+    /// Coinbase's way) rather than in the asset received (Binance's).
+    var feesInQuoteByDefault: Bool { self != .binanceSpot }
 }
 
 /// One simulated venue.
@@ -115,13 +124,18 @@ public struct VenueConfig: Codable, Sendable {
     public var impactHalfLifeSeconds: Double
     /// Seed of the price paths (with each symbol); nil: the simulator's seed.
     public var pathSeed: UInt64?
+    /// Serve HTTPS with this PEM certificate chain (the venue's certificate first) instead of plain
+    /// HTTP; set together with `tlsPrivateKey` or not at all. Read when the venue starts.
+    public var tlsCertificate: String?
+    /// The PEM private key of `tlsCertificate`.
+    public var tlsPrivateKey: String?
     /// The simulator's seed, handed down by `SimulatorConfig` (the default path seed).
     var sharedPathSeed: UInt64?
 
     public init(name: String, dialect: SimDialect = .binanceSpot) {
         self.name = name
         self.dialect = dialect
-        self.feesInQuote = dialect == .krakenSpot
+        self.feesInQuote = dialect.feesInQuoteByDefault
         self.port = 0
         self.symbols = SymbolConfig.demo
         self.accounts = []
@@ -142,6 +156,7 @@ public struct VenueConfig: Codable, Sendable {
         case clockSkewMs = "clock_skew_ms", stepSeconds = "step_seconds", banSeconds = "ban_seconds"
         case volHalfLifeSeconds = "vol_half_life_s", resilienceHalfLifeSeconds = "resilience_half_life_s"
         case impactHalfLifeSeconds = "impact_half_life_s", pathSeed = "path_seed"
+        case tlsCertificate = "tls_certificate", tlsPrivateKey = "tls_private_key"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -156,10 +171,11 @@ public struct VenueConfig: Codable, Sendable {
                     + SimDialect.allCases.map(\.rawValue).joined(separator: ", ") + ")")
         }
         self.init(name: name, dialect: dialect)
-        feesInQuote = try c.decodeIfPresent(Bool.self, forKey: .feesInQuote) ?? (dialect == .krakenSpot)
+        feesInQuote = try c.decodeIfPresent(Bool.self, forKey: .feesInQuote) ?? dialect.feesInQuoteByDefault
         port = try c.decodeIfPresent(UInt16.self, forKey: .port) ?? 0
         symbols = try c.decodeIfPresent([SymbolConfig].self, forKey: .symbols) ?? SymbolConfig.demo
-        accounts = try c.decodeIfPresent([AccountConfig].self, forKey: .accounts) ?? [AccountConfig.demo(venue: name)]
+        let demo = dialect == .coinbaseAdvanced ? AccountConfig.coinbaseDemo(venue: name) : .demo(venue: name)
+        accounts = try c.decodeIfPresent([AccountConfig].self, forKey: .accounts) ?? [demo]
         latency = try c.decodeIfPresent(LatencyProfile.self, forKey: .latency) ?? LatencyProfile()
         limits = try c.decodeIfPresent(LimitConfig.self, forKey: .limits) ?? LimitConfig()
         faults = try c.decodeIfPresent([FaultRule].self, forKey: .faults) ?? []
@@ -170,6 +186,8 @@ public struct VenueConfig: Codable, Sendable {
         resilienceHalfLifeSeconds = try c.decodeNumberIfPresent(forKey: .resilienceHalfLifeSeconds) ?? 5
         impactHalfLifeSeconds = try c.decodeNumberIfPresent(forKey: .impactHalfLifeSeconds) ?? 1800
         pathSeed = try c.decodeIfPresent(Int.self, forKey: .pathSeed).map { UInt64(bitPattern: Int64($0)) }
+        tlsCertificate = try c.decodeIfPresent(String.self, forKey: .tlsCertificate)
+        tlsPrivateKey = try c.decodeIfPresent(String.self, forKey: .tlsPrivateKey)
     }
 
     func validate() throws(SimulatorError) {
@@ -191,12 +209,22 @@ public struct VenueConfig: Codable, Sendable {
                 throw bad("accounts", "apiKey and secret are required")
             }
             guard keys.insert(account.apiKey).inserted else { throw bad("accounts", "an API key is used twice") }
+            if dialect == .coinbaseAdvanced, let problem = AccountConfig.coinbaseSecretProblem(account.secret) {
+                throw bad("accounts", problem)
+            }
         }
         guard stepSeconds > 0 else { throw bad("stepSeconds", "must be positive") }
+        if (tlsCertificate == nil) != (tlsPrivateKey == nil) {
+            let (missing, given) =
+                tlsCertificate == nil ? ("tls_certificate", "tls_private_key") : ("tls_private_key", "tls_certificate")
+            throw bad(missing, "missing while \(given) is set: give both PEM files to serve HTTPS, or neither")
+        }
         guard volHalfLifeSeconds > 0, resilienceHalfLifeSeconds >= 0, impactHalfLifeSeconds >= 0 else {
             throw bad("half-lives", "vol_half_life_s must be positive, the others ≥ 0")
         }
-        guard limits.requestWeightPerMinute > 0, limits.ordersPer10s > 0 else {
+        guard limits.requestWeightPerMinute > 0, limits.ordersPer10s > 0, limits.requestsPerSecond > 0,
+            limits.publicRequestsPerSecond > 0
+        else {
             throw bad("limits", "must be positive")
         }
         guard latency.baseMs >= 0, latency.jitterMs >= 0, (0...1).contains(latency.spikeProbability) else {
@@ -470,11 +498,18 @@ public struct LimitConfig: Codable, Sendable {
     /// starter tier by default).
     public var callCounterMax: Double
     public var callCounterDecayPerSecond: Double
+    /// A Coinbase-dialect venue's private requests per second per key, and public requests per
+    /// second per client address.
+    public var requestsPerSecond: Int
+    public var publicRequestsPerSecond: Int
 
     public init(
         requestWeightPerMinute: Int = 6000, ordersPer10s: Int = 100, ordersPerDay: Int = 200_000,
-        violationsBeforeBan: Int = 3, callCounterMax: Double = 15, callCounterDecayPerSecond: Double = 0.33
+        violationsBeforeBan: Int = 3, callCounterMax: Double = 15, callCounterDecayPerSecond: Double = 0.33,
+        requestsPerSecond: Int = 30, publicRequestsPerSecond: Int = 10
     ) {
+        self.requestsPerSecond = requestsPerSecond
+        self.publicRequestsPerSecond = publicRequestsPerSecond
         self.callCounterMax = callCounterMax
         self.callCounterDecayPerSecond = callCounterDecayPerSecond
         self.requestWeightPerMinute = requestWeightPerMinute
@@ -487,6 +522,7 @@ public struct LimitConfig: Codable, Sendable {
         case requestWeightPerMinute = "request_weight_per_minute", ordersPer10s = "orders_per_10s"
         case ordersPerDay = "orders_per_day", violationsBeforeBan = "violations_before_ban"
         case callCounterMax = "call_counter_max", callCounterDecayPerSecond = "call_counter_decay_per_s"
+        case requestsPerSecond = "requests_per_second", publicRequestsPerSecond = "public_requests_per_second"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -497,7 +533,9 @@ public struct LimitConfig: Codable, Sendable {
             ordersPerDay: try c.decodeIfPresent(Int.self, forKey: .ordersPerDay) ?? 200_000,
             violationsBeforeBan: try c.decodeIfPresent(Int.self, forKey: .violationsBeforeBan) ?? 3,
             callCounterMax: try c.decodeIfPresent(Double.self, forKey: .callCounterMax) ?? 15,
-            callCounterDecayPerSecond: try c.decodeIfPresent(Double.self, forKey: .callCounterDecayPerSecond) ?? 0.33)
+            callCounterDecayPerSecond: try c.decodeIfPresent(Double.self, forKey: .callCounterDecayPerSecond) ?? 0.33,
+            requestsPerSecond: try c.decodeIfPresent(Int.self, forKey: .requestsPerSecond) ?? 30,
+            publicRequestsPerSecond: try c.decodeIfPresent(Int.self, forKey: .publicRequestsPerSecond) ?? 10)
     }
 }
 

@@ -10,7 +10,8 @@ struct SimCommand: AsyncParsableCommand {
         abstract: "Run simulated Binance-Spot-dialect venues on 127.0.0.1 until interrupted.",
         discussion: """
             Prints one JSON line per venue: {"venue", "baseURL", "accounts": [{"apiKey", "secret"}]} — demo \
-            credentials, not secrets. Without --config, runs --venues demo venues (sim-a, sim-b, …) with \
+            credentials, not secrets. A venue given tls_certificate and tls_private_key in --config serves \
+            HTTPS: its baseURL starts https://. Without --config, runs --venues demo venues (sim-a, sim-b, …) with \
             BTCUSDT, ETHUSDT, SOLUSDT, BNBUSDT and ETHBTC and one funded account each.
 
             Control endpoints on every venue (no auth, no limits): GET /sim/stats, /sim/orders, /sim/balances, \
