@@ -113,7 +113,7 @@ public struct VenueDialect: Sendable {
     public func client(_ parts: VenueClientParts) -> any VenueClient { make(parts) }
 
     /// Every dialect Ballast speaks.
-    public static let all: [VenueDialect] = [.binanceSpot, .krakenSpot]
+    public static let all: [VenueDialect] = [.binanceSpot, .krakenSpot, .coinbaseAdvanced]
 
     /// The dialect called `name`, if Ballast speaks it.
     public static func named(_ name: String) -> VenueDialect? { all.first { $0.name == name } }

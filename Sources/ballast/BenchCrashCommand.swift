@@ -2,6 +2,7 @@ import ArgumentParser
 import BallastKit
 import BallastLab
 import Foundation
+import Simulator
 
 extension BenchCommand {
     /// `ballast bench crash --trials N`: the crash-safety campaign, longer than the test suite's.
@@ -17,7 +18,7 @@ extension BenchCommand {
 
         @Option(
             help:
-                "Venue dialects: binance (three Binance Spot venues) or mix (Kraken Spot and Binance Spot, the Kraken venue's place rotating by trial)."
+                "Venue dialects: binance (three Binance Spot venues) or mix (Kraken Spot, Coinbase Advanced and Binance Spot, each taking every place in turn by trial)."
         )
         var dialects: String = "mix"
 
@@ -50,8 +51,10 @@ extension BenchCommand {
                         : .at(point, hit: 1 + (i / 6) % hits)
                     var setup = CrashCampaign.Setup()
                     if dialects == "mix" {
-                        // The Kraken venue is first (the cheapest, trading most), second, then third.
-                        setup.dialects = (0..<3).map { $0 == i % 3 ? .krakenSpot : .binanceSpot }
+                        // Kraken, Coinbase and Binance, each taking every place in turn (the first
+                        // venue is the cheapest and trades most).
+                        let order: [SimDialect] = [.krakenSpot, .coinbaseAdvanced, .binanceSpot]
+                        setup.dialects = (0..<3).map { order[($0 + i) % 3] }
                     }
                     if case .at("between-fills", _) = kill { setup.depthDivisor = 20 }
                     let trial = try await campaign.run(

@@ -132,7 +132,7 @@ import Venues
         ),
         (
             venue(adding: "dialect = \"coinbase-pro\""),
-            "unknown dialect 'coinbase-pro' (known: binance-spot, kraken-spot)"
+            "unknown dialect 'coinbase-pro' (known: binance-spot, kraken-spot, coinbase-advanced)"
         ),
     ])
     func badVenueDialectSettingsAreNamed(_ text: String, _ expected: String) throws {

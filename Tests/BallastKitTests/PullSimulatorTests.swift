@@ -21,7 +21,10 @@ struct PullScenario {
         var venue = VenueConfig(name: "sim-p", dialect: dialect)
         venue.latency = latency
         venue.limits = limits
-        venue.accounts = [AccountConfig.demo(venue: "sim-p")]
+        venue.accounts = [
+            dialect == .coinbaseAdvanced
+                ? AccountConfig.coinbaseDemo(venue: "sim-p") : AccountConfig.demo(venue: "sim-p")
+        ]
         var tier = ""
         if dialect == .krakenSpot {
             venue.accounts[0].secret = Data(venue.accounts[0].secret.utf8).base64EncodedString()
@@ -176,6 +179,57 @@ struct PullScenario {
         // The rerun read on from the stored offset, not from the newest trade again.
         let pagesAfter = scenario.venue.statistics.byEndpoint["POST /0/private/TradesHistory"] ?? 0
         #expect(pagesAfter - pagesBefore <= (total - afterKill) / 50 + 3, "\(pagesAfter - pagesBefore) pages")
+    }
+
+    /// Coinbase pages fills by its own cursor, account-wide: a second pull stores nothing new.
+    @Test func aCoinbasePullTwiceStoresTheSameRows() throws {
+        // The venue's clock runs (a JWT is checked against it), so each pull observes the market anew:
+        // book and depth snapshots are new rows, history is not.
+        let scenario = try PullScenario(trades: 2_300, dialect: .coinbaseAdvanced)
+        defer { scenario.stop() }
+        let first = try scenario.pull()
+        #expect(first.status == 0, "\(first.stderr)")
+        let counts = try scenario.tableCounts()
+        #expect(counts["fills"] == 2_300 && counts["symbols"] == 5)
+        #expect(try scenario.count("SELECT count(*) AS n FROM fills WHERE commission_asset = 'USDT'") == 2_300)
+        #expect(try scenario.count("SELECT count(*) AS n FROM fill_cursors WHERE symbol = '*'") == 1)
+        let second = try scenario.pull()
+        #expect(second.status == 0, "\(second.stderr)")
+        let again = try scenario.tableCounts()
+        for table in ["fills", "symbols", "venue_orders"] {
+            #expect(again[table] == counts[table], "\(table)")
+        }
+        // 2,300 fills in pages of 1,000 (3), then the second pull's one page from its stored start.
+        let pages = scenario.venue.statistics.byEndpoint["GET /api/v3/brokerage/orders/historical/fills"] ?? 0
+        #expect(pages == 4, "\(pages) fill pages")
+    }
+
+    /// A Coinbase pull killed part-way through the account's history resumes at its page cursor.
+    @Test func aCoinbasePullKilledHalfwayResumesFromItsCursor() async throws {
+        let total = 8_000
+        let scenario = try PullScenario(
+            trades: total, latency: LatencyProfile(baseMs: 150, jitterMs: 5), dialect: .coinbaseAdvanced)
+        defer { scenario.stop() }
+        let process = try scenario.startPull()
+        var stored = 0
+        let deadline = Date().addingTimeInterval(30)
+        while stored < 1_000 && Date() < deadline && process.isRunning {
+            try await Task.sleep(for: .milliseconds(20))
+            stored = try scenario.count("SELECT count(*) AS n FROM fills")
+        }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        let afterKill = try scenario.count("SELECT count(*) AS n FROM fills")
+        #expect(afterKill >= 1_000 && afterKill < total, "killed with \(afterKill) fills stored")
+        let endpoint = "GET /api/v3/brokerage/orders/historical/fills"
+        let pagesBefore = scenario.venue.statistics.byEndpoint[endpoint] ?? 0
+        let rerun = try scenario.pull()
+        #expect(rerun.status == 0, "\(rerun.stderr)")
+        #expect(try scenario.count("SELECT count(*) AS n FROM fills") == total)
+        #expect(try scenario.count("SELECT count(DISTINCT trade_id) AS n FROM fills") == total)
+        // The rerun read on from the stored page cursor, not from the first page again.
+        let pagesAfter = scenario.venue.statistics.byEndpoint[endpoint] ?? 0
+        #expect(pagesAfter - pagesBefore <= (total - afterKill) / 1_000 + 2, "\(pagesAfter - pagesBefore) pages")
     }
 
     @Test func aPullKilledHalfwayResumesFromItsCursor() async throws {

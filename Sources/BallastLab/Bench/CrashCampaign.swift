@@ -88,10 +88,11 @@ public struct CrashCampaign: Sendable {
         public var firstExit: Int32 = 0
         /// How long the first execute ran, in seconds.
         public var firstSeconds = 0.0
-        /// Venue orders whose placing request (`POST /api/v3/order` with their client order id) is
+        /// Venue orders whose placing request (`POST /api/v3/order`, Kraken's AddOrder, Coinbase's
+        /// `POST /api/v3/brokerage/orders`, each with its client order id) is
         /// not in `http_attempts`.
         public var ordersWithoutRequest = 0
-        /// Order lookups execute made (GET /api/v3/order at the venues), and those made before a
+        /// Order lookups execute made (each dialect's read of one order by client id), and those made before a
         /// first send because the order might have been sent unrecorded.
         public var lookups = 0
         public var checksFirst = 0
@@ -283,14 +284,17 @@ public struct CrashCampaign: Sendable {
             try connection.query(
                 """
                 SELECT DISTINCT venue_id || ' ' || client_order_id AS k FROM http_attempts
-                WHERE method = 'POST' AND endpoint IN ('/api/v3/order', '/0/private/AddOrder')
+                WHERE method = 'POST' AND endpoint IN ('/api/v3/order', '/0/private/AddOrder', '/api/v3/brokerage/orders')
                   AND client_order_id IS NOT NULL
                 """
             ).map { try $0.decode("k", as: String.self) })
         let looked = try connection.query(
             """
             SELECT count(*) FILTER (WHERE (h.method = 'GET' AND h.endpoint = '/api/v3/order')
-                                       OR (h.endpoint = '/0/private/OpenOrders' AND h.client_order_id IS NOT NULL))
+                                       OR (h.endpoint = '/0/private/OpenOrders' AND h.client_order_id IS NOT NULL)
+                                       OR (h.method = 'GET' AND h.endpoint LIKE '/api/v3/brokerage/orders/historical/%'
+                                           AND h.endpoint <> '/api/v3/brokerage/orders/historical/fills'
+                                           AND h.client_order_id IS NOT NULL))
                        AS lookups,
                    (SELECT count(*) FROM order_attempts WHERE outcome = 'check_first') AS first
             FROM http_attempts h WHERE h.run_id IN (SELECT id FROM job_runs WHERE command = 'execute')

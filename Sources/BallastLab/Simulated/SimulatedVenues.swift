@@ -15,7 +15,7 @@ public final class SimulatedVenues: Sendable {
     public let environment: [String: String]
 
     /// The dialects of the embedded default's venues, in order: a job there routes across dialects.
-    public static let demoDialects: [SimDialect] = [.krakenSpot, .binanceSpot, .binanceSpot]
+    public static let demoDialects: [SimDialect] = [.krakenSpot, .coinbaseAdvanced, .binanceSpot]
 
     /// Starts `count` demo venues (venue i speaking `dialects[i]`, Binance Spot past the list's
     /// end); each account gets `history` historical BTCUSDT trades.
