@@ -133,6 +133,8 @@ public struct RouterPolicy: Sendable, Hashable, Codable {
 public struct ParentTrade: Sendable, Hashable, Codable {
     public var asset: String
     public var quote: String
+    /// Ballast's symbol of the pair traded (`TradingPair.symbol(base:quote:)`).
+    public var symbol: String { TradingPair.symbol(base: asset, quote: quote) }
     public var side: Side
     /// Base-asset quantity to trade in total (before venue rounding).
     public var quantity: ExactDecimal

@@ -95,7 +95,7 @@ public struct PortfolioSettings: Sendable, Codable {
 
     /// The venue symbols this portfolio trades: each non-quote target asset against the quote.
     public var symbols: [String] {
-        targets.keys.filter { $0 != quote }.sorted().map { $0 + quote }
+        targets.keys.filter { $0 != quote }.sorted().map { TradingPair.symbol(base: $0, quote: quote) }
     }
 }
 

@@ -68,7 +68,7 @@ public struct DecisionInputs: Sendable, Encodable {
         for venue in inputs.accountAt.keys { inputs.health[venue] = view.health[venue] ?? VenueHealth.unmeasured }
         let venues = inputs.accountAt.keys.sorted()
         for asset in portfolio.targets.keys.sorted() where asset != portfolio.quote {
-            let symbol = asset + portfolio.quote
+            let symbol = TradingPair.symbol(base: asset, quote: portfolio.quote)
             let stored = view.books(of: symbol, at: venues)
             let books = inputs.fresh(stored, symbol: symbol, policy: portfolio.router, now: now)
             if books.isEmpty, let newest = stored.map(\.book.observedAt).max() {
@@ -104,7 +104,7 @@ public struct DecisionInputs: Sendable, Encodable {
         // Held assets outside the targets are valued (their weight counts) where an allowed venue
         // lists them against the quote; the proposal does not trade them.
         for asset in inputs.holdings.keys.sorted() where asset != portfolio.quote && inputs.mids[asset] == nil {
-            let books = view.books(of: asset + portfolio.quote, at: venues)
+            let books = view.books(of: TradingPair.symbol(base: asset, quote: portfolio.quote), at: venues)
             if !books.isEmpty { inputs.mids[asset] = MarketView.averageMid(books.map(\.book)) }
         }
         return inputs

@@ -274,7 +274,7 @@ extension Propose {
                 try parentMembers.set("sigma", inputs.volatility[asset])
                 try parentMembers.set("candidates", route.candidates)
                 try parentMembers.set("split", route.children)
-                try parentMembers.set("books", inputs.books[trade.asset + trade.quote] ?? [:])
+                try parentMembers.set("books", inputs.books[trade.symbol] ?? [:])
                 try parentMembers.set("bandInputs", inputs.bandInputs[asset])
                 try parentMembers.set(
                     "routeInputs", proposal.routeInputs.indices.contains(index) ? proposal.routeInputs[index] : nil)

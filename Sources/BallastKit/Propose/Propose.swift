@@ -175,7 +175,7 @@ public struct Propose {
         var routes: [RoutingDecision] = []
         var routeInputs: [RecomputeInputs.Route] = []
         for trade in plan.trades {
-            let symbol = trade.asset + trade.quote
+            let symbol = trade.symbol
             var quotes = inputs.quotes(for: symbol, side: trade.side, view: view)
             if trade.side == .buy {
                 for i in quotes.indices { quotes[i].available += proceeds[quotes[i].venue] ?? .zero }

@@ -84,7 +84,7 @@ enum PortfolioState {
                 """
                 SELECT avg((t.bid_price + t.ask_price) / 2) AS mid FROM (
                     SELECT DISTINCT ON (venue_id) bid_price, ask_price FROM book_tickers
-                    WHERE symbol = \(asset + quote) ORDER BY venue_id, observed_at DESC, id DESC) t
+                    WHERE symbol = \(TradingPair.symbol(base: asset, quote: quote)) ORDER BY venue_id, observed_at DESC, id DESC) t
                 """
             ).first
             if let mid = try row?.decode("mid", as: ExactDecimal?.self) {

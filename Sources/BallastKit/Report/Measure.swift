@@ -199,7 +199,7 @@ struct MeasuredOrder {
         do {
             let venue = route.venue
             totals.feesQuote += try TransactionCost.totals(of: otherFees, pair: pair) { asset, quote, time in
-                prices.mid(venue: venue, symbol: asset + quote, at: time)
+                prices.mid(venue: venue, symbol: TradingPair.symbol(base: asset, quote: quote), at: time)
             }.feesQuote
         } catch {
             throw BallastError.invalidInput("order \(id): \(error)")

@@ -28,7 +28,7 @@ struct ParentShortfall {
             let parent: Int = try row.decode("parent")
             let asset: String = try row.decode("asset")
             let quote: String = try row.decode("quote")
-            let pair = TradingPair(symbol: asset + quote, base: asset, quote: quote)
+            let pair = TradingPair(symbol: TradingPair.symbol(base: asset, quote: quote), base: asset, quote: quote)
             let decisionMid: ExactDecimal = try row.decode("decision_mid")
             let venues = (try row.decode("venues", as: String?.self) ?? "{}").trimmingCharacters(in: ["{", "}"])
                 .split(separator: ",").map(String.init)
@@ -54,7 +54,9 @@ struct ParentShortfall {
                     side: side == "sell" ? .sell : .buy, pair: pair, decidedQty: try row.decode("decided_qty"),
                     decisionMid: decisionMid, endMid: endMid, executions: executions
                 ) { asset, quote, time in
-                    venues.lazy.compactMap { prices.mid(venue: $0, symbol: asset + quote, at: time) }.first
+                    venues.lazy.compactMap {
+                        prices.mid(venue: $0, symbol: TradingPair.symbol(base: asset, quote: quote), at: time)
+                    }.first
                 }
             } catch {
                 throw BallastError.invalidInput("batch \(batch) parent \(parent): \(error)")

@@ -30,7 +30,7 @@ struct SyntheticMarket {
         /// Annualised σ of the random walk the earlier tickers follow.
         var sigma: Double
 
-        var symbol: String { base + SyntheticMarket.quote }
+        var symbol: String { TradingPair.symbol(base: base, quote: SyntheticMarket.quote) }
         func price(_ ticks: Int128) -> ExactDecimal { ExactDecimal(significand: ticks, scale: tickScale) }
         func quantity(_ steps: Int128) -> ExactDecimal { ExactDecimal(significand: steps, scale: stepScale) }
         /// The latest mid as a decimal.

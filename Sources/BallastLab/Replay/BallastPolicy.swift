@@ -41,7 +41,9 @@ final class BallastPolicy: ReplayPolicy {
     static func job(kind: ReplayPolicyKind, venues: [(name: String, url: String)], targets: [String: ExactDecimal])
         throws -> JobConfig
     {
-        let symbols = targets.keys.filter { $0 != ReplaySettings.quote }.sorted().map { $0 + ReplaySettings.quote }
+        let symbols = targets.keys.filter { $0 != ReplaySettings.quote }.sorted().map {
+            TradingPair.symbol(base: $0, quote: ReplaySettings.quote)
+        }
         var toml = ""
         for venue in venues {
             toml += """
@@ -100,7 +102,7 @@ final class BallastPolicy: ReplayPolicy {
             return
         }
         // Decide again with the depth of what is to be traded.
-        let traded = Set(decided.routes.map { $0.parent.asset + $0.parent.quote })
+        let traded = Set(decided.routes.map(\.parent.symbol))
         for (venue, client) in clients.sorted(by: { $0.key < $1.key }) {
             for symbol in traded.sorted() where view.books[venue]?[symbol] != nil {
                 if let depth = try? await timed(venue, { try await client.depth(symbol, limit: 100) }) {
@@ -161,7 +163,9 @@ final class BallastPolicy: ReplayPolicy {
     /// Reads one venue (rules the first time, then balances and tickers) into the view.
     private func observe(_ venue: String, _ client: BinanceSpotClient, into view: inout MarketView) async {
         let account = "\(venue)-replay"
-        let symbols = portfolio.targets.keys.filter { $0 != portfolio.quote }.sorted().map { $0 + portfolio.quote }
+        let symbols = portfolio.targets.keys.filter { $0 != portfolio.quote }.sorted().map {
+            TradingPair.symbol(base: $0, quote: portfolio.quote)
+        }
         do {
             if rules[venue] == nil {
                 let info = try await timed(venue) { try await client.exchangeInfo() }

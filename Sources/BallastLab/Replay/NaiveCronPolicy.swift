@@ -33,7 +33,7 @@ final class NaiveCronPolicy: ReplayPolicy {
     }
 
     func check(_ index: Int, at now: Date, ledger: ReplayLedger) async {
-        let symbols = targets.keys.filter { $0 != quote }.sorted().map { $0 + quote }
+        let symbols = targets.keys.filter { $0 != quote }.sorted().map { TradingPair.symbol(base: $0, quote: quote) }
         guard let (balances, tickers) = try? await read(symbols) else { return }
         var mids: [String: ExactDecimal] = [quote: .one]
         for ticker in tickers { mids[String(ticker.symbol.dropLast(quote.count))] = ticker.mid }
@@ -47,14 +47,16 @@ final class NaiveCronPolicy: ReplayPolicy {
         ledger.rebalances += 1
         var orders: [(asset: String, side: Side, qty: ExactDecimal)] = []
         for asset in targets.keys.sorted() where asset != quote {
-            guard let mid = mids[asset], let rule = rules[asset + quote] else { continue }
+            guard let mid = mids[asset], let rule = rules[TradingPair.symbol(base: asset, quote: quote)] else {
+                continue
+            }
             let gap = targets[asset]! * value - (held[asset] ?? .zero) * mid
             let qty = rule.floorQuantity(gap.magnitude.divided(by: mid, scale: 12, .down)!)
             orders.append((asset, gap.isNegative ? .sell : .buy, qty))
         }
         orders.sort { ($0.side == .sell ? 0 : 1, $0.asset) < ($1.side == .sell ? 0 : 1, $1.asset) }
         for (asset, side, wanted) in orders {
-            let symbol = asset + quote
+            let symbol = TradingPair.symbol(base: asset, quote: quote)
             let rule = rules[symbol]!
             var qty = wanted
             if side == .buy, let ticker = tickers.first(where: { $0.symbol == symbol }),
