@@ -43,7 +43,12 @@ public struct SimulatorConfig: Codable, Sendable {
     /// `count` venues (sim-a, sim-b, …) with different latency profiles, the
     /// symbols BTCUSDT, ETHUSDT, SOLUSDT, BNBUSDT and ETHBTC, and one funded demo account each.
     /// `count` demo venues; venue i speaks `dialects[i]` (Binance Spot where the list is short).
-    public static func demo(venues count: Int = 3, seed: UInt64 = 1, dialects: [SimDialect] = []) -> SimulatorConfig {
+    /// Venue i is the i-th cheapest on every symbol (tighter spread, deeper book first); with
+    /// `bestRotates`, the cheapest venue rotates by symbol instead (venue (i + j) mod count is the
+    /// i-th cheapest on symbol j), so a rebalance of several assets routes to every venue.
+    public static func demo(
+        venues count: Int = 3, seed: UInt64 = 1, dialects: [SimDialect] = [], bestRotates: Bool = false
+    ) -> SimulatorConfig {
         let profiles: [LatencyProfile] = [
             .init(baseMs: 2, jitterMs: 1, spikeProbability: 0.01, spikeMs: 40),
             .init(baseMs: 8, jitterMs: 4, spikeProbability: 0.03, spikeMs: 120),
@@ -55,8 +60,9 @@ public struct SimulatorConfig: Codable, Sendable {
             venue.latency = profiles[i % profiles.count]
             // Venues differ slightly in spread and depth, so routes differ in cost.
             for j in venue.symbols.indices {
-                venue.symbols[j].spreadBps += Double(i) * 1.5
-                venue.symbols[j].levelQty = venue.symbols[j].levelQty * ExactDecimal(max(1, 3 - i))
+                let rank = bestRotates ? (i + j) % max(1, count) : i
+                venue.symbols[j].spreadBps += Double(rank) * 1.5
+                venue.symbols[j].levelQty = venue.symbols[j].levelQty * ExactDecimal(max(1, 3 - rank))
             }
             venue.accounts = [AccountConfig.demo(venue: venue.name)]
             if venue.dialect == .krakenSpot {

@@ -51,8 +51,8 @@ extension BenchCommand {
                         : .at(point, hit: 1 + (i / 6) % hits)
                     var setup = CrashCampaign.Setup()
                     if dialects == "mix" {
-                        // Kraken, Coinbase and Binance, each taking every place in turn (the first
-                        // venue is the cheapest and trades most).
+                        // Kraken, Coinbase and Binance, each taking every place in turn (the
+                        // cheapest venue differs by symbol, so each usually trades).
                         let order: [SimDialect] = [.krakenSpot, .coinbaseAdvanced, .binanceSpot]
                         setup.dialects = (0..<3).map { order[($0 + i) % 3] }
                     }

@@ -157,5 +157,14 @@ import Testing
         #expect(
             try connection.query("SELECT count(*) AS n FROM fills WHERE order_id IS NOT NULL")[0].decode(
                 "n", as: Int.self) > 0)
+        // The demo's venues speak three dialects, and the rebalance trades on each: the report has
+        // a route at every one, named with its dialect.
+        let routes = try String(contentsOfFile: folder + "/routes.csv", encoding: .utf8)
+        let lines = routes.split(whereSeparator: \.isNewline).map { $0.split(separator: ",").map(String.init) }
+        #expect(
+            lines.first?.prefix(3).map { $0.replacingOccurrences(of: "\u{FEFF}", with: "") } == [
+                "Route", "Venue", "Dialect",
+            ])
+        #expect(Set(lines.dropFirst().map { $0[2] }) == ["kraken-spot", "coinbase-advanced", "binance-spot"])
     }
 }

@@ -46,15 +46,18 @@ struct SummaryContext {
         ).first!
         let routes = try connection.query(
             """
-            SELECT venue_id, symbol, style, orders, round(filled_notional, 2)::text AS filled_notional,
-                   round(slippage_bps_mean::numeric, 2)::text AS slippage_bps_mean,
-                   round(fee_bps_mean::numeric, 2)::text AS fee_bps_mean
-            FROM route_measures WHERE run_id = \(request.runID)
-            ORDER BY route_measures.filled_notional DESC, venue_id, symbol, style LIMIT 10
+            SELECT r.venue_id, coalesce(v.dialect, '') AS dialect, r.symbol, r.style, r.orders,
+                   round(r.filled_notional, 2)::text AS filled_notional,
+                   round(r.slippage_bps_mean::numeric, 2)::text AS slippage_bps_mean,
+                   round(r.fee_bps_mean::numeric, 2)::text AS fee_bps_mean
+            FROM route_measures r LEFT JOIN venues v ON v.id = r.venue_id
+            WHERE r.run_id = \(request.runID)
+            ORDER BY r.filled_notional DESC, r.venue_id, r.symbol, r.style LIMIT 10
             """
         ).map { row -> [String: Any] in
             [
                 "venue": try row.decode("venue_id", as: String.self),
+                "dialect": try row.decode("dialect", as: String.self),
                 "symbol": try row.decode("symbol", as: String.self),
                 "style": try row.decode("style", as: String.self), "orders": try row.decode("orders", as: Int.self),
                 "notional": try row.decode("filled_notional", as: String.self),

@@ -18,7 +18,8 @@ public final class SimulatedVenues: Sendable {
     public static let demoDialects: [SimDialect] = [.krakenSpot, .coinbaseAdvanced, .binanceSpot]
 
     /// Starts `count` demo venues (venue i speaking `dialects[i]`, Binance Spot past the list's
-    /// end); each account gets `history` historical BTCUSDT trades.
+    /// end; the cheapest venue differs by symbol, so a rebalance routes to each); each account
+    /// gets `history` historical BTCUSDT trades.
     /// `venueSettings` are lines added to each `[[venues]]` table of the job (`timeout_ms = 600`);
     /// `depthDivisor` divides every level's quantity (thin books, so an order walks several levels).
     public init(
@@ -26,7 +27,7 @@ public final class SimulatedVenues: Sendable {
         latency: LatencyProfile? = nil, venueSettings: String = "", depthDivisor: Int = 1, dialects: [SimDialect] = [],
         krakenTier: RateLimits.CallCounter? = nil
     ) throws {
-        var settings = SimulatorConfig.demo(venues: count, seed: seed, dialects: dialects)
+        var settings = SimulatorConfig.demo(venues: count, seed: seed, dialects: dialects, bestRotates: true)
         for i in settings.venues.indices {
             if let krakenTier {
                 settings.venues[i].limits.callCounterMax = Double(krakenTier.max)
