@@ -51,10 +51,11 @@ extension BenchCommand {
                         : .at(point, hit: 1 + (i / 6) % hits)
                     var setup = CrashCampaign.Setup()
                     if dialects == "mix" {
-                        // Kraken, Coinbase and Binance, each taking every place in turn (the
-                        // cheapest venue differs by symbol, so each usually trades).
+                        // Kraken, Coinbase and Binance, each taking every place in turn; the
+                        // cheapest venue differs by symbol, so each usually trades in every trial.
                         let order: [SimDialect] = [.krakenSpot, .coinbaseAdvanced, .binanceSpot]
                         setup.dialects = (0..<3).map { order[($0 + i) % 3] }
+                        setup.bestRotates = true
                     }
                     if case .at("between-fills", _) = kill { setup.depthDivisor = 20 }
                     let trial = try await campaign.run(

@@ -206,9 +206,10 @@ struct PullScenario {
 
     /// A Coinbase pull killed part-way through the account's history resumes at its page cursor.
     @Test func aCoinbasePullKilledHalfwayResumesFromItsCursor() async throws {
-        let total = 8_000
+        // 20 pages of 1,000 at about 250 ms each: slow enough that a loaded machine still kills it part-way.
+        let total = 20_000
         let scenario = try PullScenario(
-            trades: total, latency: LatencyProfile(baseMs: 150, jitterMs: 5), dialect: .coinbaseAdvanced)
+            trades: total, latency: LatencyProfile(baseMs: 250, jitterMs: 5), dialect: .coinbaseAdvanced)
         defer { scenario.stop() }
         let process = try scenario.startPull()
         var stored = 0

@@ -59,6 +59,9 @@ public struct CrashCampaign: Sendable {
         public var depthDivisor = 1
         /// The dialect each venue speaks, in order (Binance Spot past the list's end).
         public var dialects: [SimDialect] = []
+        /// Whether the cheapest venue differs by symbol (every venue trades in most batches) or is
+        /// the first on every symbol (most orders at one venue, more of them split across venues).
+        public var bestRotates = false
 
         public init() {}
     }
@@ -148,7 +151,8 @@ public struct CrashCampaign: Sendable {
     {
         let venues = try SimulatedVenues(
             venues: 3, seed: seed, latency: setup.latency, venueSettings: setup.venueSettings,
-            depthDivisor: setup.depthDivisor, dialects: setup.dialects, krakenTier: KrakenSpotClient.proCounter)
+            depthDivisor: setup.depthDivisor, dialects: setup.dialects, krakenTier: KrakenSpotClient.proCounter,
+            bestRotates: setup.bestRotates)
         defer { venues.stop() }
         let databaseURL = try makeDatabase()
         let jobPath = FileManager.default.temporaryDirectory.appendingPathComponent("crash-\(UUID()).toml").path

@@ -18,16 +18,17 @@ public final class SimulatedVenues: Sendable {
     public static let demoDialects: [SimDialect] = [.krakenSpot, .coinbaseAdvanced, .binanceSpot]
 
     /// Starts `count` demo venues (venue i speaking `dialects[i]`, Binance Spot past the list's
-    /// end; the cheapest venue differs by symbol, so a rebalance routes to each); each account
-    /// gets `history` historical BTCUSDT trades.
+    /// end; with `bestRotates`, the cheapest venue differs by symbol, so a rebalance routes to
+    /// each, else venue i is the i-th cheapest on every symbol); each account gets `history`
+    /// historical BTCUSDT trades.
     /// `venueSettings` are lines added to each `[[venues]]` table of the job (`timeout_ms = 600`);
     /// `depthDivisor` divides every level's quantity (thin books, so an order walks several levels).
     public init(
         venues count: Int = 3, seed: UInt64 = 1, history: Int = 0, limits: LimitConfig? = nil,
         latency: LatencyProfile? = nil, venueSettings: String = "", depthDivisor: Int = 1, dialects: [SimDialect] = [],
-        krakenTier: RateLimits.CallCounter? = nil
+        krakenTier: RateLimits.CallCounter? = nil, bestRotates: Bool = true
     ) throws {
-        var settings = SimulatorConfig.demo(venues: count, seed: seed, dialects: dialects, bestRotates: true)
+        var settings = SimulatorConfig.demo(venues: count, seed: seed, dialects: dialects, bestRotates: bestRotates)
         for i in settings.venues.indices {
             if let krakenTier {
                 settings.venues[i].limits.callCounterMax = Double(krakenTier.max)
