@@ -28,50 +28,59 @@ public enum Side: String, Sendable, Hashable, Codable, CaseIterable {
     }
 }
 
-/// Order types Ballast uses (Binance names).
-public enum OrderType: String, Sendable, Hashable, Codable, CaseIterable {
+/// Order types Ballast uses, in Ballast's words (stored as the raw values). Each dialect maps them
+/// to its venue's own at the edge (Binance `LIMIT_MAKER`, Kraken `oflags=post`, Coinbase
+/// `post_only`).
+public enum OrderType: String, Sendable, Hashable, CaseIterable {
     /// A limit order with a time in force.
-    case limit = "LIMIT"
-    /// Post-only: rejected if it would take liquidity.
-    case limitMaker = "LIMIT_MAKER"
+    case limit
+    /// Post-only: a limit order the venue refuses if it would take liquidity.
+    case postOnly = "post_only"
     /// A market order (baseline measurements only; the router never sends one).
-    case market = "MARKET"
+    case market
 }
 
-/// How long a limit order stays on the book.
-public enum TimeInForce: String, Sendable, Hashable, Codable, CaseIterable {
+/// How long a limit order stays on the book, in Ballast's words (stored as the raw values).
+public enum TimeInForce: String, Sendable, Hashable, CaseIterable {
     /// Good till cancelled.
-    case gtc = "GTC"
+    case gtc
     /// Immediate or cancel: the unfilled rest expires.
-    case ioc = "IOC"
+    case ioc
     /// Fill or kill: all at once or nothing.
-    case fok = "FOK"
+    case fok
 }
 
-/// An order's status as the venue reports it.
+/// An order's status as the venue reports it, in Ballast's words (stored as the raw values): each
+/// dialect reads its venue's own (Binance `NEW`, Kraken `open`, Coinbase `OPEN` are all `open`).
 public enum VenueOrderStatus: String, Sendable, Hashable, Codable, CaseIterable {
-    case new = "NEW"
-    case partiallyFilled = "PARTIALLY_FILLED"
-    case filled = "FILLED"
-    case canceled = "CANCELED"
-    case pendingCancel = "PENDING_CANCEL"
-    case rejected = "REJECTED"
-    case expired = "EXPIRED"
-    case expiredInMatch = "EXPIRED_IN_MATCH"
+    /// On the book, nothing executed.
+    case open
+    /// On the book, part executed.
+    case partiallyFilled = "partially_filled"
+    /// Executed in full.
+    case filled
+    /// Cancelled (by us, or by the venue on our behalf) before it executed in full.
+    case cancelled
+    /// A cancel is under way: the order can still trade.
+    case pendingCancel = "pending_cancel"
+    /// Refused by the venue.
+    case rejected
+    /// Ended by the venue with quantity left: an IOC or FOK remainder, or a self-trade prevention.
+    case expired
 
     /// True while the order can still trade.
-    public var isOpen: Bool { self == .new || self == .partiallyFilled || self == .pendingCancel }
+    public var isOpen: Bool { self == .open || self == .partiallyFilled || self == .pendingCancel }
 }
 
 /// Execution style of a route (DESIGN.md "Route").
 public enum OrderStyle: String, Sendable, Hashable, Codable, CaseIterable {
-    /// LIMIT_MAKER resting at or behind the touch.
+    /// Post-only, resting at or behind the touch.
     case passive
-    /// LIMIT IOC/GTC crossing the spread up to a price cap.
+    /// A limit IOC or GTC crossing the spread up to a price cap.
     case marketableLimit = "marketable-limit"
     /// A passive order repriced after a timeout.
     case chase
-    /// MARKET: baseline only, never chosen by the router.
+    /// A market order: baseline only, never chosen by the router.
     case market
 }
 

@@ -318,12 +318,12 @@ extension SimulatedVenue {
         guard let side = Side(venueName: try params.required("side")) else {
             throw .badRequest(-1117, "Invalid side.")
         }
-        guard let type = OrderType(rawValue: try params.required("type")) else {
+        guard let type = OrderType(binanceName: try params.required("type")) else {
             throw .badRequest(-1116, "Invalid orderType.")
         }
         var timeInForce: TimeInForce?
         if let text = params["timeInForce"] {
-            guard let value = TimeInForce(rawValue: text) else { throw .badRequest(-1115, "Invalid timeInForce.") }
+            guard let value = TimeInForce(binanceName: text) else { throw .badRequest(-1115, "Invalid timeInForce.") }
             timeInForce = value
         }
         let quantity = try params.decimal("quantity")
@@ -338,7 +338,7 @@ extension SimulatedVenue {
                 throw .badRequest(-1102, "Param 'quantity' was not sent, was empty/null, or malformed.")
             }
             if price == nil { throw .badRequest(-1102, "Param 'price' was not sent, was empty/null, or malformed.") }
-        case .limitMaker:
+        case .postOnly:
             if quantity == nil {
                 throw .badRequest(-1102, "Param 'quantity' was not sent, was empty/null, or malformed.")
             }
@@ -365,7 +365,7 @@ extension SimulatedVenue {
         } else {
             clientOrderId = generatedClientID()
         }
-        let responseType = params["newOrderRespType"] ?? (type == .limitMaker ? "ACK" : "FULL")
+        let responseType = params["newOrderRespType"] ?? (type == .postOnly ? "ACK" : "FULL")
         guard ["ACK", "RESULT", "FULL"].contains(responseType) else {
             throw .badRequest(-1100, "Illegal characters found in parameter 'newOrderRespType'.")
         }
@@ -428,9 +428,9 @@ extension SimulatedVenue {
         json.field("origQty", order.origQty)
         json.field("executedQty", order.executedQty)
         json.field("cummulativeQuoteQty", order.cumulativeQuote)
-        json.field("status", order.status.rawValue)
-        json.field("timeInForce", (order.timeInForce ?? .gtc).rawValue)
-        json.field("type", order.type.rawValue)
+        json.field("status", order.status.binanceName)
+        json.field("timeInForce", (order.timeInForce ?? .gtc).binanceName)
+        json.field("type", order.type.binanceName)
         json.field("side", order.side.venueName)
         json.field("selfTradePreventionMode", "EXPIRE_MAKER", comma: false)
         json.raw("}")

@@ -97,10 +97,10 @@ extension SimulatedVenue {
     /// Coinbase's name of an order's status.
     static func coinbaseStatus(_ status: VenueOrderStatus) -> String {
         switch status {
-        case .new, .partiallyFilled, .pendingCancel: "OPEN"
+        case .open, .partiallyFilled, .pendingCancel: "OPEN"
         case .filled: "FILLED"
-        case .canceled: "CANCELLED"
-        case .expired, .expiredInMatch: "EXPIRED"
+        case .cancelled: "CANCELLED"
+        case .expired: "EXPIRED"
         case .rejected: "FAILED"
         }
     }
@@ -163,7 +163,7 @@ extension SimulatedVenue {
         json.field("settled", bool: !order.status.isOpen)
         json.field("product_type", "SPOT")
         json.field("reject_message", "")
-        json.field("cancel_message", order.status == .canceled ? "User requested cancel" : "")
+        json.field("cancel_message", order.status == .cancelled ? "User requested cancel" : "")
         json.field("order_placement_source", "RETAIL_ADVANCED")
         json.field("outstanding_hold_amount", CoinbaseText.amount(order.locked))
         json.field("is_liquidation", bool: false)

@@ -134,7 +134,7 @@ extension SimulatedVenue {
         case "limit_limit_gtc":
             let postOnly = fields["post_only"] as? Bool ?? false
             return CoinbaseOrderTerms(
-                type: postOnly ? .limitMaker : .limit, timeInForce: postOnly ? nil : .gtc,
+                type: postOnly ? .postOnly : .limit, timeInForce: postOnly ? nil : .gtc,
                 base: try required("base_size"), price: try required("limit_price"))
         case "sor_limit_ioc", "limit_limit_fok":
             return CoinbaseOrderTerms(
@@ -240,11 +240,11 @@ extension SimulatedVenue {
         case (.market, _):
             json.raw("{\"market_market_ioc\":{")
             size(comma: false)
-        case (.limitMaker, _), (.limit, .gtc), (.limit, nil):
+        case (.postOnly, _), (.limit, .gtc), (.limit, nil):
             json.raw("{\"limit_limit_gtc\":{")
             size(comma: true)
             json.field("limit_price", price)
-            json.field("post_only", bool: terms.type == .limitMaker, comma: false)
+            json.field("post_only", bool: terms.type == .postOnly, comma: false)
         case (.limit, .some(let timeInForce)):
             json.raw(timeInForce == .fok ? "{\"limit_limit_fok\":{" : "{\"sor_limit_ioc\":{")
             size(comma: true)

@@ -96,7 +96,7 @@ final class Exchange {
         let reference = request.type == .market ? (request.side == .buy ? market.touch.ask : market.touch.bid) : price
         if reference * qty < rules.minNotional { throw .badRequest(-1013, "Filter failure: NOTIONAL") }
         let crosses = request.side == .buy ? price >= market.touch.ask : price <= market.touch.bid
-        if request.type == .limitMaker && crosses { throw .wouldTake }
+        if request.type == .postOnly && crosses { throw .wouldTake }
 
         // Funds: a buy locks quote at its limit (or the walk's cost), a sell locks base.
         let account = accounts[apiKey]!
@@ -119,7 +119,7 @@ final class Exchange {
         }
         if testOnly { return (placeholder(request, apiKey: apiKey, qty: qty, now: now), []) }
 
-        var (order, _) = record(request, apiKey: apiKey, qty: qty, now: now, status: .new, lock: needed)
+        var (order, _) = record(request, apiKey: apiKey, qty: qty, now: now, status: .open, lock: needed)
         accounts[apiKey]!.lock(asset, needed, at: now)
         // Take what crosses now, level by level; each level is a trade.
         var trades: [SimTrade] = []
@@ -133,7 +133,7 @@ final class Exchange {
             }
             order = orders[order.orderId]!
         }
-        // What is left rests (GTC, LIMIT_MAKER) or expires (IOC, FOK, MARKET).
+        // What is left rests (GTC, post-only) or expires (IOC, FOK, market).
         if order.remaining.isPositive
             && (request.type == .market || request.timeInForce == .ioc || request.timeInForce == .fok)
         {
@@ -152,7 +152,7 @@ final class Exchange {
         guard let id = find(apiKey: apiKey, symbol: symbol, clientOrderId: clientOrderId, orderId: orderId),
             open.contains(id)
         else { throw .unknownOrder }
-        finish(id, status: .canceled, at: now)
+        finish(id, status: .cancelled, at: now)
         return orders[id]!
     }
 

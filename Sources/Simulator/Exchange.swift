@@ -32,7 +32,7 @@ struct SimOrder {
     let origQty: ExactDecimal
     var executedQty: ExactDecimal = .zero
     var cumulativeQuote: ExactDecimal = .zero
-    var status: VenueOrderStatus = .new
+    var status: VenueOrderStatus = .open
     let time: Date
     var updateTime: Date
     /// What is still locked for it: quote for a buy, base for a sell.

@@ -72,7 +72,7 @@ extension Date {
 }
 
 extension SimOrder {
-    /// The order object of the dialect (order query, open orders, all orders, new order RESULT).
+    /// Binance's order object (order query, open orders, all orders, new order RESULT), in Binance's words.
     func json(_ json: inout JSONText, fills: [SimTrade]? = nil, transact: Bool = false) {
         json.raw("{")
         json.field("symbol", symbol)
@@ -84,9 +84,9 @@ extension SimOrder {
         json.field("origQty", origQty)
         json.field("executedQty", executedQty)
         json.field("cummulativeQuoteQty", cumulativeQuote)
-        json.field("status", status.rawValue)
-        json.field("timeInForce", (timeInForce ?? .gtc).rawValue)
-        json.field("type", type.rawValue)
+        json.field("status", status.binanceName)
+        json.field("timeInForce", (timeInForce ?? .gtc).binanceName)
+        json.field("type", type.binanceName)
         json.field("side", side.venueName)
         if !transact {
             json.field("stopPrice", "0.00000000")

@@ -476,17 +476,17 @@ extension SimulatedVenue {
         if !order.clientOrderId.hasPrefix("kr-auto-") { json.field("cl_ord_id", order.clientOrderId) }
         let status: String
         switch order.status {
-        case .new, .partiallyFilled, .pendingCancel: status = "open"
+        case .open, .partiallyFilled, .pendingCancel: status = "open"
         case .filled: status = "closed"
-        case .canceled, .rejected: status = "canceled"
-        case .expired, .expiredInMatch: status = "expired"
+        case .cancelled, .rejected: status = "canceled"
+        case .expired: status = "expired"
         }
         json.field("status", status)
         json.raw("\"opentm\":\(String(format: "%.4f", order.time.timeIntervalSince1970)),\"starttm\":0,\"expiretm\":0,")
         if !order.status.isOpen {
             json.raw("\"closetm\":\(String(format: "%.4f", order.updateTime.timeIntervalSince1970)),")
         }
-        let side = order.side.rawValue
+        let side = order.side == .buy ? "buy" : "sell"
         let kind = order.type == .market ? "market" : "limit"
         json.raw("\"descr\":{")
         json.field("pair", names.altname)
@@ -509,8 +509,8 @@ extension SimulatedVenue {
         json.field("stopprice", "0")
         json.field("limitprice", "0")
         json.field("misc", "")
-        json.field("oflags", order.type == .limitMaker ? "post,fciq" : "fciq")
-        if order.type == .limit { json.field("timeinforce", (order.timeInForce ?? .gtc).rawValue) }
+        json.field("oflags", order.type == .postOnly ? "post,fciq" : "fciq")
+        if order.type == .limit { json.field("timeinforce", order.timeInForce == .ioc ? "IOC" : "GTC") }
         if trades {
             let ids = (exchange.accounts[order.apiKey]?.trades[order.symbol] ?? []).filter {
                 $0.orderId == order.orderId
@@ -582,7 +582,7 @@ extension SimulatedVenue {
             type = .market
         case "limit":
             guard price != nil else { throw KrakenError("EGeneral:Invalid arguments:price") }
-            type = postOnly ? .limitMaker : .limit
+            type = postOnly ? .postOnly : .limit
             if !postOnly {
                 switch params["timeinforce"] ?? "GTC" {
                 case "GTC": timeInForce = .gtc
@@ -620,7 +620,8 @@ extension SimulatedVenue {
         var json = JSONText()
         json.raw("{\"descr\":{")
         json.field(
-            "order", "\(side.rawValue) \(volume) \(names.altname) @ \(kind)\(price.map { " \($0)" } ?? "")",
+            "order",
+            "\(side == .buy ? "buy" : "sell") \(volume) \(names.altname) @ \(kind)\(price.map { " \($0)" } ?? "")",
             comma: false)
         json.raw("},\"txid\":[\"\(Self.krakenID("O", order.orderId))\"]}")
         return json.text

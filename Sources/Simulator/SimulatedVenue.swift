@@ -572,7 +572,8 @@ public struct VenueStats: Sendable, Codable, Equatable {
     public var maxWeightPerMinute = 0
 }
 
-/// An order as the venue holds it (for tests and `/sim/orders`).
+/// An order as the venue holds it (for tests and `/sim/orders`, whatever the front's dialect): its
+/// side, type and status in Ballast's words (`buy`, `post_only`, `filled`), as the engine keeps them.
 public struct OrderView: Sendable, Codable, Equatable {
     public var orderId: Int64
     public var clientOrderId: String
@@ -592,7 +593,7 @@ public struct OrderView: Sendable, Codable, Equatable {
         orderId = order.orderId
         clientOrderId = order.clientOrderId
         symbol = order.symbol
-        side = order.side.venueName
+        side = order.side.rawValue
         type = order.type.rawValue
         status = order.status.rawValue
         price = order.price
@@ -602,8 +603,8 @@ public struct OrderView: Sendable, Codable, Equatable {
         time = order.time
     }
 
-    /// NEW or PARTIALLY_FILLED.
-    public var isOpen: Bool { status == "NEW" || status == "PARTIALLY_FILLED" }
+    /// Whether it can still trade (open, partially filled or pending a cancel).
+    public var isOpen: Bool { VenueOrderStatus(rawValue: status)?.isOpen ?? false }
 }
 
 /// One asset's balance.

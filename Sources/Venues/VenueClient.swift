@@ -4,13 +4,20 @@ public import Transport
 
 /// What the executor needs from a venue: place, look up, cancel, fills of an order, and the touch
 /// for a reprice. Every call of a real client goes through its rate-limit governor.
+///
+/// The order calls name the HTTP attempt their answer came in (`OrderAck.httpAttemptId`,
+/// `Answer.httpAttemptId`), and so does a failure of a request that was sent
+/// (`VenueError.httpAttemptId`): the executor records, for each step of an order, the very
+/// request it came of. Where a call makes several requests, the attempt named is the one that
+/// decided the answer: the order request of a place or a cancel (not a read-back after it), the
+/// last read of a lookup or of the fills.
 public protocol OrderVenue: Sendable {
     func placeOrder(_ order: NewOrder) async throws(VenueError) -> OrderAck
     /// nil when the venue says the order does not exist.
-    func queryOrder(_ symbol: String, clientOrderId: String) async throws(VenueError) -> VenueOrder?
+    func queryOrder(_ symbol: String, clientOrderId: String) async throws(VenueError) -> Answer<VenueOrder?>
     /// nil when the venue does not know the order.
-    func cancelOrder(_ symbol: String, clientOrderId: String) async throws(VenueError) -> VenueOrder?
-    func orderFills(_ symbol: String, orderId: String) async throws(VenueError) -> [Fill]
+    func cancelOrder(_ symbol: String, clientOrderId: String) async throws(VenueError) -> Answer<VenueOrder?>
+    func orderFills(_ symbol: String, orderId: String) async throws(VenueError) -> Answer<[Fill]>
     func bookTickers(_ symbols: [String]) async throws(VenueError) -> [BookTicker]
     /// The resend rule of the dialect: when an order request that may still be in flight at
     /// `sentBy` (on our clock: it left no later than that) can no longer execute at the venue.

@@ -3,6 +3,9 @@ public import Transport
 
 /// One HTTP exchange with a venue, as the venue-health record keeps it.
 public struct HTTPAttempt: Sendable {
+    /// An attempt's id in the store (`http_attempts.id`), as `VenueEventSink` returns it.
+    public typealias ID = Int64
+
     /// How an attempt ended.
     public enum Outcome: String, Sendable {
         /// On record before the request leaves; completed when the answer (or failure) is known.
@@ -94,40 +97,13 @@ public struct ThrottleEvent: Sendable {
 /// or throws, and then the request must not be sent. `complete` records how it ended.
 public protocol VenueEventSink: Sendable {
     /// Records a request about to be sent (outcome `pending`) and returns its id in the store.
-    func begin(_ attempt: HTTPAttempt) async throws -> Int64?
+    func begin(_ attempt: HTTPAttempt) async throws -> HTTPAttempt.ID?
     /// Records how an attempt ended: completes the row `begin` wrote (`id`), or adds one when
     /// there is none. Returns the attempt's id in the store, if it has one.
     @discardableResult
-    func complete(_ attempt: HTTPAttempt, id: Int64?) async -> Int64?
+    func complete(_ attempt: HTTPAttempt, id: HTTPAttempt.ID?) async -> HTTPAttempt.ID?
     /// Records a throttle decision.
     func record(_ event: ThrottleEvent) async
-}
-
-/// The HTTP attempts a venue client recorded while a piece of work ran, so that the work can name,
-/// in its own records, the request each one is about (execute's `order_attempts.http_attempt_id`).
-/// A client notes every attempt it records into the trace of the current task, if there is one.
-public final class AttemptTrace: @unchecked Sendable {
-    // Safe to share: `recorded` is only touched under `lock`.
-    private let lock = NSLock()
-    private var recorded: [(id: Int64, clientOrderId: String?)] = []
-
-    public init() {}
-
-    /// The trace the current task keeps, if any.
-    @TaskLocal public static var current: AttemptTrace?
-
-    func note(_ id: Int64, clientOrderId: String?) {
-        lock.withLock { recorded.append((id, clientOrderId)) }
-    }
-
-    /// The id of the last attempt recorded for `clientOrderId` (nil: a request naming no order, such
-    /// as a trades lookup) since the previous call; the trace is emptied either way.
-    public func takeLatest(clientOrderId: String?) -> Int64? {
-        lock.withLock {
-            defer { recorded.removeAll() }
-            return recorded.last { $0.clientOrderId == clientOrderId }?.id
-        }
-    }
 }
 
 /// Keeps events in memory (tests, dry runs).

@@ -124,6 +124,11 @@ struct AuditCommand: AsyncParsableCommand {
                         "  \(result.legacy) record(s) written before migration 0011: their hash covers the decision, "
                             + "not their batch, order, portfolio, kind or time columns")
                 }
+                if result.binanceWords > 0 {
+                    print(
+                        "  \(result.binanceWords) record(s) written before migration 0020 spell order types and "
+                            + "times in force as Binance does (LIMIT_MAKER, IOC); they are read in those words")
+                }
             }
         }
     }

@@ -43,7 +43,7 @@ import Testing
         var state = OrderState.proposed
         for (event, expected) in [
             (OrderEvent.approve, OrderState.approved), (.send, .sending),
-            (.venueReported(.new, executed: .zero, quantity: Self.qty), .open),
+            (.venueReported(.open, executed: .zero, quantity: Self.qty), .open),
             (.venueReported(.partiallyFilled, executed: Self.half, quantity: Self.qty), .partiallyFilled),
             (.venueReported(.filled, executed: Self.qty, quantity: Self.qty), .filled),
         ] {
@@ -76,12 +76,11 @@ import Testing
         func after(_ status: VenueOrderStatus, _ executed: ExactDecimal) throws -> OrderState {
             try OrderLifecycle.next(.open, .venueReported(status, executed: executed, quantity: Self.qty)).get().state
         }
-        #expect(try after(.new, .zero) == .open)
-        #expect(try after(.new, Self.half) == .partiallyFilled)
+        #expect(try after(.open, .zero) == .open)
+        #expect(try after(.open, Self.half) == .partiallyFilled)
         #expect(try after(.partiallyFilled, Self.half) == .partiallyFilled)
-        #expect(try after(.canceled, Self.half) == .cancelled)
+        #expect(try after(.cancelled, Self.half) == .cancelled)
         #expect(try after(.expired, .zero) == .expired)
-        #expect(try after(.expiredInMatch, .zero) == .expired)
         #expect(try after(.pendingCancel, .zero) == .open)
         #expect(try OrderLifecycle.next(.sending, .refused).get().state == .rejected)
         // A finished order reported differently is an inconsistency, refused.

@@ -318,7 +318,7 @@ import Testing
         let buy = Self.route(Self.parent(.buy, "1"), [Self.quote("sim-a")], policy: Self.policy(.low))
         let child = try #require(buy.children.first)
         #expect(child.style == .passive)
-        #expect(child.orderType == .limitMaker)
+        #expect(child.orderType == .postOnly)
         #expect(child.timeInForce == nil)
         #expect(child.limitPrice == 1999)
         let sell = Self.route(Self.parent(.sell, "1"), [Self.quote("sim-a")], policy: Self.policy(.low))

@@ -101,6 +101,63 @@ import Testing
         #expect(links.unlinked == 0 && links.mismatched == 0 && links.shared == 0 && links.linked > 0, "\(links)")
     }
 
+    /// Each dialect's order request, and what its attempt record says of a scripted fault: Kraken
+    /// answers an unavailable service with an error in an HTTP 200, and Coinbase's client sends a
+    /// create again (the venue keeps its client order id for good) until it gives up after four.
+    static let creates: [(dialect: SimDialect, path: String, serverError: String, tries: Int)] = [
+        (.binanceSpot, "/api/v3/order", "server_error", 1),
+        (.krakenSpot, "/0/private/AddOrder", "venue_error", 1),
+        (.coinbaseAdvanced, "/api/v3/brokerage/orders", "server_error", 4),
+    ]
+
+    /// A create whose outcome is unknown (the venue placed the order, then answered 5xx or reset
+    /// the connection) is an `order_attempts` row naming the very HTTP attempt that failed: the
+    /// order request of that order, ended the way the fault ended it, and the last one sent for it.
+    @Test(arguments: [FaultRule.Kind.serverError, .reset], SimDialect.allCases)
+    func anAmbiguousCreateNamesTheHTTPAttemptThatFailed(fault: FaultRule.Kind, dialect: SimDialect) async throws {
+        let create = try #require(Self.creates.first { $0.dialect == dialect })
+        let database = DatabaseName()
+        let campaign = CrashCampaign(
+            executable: BallastBinary.url, logger: Logger(label: "test"),
+            makeDatabase: { try database.set(TestDatabase.migrated()) })
+        var setup = CrashCampaign.Setup()
+        setup.dialects = [create.dialect]
+        let rule = FaultRule(kind: fault, method: "POST", path: create.path, count: create.tries, placed: true)
+        let trial = try await campaign.run(kill: .none, resting: false, seed: 5, faults: [rule], setup: setup)
+        #expect(trial.passed, "\(create.dialect) \(fault): \(trial)")
+
+        let connection = try TestDatabase.connect(database.get())
+        defer { connection.close() }
+        let rows = try connection.query(
+            """
+            SELECT o.client_order_id AS ours, a.http_attempt_id AS named, h.method, h.endpoint, h.outcome,
+                   h.client_order_id AS requested,
+                   (SELECT max(x.id) FROM http_attempts x
+                    WHERE x.venue_id = o.venue_id AND x.client_order_id = o.client_order_id
+                      AND x.method = 'POST' AND x.endpoint = \(create.path)) AS last_sent
+            FROM order_attempts a JOIN orders o ON o.id = a.order_id
+                 LEFT JOIN http_attempts h ON h.id = a.http_attempt_id
+            WHERE a.action = 'create' AND a.outcome = 'ambiguous'
+            """
+        ).map { row in
+            (
+                ours: try row.decode("ours", as: String.self), named: try row.decode("named", as: Int64?.self),
+                method: try row.decode("method", as: String?.self),
+                endpoint: try row.decode("endpoint", as: String?.self),
+                outcome: try row.decode("outcome", as: String?.self),
+                requested: try row.decode("requested", as: String?.self),
+                lastSent: try row.decode("last_sent", as: Int64?.self)
+            )
+        }
+        let failed = fault == .reset ? "transport_error" : create.serverError
+        #expect(!rows.isEmpty, "\(create.dialect) \(fault): no ambiguous create")
+        for row in rows {
+            #expect(row.named != nil && row.named == row.lastSent, "\(create.dialect) \(fault): \(row)")
+            #expect(row.method == "POST" && row.endpoint == create.path, "\(create.dialect) \(fault): \(row)")
+            #expect(row.outcome == failed && row.requested == row.ours, "\(create.dialect) \(fault): \(row)")
+        }
+    }
+
     /// How `order_attempts` rows link to `http_attempts`: unlinked, linked, linked to a request about
     /// something else (another order, another action), and linked to a request another row names.
     static func attemptLinks(_ url: String) throws -> (unlinked: Int, linked: Int, mismatched: Int, shared: Int) {

@@ -228,7 +228,7 @@ import Testing
             """
             INSERT INTO orders (batch_id, leg, intent_key, client_order_id, portfolio_id, account_id, venue_id, symbol,
                                 side, style, order_type, qty, state)
-            VALUES (1, 0, \(key), \(key), \(portfolio), 'a1', \(venue), 'BTCUSDT', 'buy', 'marketable-limit', 'LIMIT', 1,
+            VALUES (1, 0, \(key), \(key), \(portfolio), 'a1', \(venue), 'BTCUSDT', 'buy', 'marketable-limit', 'limit', 1,
                     'proposed')
             """
         }

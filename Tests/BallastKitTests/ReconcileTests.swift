@@ -62,8 +62,8 @@ import Testing
             """
             INSERT INTO venue_orders (venue_id, account_id, symbol, order_id, client_order_id, side, type, price,
                                       orig_qty, executed_qty, cumulative_quote, status, created_at, updated_at)
-            VALUES ('sim-p', 'sim-p-main', 'BTCUSDT', \(orderID), 'web-order', 'buy', 'MARKET', 0, 0.02, 0.02, 0,
-                    'FILLED', now(), now())
+            VALUES ('sim-p', 'sim-p-main', 'BTCUSDT', \(orderID), 'web-order', 'buy', 'market', 0, 0.02, 0.02, 0,
+                    'filled', now(), now())
             """)
         let second = try BallastBinary.run(["reconcile"], environment: scenario.environment)
         #expect(second.stdout.contains("new order_fills breaks  : 1"), "\(second.stdout)")

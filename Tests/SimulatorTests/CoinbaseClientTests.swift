@@ -132,7 +132,7 @@ final class CoinbaseHarness: @unchecked Sendable {
                 price: Self.away(touch.askPrice, percent: 1, tick: btc.tickSize), clientOrderId: taker))
         #expect(ack.order.status == .filled && ack.order.executedQty == ExactDecimal("0.01"))
         #expect(ack.order.clientOrderId == taker && ack.order.timeInForce == .ioc)
-        let fills = try await client.orderFills("BTCUSDT", orderId: ack.order.orderId)
+        let fills = try await client.orderFills("BTCUSDT", orderId: ack.order.orderId).value
         #expect(fills.map(\.qty).reduce(.zero, +) == ExactDecimal("0.01"))
         #expect(fills.allSatisfy { $0.commissionAsset == "USDT" && !$0.isMaker && $0.orderId == ack.order.orderId })
         #expect(fills.allSatisfy { $0.quoteQty == $0.price * $0.qty && $0.commission.isPositive })
@@ -141,35 +141,36 @@ final class CoinbaseHarness: @unchecked Sendable {
         // nothing new is placed (Coinbase's idempotency); cancel by client id.
         let maker = VenueDialect.coinbaseAdvanced.clientOrderId(String(repeating: "cd", count: 32))
         let resting = NewOrder(
-            symbol: "BTCUSDT", side: .buy, type: .limitMaker, timeInForce: nil, quantity: ExactDecimal("0.01")!,
+            symbol: "BTCUSDT", side: .buy, type: .postOnly, timeInForce: nil, quantity: ExactDecimal("0.01")!,
             price: Self.away(touch.bidPrice, percent: -2, tick: btc.tickSize), clientOrderId: maker)
         let first = try await client.placeOrder(resting)
-        #expect(first.order.status == .new && first.order.type == .limitMaker)
+        #expect(first.order.status == .open && first.order.type == .postOnly)
         let accepted = h.venue.statistics.ordersAccepted
         let again = try await client.placeOrder(resting)
         #expect(again.order.orderId == first.order.orderId)
         #expect(h.venue.statistics.ordersAccepted == accepted)
         #expect(try await client.openOrders("BTCUSDT").map(\.clientOrderId) == [maker])
         #expect(try await client.openOrders(nil).map(\.clientOrderId) == [maker])
-        let cancelled = try #require(try await client.cancelOrder("BTCUSDT", clientOrderId: maker))
-        #expect(cancelled.status == .canceled && cancelled.orderId == first.order.orderId)
+        let cancelled = try #require(try await client.cancelOrder("BTCUSDT", clientOrderId: maker).value)
+        #expect(cancelled.status == .cancelled && cancelled.orderId == first.order.orderId)
         #expect(try await client.openOrders(nil).isEmpty)
         // A fresh client (no memory of what it placed) finds orders by searching the history.
         let fresh = h.client()
-        #expect(try await fresh.queryOrder("BTCUSDT", clientOrderId: taker)?.status == .filled)
-        #expect(try await fresh.queryOrder("BTCUSDT", clientOrderId: maker)?.status == .canceled)
-        #expect(try await fresh.queryOrder("BTCUSDT", clientOrderId: "00000000-0000-0000-0000-000000000000") == nil)
+        #expect(try await fresh.queryOrder("BTCUSDT", clientOrderId: taker).value?.status == .filled)
+        #expect(try await fresh.queryOrder("BTCUSDT", clientOrderId: maker).value?.status == .cancelled)
+        #expect(
+            try await fresh.queryOrder("BTCUSDT", clientOrderId: "00000000-0000-0000-0000-000000000000").value == nil)
         // A refusal names the venue's reason.
         do {
             _ = try await client.placeOrder(
                 NewOrder(
-                    symbol: "BTCUSDT", side: .buy, type: .limitMaker, timeInForce: nil,
+                    symbol: "BTCUSDT", side: .buy, type: .postOnly, timeInForce: nil,
                     quantity: ExactDecimal("0.01")!,
                     price: Self.away(touch.askPrice, percent: 1, tick: btc.tickSize),
                     clientOrderId: VenueDialect.coinbaseAdvanced.clientOrderId(String(repeating: "ef", count: 32))))
             Issue.record("a post-only order that crosses must be refused")
         } catch {
-            guard case .rejected(_, _, _, _, let message) = error else {
+            guard case .rejected(_, _, _, _, let message, _) = error else {
                 Issue.record("expected a rejection, got \(error)")
                 return
             }
@@ -271,7 +272,7 @@ final class CoinbaseHarness: @unchecked Sendable {
             _ = try await h.client(secret: other).account()
             Issue.record("a token signed with another key must be refused")
         } catch {
-            guard case .rejected(_, _, 401, _, _) = error else {
+            guard case .rejected(_, _, 401, _, _, _) = error else {
                 Issue.record("expected HTTP 401, got \(error)")
                 return
             }

@@ -100,25 +100,25 @@ final class KrakenHarness: @unchecked Sendable {
         #expect(ack.order.orderId.hasPrefix("O") && ack.order.orderId.count == 19)
         // Read back by its id at once: an IOC order's answer is already final, with the venue's time.
         #expect(ack.order.status == .filled && ack.order.executedQty == ExactDecimal("0.01"))
-        let filled = try #require(try await client.queryOrder("BTCUSDT", clientOrderId: taker))
+        let filled = try #require(try await client.queryOrder("BTCUSDT", clientOrderId: taker).value)
         #expect(filled.status == .filled && filled.executedQty == ExactDecimal("0.01"))
         #expect(filled.orderId == ack.order.orderId && filled.symbol == "BTCUSDT")
-        let fills = try await client.orderFills("BTCUSDT", orderId: filled.orderId)
+        let fills = try await client.orderFills("BTCUSDT", orderId: filled.orderId).value
         #expect(fills.map(\.qty).reduce(.zero, +) == ExactDecimal("0.01"))
         #expect(fills.allSatisfy { $0.tradeId.hasPrefix("T") && $0.commissionAsset == "USDT" && !$0.isMaker })
 
         // A post-only order rests; its client id is refused again while it is open; cancel by client id.
         let maker = String(repeating: "cd", count: 16)
         let resting = NewOrder(
-            symbol: "BTCUSDT", side: .buy, type: .limitMaker, timeInForce: nil, quantity: ExactDecimal("0.01")!,
+            symbol: "BTCUSDT", side: .buy, type: .postOnly, timeInForce: nil, quantity: ExactDecimal("0.01")!,
             price: Self.away(touch.bidPrice, percent: -2, tick: btc.tickSize), clientOrderId: maker)
         _ = try await client.placeOrder(resting)
         #expect(try await client.openOrders("BTCUSDT").map(\.clientOrderId) == [maker])
         await #expect(throws: VenueError.self) { _ = try await client.placeOrder(resting) }
-        let cancelled = try #require(try await client.cancelOrder("BTCUSDT", clientOrderId: maker))
-        #expect(cancelled.status == .canceled && cancelled.type == .limitMaker)
-        #expect(try await client.cancelOrder("BTCUSDT", clientOrderId: maker) == nil)
-        #expect(try await client.queryOrder("BTCUSDT", clientOrderId: "0123456789abcdef0123456789abcdef") == nil)
+        let cancelled = try #require(try await client.cancelOrder("BTCUSDT", clientOrderId: maker).value)
+        #expect(cancelled.status == .cancelled && cancelled.type == .postOnly)
+        #expect(try await client.cancelOrder("BTCUSDT", clientOrderId: maker).value == nil)
+        #expect(try await client.queryOrder("BTCUSDT", clientOrderId: "0123456789abcdef0123456789abcdef").value == nil)
         // Every call was on record, none refused for its signature or nonce.
         #expect(h.events.attempts.allSatisfy { $0.outcome == .ok || $0.outcome == .venueError })
         #expect(h.events.attempts.filter { $0.outcome == .venueError }.count == 2)
@@ -175,7 +175,7 @@ final class KrakenHarness: @unchecked Sendable {
                 return
             }
         }
-        let found = try #require(try await client.queryOrder("BTCUSDT", clientOrderId: id))
+        let found = try #require(try await client.queryOrder("BTCUSDT", clientOrderId: id).value)
         #expect(found.status == .filled)
         #expect(h.venue.statistics.ordersAccepted == 1)
     }

@@ -91,15 +91,15 @@ final class VenueHarness: @unchecked Sendable {
             symbol: "ETHUSDT", side: .buy, type: .limit, timeInForce: .gtc, quantity: ExactDecimal("0.5")!,
             price: bid - ExactDecimal(50), clientOrderId: "rt-rest-1")
         let ack = try await client.placeOrder(resting)
-        #expect(ack.order.status == .new && ack.fills.isEmpty)
-        #expect(try await client.queryOrder("ETHUSDT", clientOrderId: "rt-rest-1")?.orderId == ack.order.orderId)
+        #expect(ack.order.status == .open && ack.fills.isEmpty)
+        #expect(try await client.queryOrder("ETHUSDT", clientOrderId: "rt-rest-1").value?.orderId == ack.order.orderId)
         #expect(try await client.openOrders("ETHUSDT").map(\.clientOrderId) == ["rt-rest-1"])
         let locked = try await client.account().balances.first { $0.asset == "USDT" }!.locked
         #expect(locked == (bid - ExactDecimal(50)) * ExactDecimal("0.5")!)
-        #expect(try await client.cancelOrder("ETHUSDT", clientOrderId: "rt-rest-1")?.status == .canceled)
+        #expect(try await client.cancelOrder("ETHUSDT", clientOrderId: "rt-rest-1").value?.status == .cancelled)
         #expect(try await client.openOrders(nil).isEmpty)
-        #expect(try await client.queryOrder("ETHUSDT", clientOrderId: "never-sent") == nil)
-        #expect(try await client.cancelOrder("ETHUSDT", clientOrderId: "never-sent") == nil)
+        #expect(try await client.queryOrder("ETHUSDT", clientOrderId: "never-sent").value == nil)
+        #expect(try await client.cancelOrder("ETHUSDT", clientOrderId: "never-sent").value == nil)
 
         // A marketable sell: filled at once, fee in USDT, visible in myTrades and allOrders.
         let sell = NewOrder(
@@ -143,7 +143,7 @@ final class VenueHarness: @unchecked Sendable {
             await #expect {
                 _ = try await client.placeOrder(order)
             } throws: { error in
-                guard case .rejected(_, _, 400, -1013, let message) = error as? VenueError else { return false }
+                guard case .rejected(_, _, 400, -1013, let message, _) = error as? VenueError else { return false }
                 return message == "Filter failure: \(filter)"
             }
         }
@@ -156,7 +156,7 @@ final class VenueHarness: @unchecked Sendable {
         let client = h.client()
         let ticker = try #require(try await client.bookTickers(["ETHUSDT"]).first)
         let passive = NewOrder(
-            symbol: "ETHUSDT", side: .buy, type: .limitMaker, timeInForce: nil, quantity: ExactDecimal("0.2")!,
+            symbol: "ETHUSDT", side: .buy, type: .postOnly, timeInForce: nil, quantity: ExactDecimal("0.2")!,
             price: ticker.bidPrice - ExactDecimal(30), clientOrderId: "dup-1")
         _ = try await client.placeOrder(passive)
         await #expect {
@@ -177,7 +177,7 @@ final class VenueHarness: @unchecked Sendable {
         #expect(second.order.orderId != first.order.orderId)
         let views = h.venue.orders(apiKey: h.account.apiKey)
         #expect(views.map(\.clientOrderId) == ["dup-1", "dup-2", "dup-2"])
-        #expect(views.map(\.status) == ["CANCELED", "FILLED", "FILLED"])
+        #expect(views.map(\.status) == ["cancelled", "filled", "filled"])
     }
 
     @Test func venueRulesForMakerIOCFOKAndBalance() async throws {
@@ -203,7 +203,7 @@ final class VenueHarness: @unchecked Sendable {
         }
         // LIMIT_MAKER at the ask would take: refused.
         await #expect {
-            _ = try await client.placeOrder(order("mk", .limitMaker, nil, "0.1", ticker.askPrice))
+            _ = try await client.placeOrder(order("mk", .postOnly, nil, "0.1", ticker.askPrice))
         } throws: { error in "\(error)".contains("Order would immediately match and take.") }
         // IOC at the ask for more than the touch holds: partial fill, the rest expires.
         let ioc = try await client.placeOrder(order("ioc", .limit, .ioc, "0.8", ticker.askPrice))
@@ -303,7 +303,7 @@ final class VenueHarness: @unchecked Sendable {
         await #expect {
             _ = try await client.depth("BTCUSDT", limit: 5)
         } throws: { error in
-            guard case .malformed(_, let endpoint, _, let raw) = error as? VenueError else { return false }
+            guard case .malformed(_, let endpoint, _, let raw, _) = error as? VenueError else { return false }
             return endpoint == "/api/v3/depth" && raw.hasPrefix("{\"lastUpdateId\"")
         }
     }
@@ -316,7 +316,7 @@ final class VenueHarness: @unchecked Sendable {
         let ticker = try #require(try await client.bookTickers(["SOLUSDT"]).first)
         func order(_ id: String) -> NewOrder {
             NewOrder(
-                symbol: "SOLUSDT", side: .buy, type: .limitMaker, timeInForce: nil, quantity: ExactDecimal("0.1")!,
+                symbol: "SOLUSDT", side: .buy, type: .postOnly, timeInForce: nil, quantity: ExactDecimal("0.1")!,
                 price: ticker.bidPrice - ExactDecimal(10), clientOrderId: id)
         }
         func malformed(_ method: String, _ call: () async throws -> Void) async -> String? {
@@ -324,7 +324,7 @@ final class VenueHarness: @unchecked Sendable {
             do {
                 try await call()
             } catch let error as VenueError {
-                if case .malformed(_, _, _, let raw) = error { return raw }
+                if case .malformed(_, _, _, let raw, _) = error { return raw }
             } catch {}
             Issue.record("\(method) /api/v3/order did not answer a malformed body")
             return nil
@@ -341,7 +341,7 @@ final class VenueHarness: @unchecked Sendable {
 
         // An order the fault does not place is answered as it would have been, cut short.
         let order1 = await malformed("POST") { _ = try await client.placeOrder(order("cut")) }
-        #expect(try await client.queryOrder("SOLUSDT", clientOrderId: "cut") == nil)
+        #expect(try await client.queryOrder("SOLUSDT", clientOrderId: "cut").value == nil)
         let query = await malformed("GET") { _ = try await client.queryOrder("SOLUSDT", clientOrderId: "real") }
         let cancel = await malformed("DELETE") { _ = try await client.cancelOrder("SOLUSDT", clientOrderId: "real") }
         let refusal = await malformed("DELETE") {
@@ -373,7 +373,7 @@ final class VenueHarness: @unchecked Sendable {
             h.venue.addFault(FaultRule(kind: kind, method: "POST", path: "/api/v3/order", count: 1, placed: placed))
             let id = "amb-\(i)"
             let order = NewOrder(
-                symbol: "BTCUSDT", side: .buy, type: .limitMaker, timeInForce: nil, quantity: ExactDecimal("0.001")!,
+                symbol: "BTCUSDT", side: .buy, type: .postOnly, timeInForce: nil, quantity: ExactDecimal("0.001")!,
                 price: ticker.bidPrice - ExactDecimal(100), clientOrderId: id)
             await #expect {
                 _ = try await client.placeOrder(order)
@@ -382,7 +382,7 @@ final class VenueHarness: @unchecked Sendable {
                 return false
             }
             // The lookup by client order id tells what really happened.
-            let found = try await client.queryOrder("BTCUSDT", clientOrderId: id)
+            let found = try await client.queryOrder("BTCUSDT", clientOrderId: id).value
             #expect((found != nil) == placed, "\(kind) placed=\(placed)")
         }
         let live = h.venue.orders(apiKey: h.account.apiKey).filter(\.isOpen)

@@ -138,7 +138,7 @@ import Venues
         let transport = ScriptedTransport()
         transport.reply(200, #"{"balances":[{"asset":"BTC","free":"lots","locked":"0"}]}"#)
         let error = await #expect(throws: VenueError.self) { _ = try await Self.client(transport).account() }
-        guard case .malformed(_, let endpoint, let reason, let raw) = error else {
+        guard case .malformed(_, let endpoint, let reason, let raw, _) = error else {
             Issue.record("expected malformed, got \(String(describing: error))")
             return
         }
@@ -151,7 +151,7 @@ import Venues
         let transport = ScriptedTransport()
         transport.reply(503, #"{"code":-1007,"msg":"Timeout waiting for response from backend server."}"#)
         let order = NewOrder(
-            symbol: "BTCUSDT", side: .sell, type: .limitMaker, timeInForce: nil, quantity: 1, price: 2,
+            symbol: "BTCUSDT", side: .sell, type: .postOnly, timeInForce: nil, quantity: 1, price: 2,
             clientOrderId: "x")
         let error = await #expect(throws: VenueError.self) { _ = try await Self.client(transport).placeOrder(order) }
         if case .outcomeUnknown = error {
@@ -170,10 +170,43 @@ import Venues
         #expect(again.requests.count == 1)
     }
 
+    /// An answer names the attempt it came in (the last, after a retry), and so does a failure,
+    /// each the attempt on record for that order's request.
+    @Test func answersAndFailuresNameTheAttemptTheyCameIn() async throws {
+        let transport = ScriptedTransport()
+        let events = MemoryEventSink()
+        let client = Self.client(transport, events: events)
+        transport.reply(503, #"{"code":-1001,"msg":"Internal error"}"#)
+        transport.reply(
+            200,
+            #"{"symbol":"BTCUSDT","orderId":7,"orderListId":-1,"clientOrderId":"bl-1","transactTime":1767225600000,"price":"43000.00","origQty":"0.00100000","executedQty":"0","cummulativeQuoteQty":"0","status":"NEW","timeInForce":"GTC","type":"LIMIT","side":"BUY"}"#
+        )
+        let found = try await client.queryOrder("BTCUSDT", clientOrderId: "bl-1")
+        #expect(found.value?.orderId == "7" && found.httpAttemptId == 2)
+        #expect(events.attempts.map(\.outcome) == [.serverError, .ok])
+        #expect(events.attempts.map(\.clientOrderId) == ["bl-1", "bl-1"])
+
+        transport.reply(503, #"{"code":-1007,"msg":"Timeout waiting for response from backend server."}"#)
+        let order = NewOrder(
+            symbol: "BTCUSDT", side: .buy, type: .limit, timeInForce: .gtc, quantity: 1, price: 2,
+            clientOrderId: "bl-2")
+        let error = await #expect(throws: VenueError.self) { _ = try await client.placeOrder(order) }
+        #expect(error?.httpAttemptId == 3)
+        #expect(events.attempts[2].endpoint == "/api/v3/order" && events.attempts[2].clientOrderId == "bl-2")
+
+        transport.reply(400, #"{"code":-2013,"msg":"Order does not exist."}"#)
+        let missing = try await client.queryOrder("BTCUSDT", clientOrderId: "bl-2")
+        #expect(missing.value == nil && missing.httpAttemptId == 4)
+        // A call that names no order leaves the attempt's client order id empty.
+        transport.reply(200, "[]")
+        #expect(try await client.orderFills("BTCUSDT", orderId: "7").httpAttemptId == 5)
+        #expect(events.attempts[4].clientOrderId == nil)
+    }
+
     @Test func lookupsReturnNilForOrdersTheVenueDoesNotKnow() async throws {
         let transport = ScriptedTransport()
         transport.reply(400, #"{"code":-2013,"msg":"Order does not exist."}"#)
-        #expect(try await Self.client(transport).queryOrder("BTCUSDT", clientOrderId: "nope") == nil)
+        #expect(try await Self.client(transport).queryOrder("BTCUSDT", clientOrderId: "nope").value == nil)
     }
 
     @Test func credentialsNeverPrintTheirSecret() {

@@ -11,7 +11,7 @@ public import Foundation
 /// positive cost is worse for us:
 ///
 /// - half-spread = (ask − bid) / 2 / m · 10⁴ when crossing (marketable limit);
-///   its negative when resting at the touch (passive, LIMIT_MAKER: we earn it).
+///   its negative when resting at the touch (passive, post-only: we earn it).
 /// - impact (marketable only) = Σ over the levels walked of max(0, s · (price − touch)) · taken
 ///   / (filled · m) · 10⁴ — s · (VWAP of the walk − touch) / m · 10⁴ when no level is better
 ///   than the touch — walking the asks for a buy and the bids for a sell (the ticker's touch

@@ -90,7 +90,7 @@ public struct VenueHealth: Sendable, Hashable, Codable {
 
 /// How patient a rebalance may be.
 public enum Urgency: String, Sendable, Hashable, Codable, CaseIterable {
-    /// Rest passively (LIMIT_MAKER) and chase; cross only at the end.
+    /// Rest passively (post-only) and chase; cross only at the end.
     case low
     /// Marketable limits with a price cap.
     case normal

@@ -8,8 +8,8 @@ public import Foundation
 /// excluded until its Retry-After passes); see `RouteCostModel`).
 ///
 /// Invariants every decision keeps:
-/// - Never a naked market order: crossing is a LIMIT IOC capped at
-///   m · (1 + s · cap) on the tick, resting is a LIMIT_MAKER at the touch.
+/// - Never a naked market order: crossing is a limit IOC capped at
+///   m · (1 + s · cap) on the tick, resting is post-only at the touch.
 /// - Each child's quantity is on its venue's step, meets its minimum quantity
 ///   and notional, never exceeds the free base balance (sell) and never needs
 ///   more than the free quote balance at its limit price (buy).
@@ -94,8 +94,8 @@ public enum Router {
         return (listed, style, candidates, usable, unusable)
     }
 
-    /// The style an urgency routes with: low → passive (LIMIT_MAKER at the
-    /// touch), normal and high → marketable limit (LIMIT IOC up to the cap).
+    /// The style an urgency routes with: low → passive (post-only at the
+    /// touch), normal and high → marketable limit (limit IOC up to the cap).
     public static func style(for urgency: Urgency) -> OrderStyle {
         urgency == .low ? .passive : .marketableLimit
     }
@@ -146,7 +146,7 @@ public enum Router {
         return .success(
             ChildPlan(
                 venue: quote.venue, account: quote.account, symbol: rules.pair.symbol, side: side, style: style,
-                orderType: passive ? .limitMaker : .limit, timeInForce: passive ? nil : .ioc, quantity: quantity,
+                orderType: passive ? .postOnly : .limit, timeInForce: passive ? nil : .ioc, quantity: quantity,
                 limitPrice: price, arrivalMid: quote.ticker.mid,
                 cost: RouteCostModel.terms(
                     of: quantity, side: side, style: style, on: quote, sigma: sigma, policy: policy)))
@@ -163,8 +163,8 @@ public enum Router {
             : (usable > 1 ? "cheapest at the margin for the whole quantity" : "the only usable venue")
         let how =
             children[0].style == .passive
-            ? "LIMIT_MAKER at the touch (urgency low)"
-            : "LIMIT IOC capped at \(policy.priceCapBps.fixed(1)) bps from mid"
+            ? "post-only at the touch (urgency low)"
+            : "limit IOC capped at \(policy.priceCapBps.fixed(1)) bps from mid"
         return shares.joined(separator: ", ") + ": \(why); \(how); average \(average.fixed(1)) bps "
             + "within budget \(budget.fixed(1)) bps" + (policy.urgency == .high ? " (doubled: high urgency)" : "")
     }

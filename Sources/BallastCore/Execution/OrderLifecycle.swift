@@ -100,12 +100,12 @@ public enum OrderLifecycle {
     /// Our state for the venue's status.
     static func reported(_ status: VenueOrderStatus, executed: ExactDecimal, quantity: ExactDecimal) -> OrderState {
         switch status {
-        case .new: return executed.isPositive ? .partiallyFilled : .open
+        case .open: return executed.isPositive ? .partiallyFilled : .open
         case .partiallyFilled: return executed >= quantity ? .filled : .partiallyFilled
         case .filled: return .filled
         case .pendingCancel: return executed.isPositive ? .partiallyFilled : .open
-        case .canceled: return .cancelled
-        case .expired, .expiredInMatch: return .expired
+        case .cancelled: return .cancelled
+        case .expired: return .expired
         case .rejected: return .rejected
         }
     }

@@ -8,17 +8,19 @@ import Postgres
 /// the two side by side), written directly instead of through a tree of dictionaries: a proposal's
 /// records are tens of megabytes of JSON, and encoding them was most of the cost of storing them.
 enum CanonicalJSON {
-    /// The canonical text of `value`.
-    static func encode(_ value: some Encodable) throws -> String {
+    /// The canonical text of `value`; `userInfo` is what its encoding sees (as `JSONEncoder`'s).
+    static func encode(_ value: some Encodable, userInfo: [CodingUserInfoKey: Any] = [:]) throws -> String {
         var out: [UInt8] = []
         out.reserveCapacity(256)
-        try append(value, to: &out)
+        try append(value, to: &out, userInfo: userInfo)
         return String(decoding: out, as: UTF8.self)
     }
 
     /// Appends the canonical text of `value` to `out`.
-    static func append(_ value: some Encodable, to out: inout [UInt8]) throws {
-        try Member.of(value, path: []).write(to: &out)
+    static func append(
+        _ value: some Encodable, to out: inout [UInt8], userInfo: [CodingUserInfoKey: Any] = [:]
+    ) throws {
+        try Member.of(value, path: [], userInfo: userInfo).write(to: &out)
     }
 
     /// Appends `text` as a JSON string literal.
@@ -70,9 +72,11 @@ enum CanonicalJSON {
         case node(Node)
 
         /// Encodes `value`: scalars directly, anything else through its `encode(to:)`.
-        static func of<T: Encodable>(_ value: T, path: [any CodingKey]) throws -> Member {
+        static func of<T: Encodable>(_ value: T, path: [any CodingKey], userInfo: [CodingUserInfoKey: Any]) throws
+            -> Member
+        {
             if let text = try scalar(value, path: path) { return .text(text) }
-            let node = Node(codingPath: path)
+            let node = Node(codingPath: path, userInfo: userInfo)
             try value.encode(to: node)
             return .node(node)
         }
@@ -125,9 +129,12 @@ enum CanonicalJSON {
         var items: [Member] = []
         var single: Member?
         let codingPath: [any CodingKey]
-        var userInfo: [CodingUserInfoKey: Any] { [:] }
+        let userInfo: [CodingUserInfoKey: Any]
 
-        init(codingPath: [any CodingKey]) { self.codingPath = codingPath }
+        init(codingPath: [any CodingKey], userInfo: [CodingUserInfoKey: Any]) {
+            self.codingPath = codingPath
+            self.userInfo = userInfo
+        }
 
         func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
             shape = .object
@@ -191,19 +198,20 @@ enum CanonicalJSON {
         }
 
         mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
-            node.members.append((key.stringValue, try Member.of(value, path: codingPath + [key])))
+            node.members.append(
+                (key.stringValue, try Member.of(value, path: codingPath + [key], userInfo: node.userInfo)))
         }
 
         mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key)
             -> KeyedEncodingContainer<NestedKey>
         {
-            let child = Node(codingPath: codingPath + [key])
+            let child = Node(codingPath: codingPath + [key], userInfo: node.userInfo)
             node.members.append((key.stringValue, .node(child)))
             return child.container(keyedBy: keyType)
         }
 
         mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
-            let child = Node(codingPath: codingPath + [key])
+            let child = Node(codingPath: codingPath + [key], userInfo: node.userInfo)
             node.members.append((key.stringValue, .node(child)))
             return child.unkeyedContainer()
         }
@@ -212,7 +220,7 @@ enum CanonicalJSON {
         mutating func superEncoder(forKey key: Key) -> any Encoder { superEncoder(named: key.stringValue) }
 
         private func superEncoder(named name: String) -> any Encoder {
-            let child = Node(codingPath: codingPath + [PlainKey(name)])
+            let child = Node(codingPath: codingPath + [PlainKey(name)], userInfo: node.userInfo)
             node.members.append((name, .node(child)))
             return child
         }
@@ -226,25 +234,26 @@ enum CanonicalJSON {
         mutating func encodeNil() throws { node.items.append(.text(Array("null".utf8))) }
 
         mutating func encode<T: Encodable>(_ value: T) throws {
-            node.items.append(try Member.of(value, path: codingPath + [PlainKey(index: count)]))
+            node.items.append(
+                try Member.of(value, path: codingPath + [PlainKey(index: count)], userInfo: node.userInfo))
         }
 
         mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type)
             -> KeyedEncodingContainer<NestedKey>
         {
-            let child = Node(codingPath: codingPath + [PlainKey(index: count)])
+            let child = Node(codingPath: codingPath + [PlainKey(index: count)], userInfo: node.userInfo)
             node.items.append(.node(child))
             return child.container(keyedBy: keyType)
         }
 
         mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer {
-            let child = Node(codingPath: codingPath + [PlainKey(index: count)])
+            let child = Node(codingPath: codingPath + [PlainKey(index: count)], userInfo: node.userInfo)
             node.items.append(.node(child))
             return child.unkeyedContainer()
         }
 
         mutating func superEncoder() -> any Encoder {
-            let child = Node(codingPath: codingPath + [PlainKey(index: count)])
+            let child = Node(codingPath: codingPath + [PlainKey(index: count)], userInfo: node.userInfo)
             node.items.append(.node(child))
             return child
         }
@@ -255,7 +264,9 @@ enum CanonicalJSON {
         var codingPath: [any CodingKey] { node.codingPath }
 
         mutating func encodeNil() throws { node.single = .text(Array("null".utf8)) }
-        mutating func encode<T: Encodable>(_ value: T) throws { node.single = try Member.of(value, path: codingPath) }
+        mutating func encode<T: Encodable>(_ value: T) throws {
+            node.single = try Member.of(value, path: codingPath, userInfo: node.userInfo)
+        }
     }
 
     fileprivate struct PlainKey: CodingKey {

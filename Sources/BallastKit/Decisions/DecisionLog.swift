@@ -1,3 +1,4 @@
+public import BallastCore
 import Digest
 import Foundation
 public import Postgres
@@ -13,9 +14,14 @@ public import Postgres
 ///
 /// Invariants:
 /// - Every column a report reads is under the hash: a record's text is the envelope
-///   `{"at", "batch", "format": "decision-record/2", "kind", "order", "portfolio", "record"}`
+///   `{"at", "batch", "format": "decision-record/3", "kind", "order", "portfolio", "record"}`
 ///   (`record` the decision itself), the table's `created_at`, `batch_id`, `order_id`,
 ///   `portfolio_id` and `kind` hold the same values, and `verify` refuses a row where they differ.
+/// - A record is never rewritten, so it keeps the words it was written in. `decision-record/3`
+///   records spell order types and times in force in Ballast's words (`post_only`, `ioc`);
+///   `decision-record/2` records (written before migration 0020) and legacy ones in Binance's
+///   (`LIMIT_MAKER`, `IOC`), which `orderSpelling(recordText:)` names for reading them. No
+///   `decision-record/2` record may follow a `decision-record/3` one.
 /// - Records written before migration 0011 hashed the decision alone (`legacy`): they still
 ///   verify, their columns are not covered, and no legacy record may follow a covered one.
 public enum DecisionLog {
@@ -29,13 +35,29 @@ public enum DecisionLog {
         try CanonicalJSON.encode(payload)
     }
 
+    /// The canonical text of a payload whose encoding sees `userInfo` (an `OrderSpelling` under
+    /// `.orderSpelling`, to write order words as a record of an earlier format spells them).
+    public static func canonical(_ payload: some Encodable, userInfo: [CodingUserInfoKey: Any]) throws -> String {
+        try CanonicalJSON.encode(payload, userInfo: userInfo)
+    }
+
     /// The hash of a record chained onto `previous`.
     public static func hash(previous: String, payloadText: String) -> String {
         Digest.hex(Digest.sha256(previous + payloadText))
     }
 
-    /// The `format` of a record whose columns are under its hash.
-    public static let coveredFormat = "decision-record/2"
+    /// The `format` of a record whose columns are under its hash, written in Ballast's order words.
+    public static let coveredFormat = "decision-record/3"
+    /// The `format` of a record whose columns are under its hash, written before Ballast had its own
+    /// order words (before migration 0020): its order types and times in force are Binance's.
+    public static let binanceWordsFormat = "decision-record/2"
+
+    /// How a record's text spells order types and times in force: nil for Ballast's own words (a
+    /// `decision-record/3` record), Binance's for a record written before them (a
+    /// `decision-record/2` record, or a legacy one without an envelope).
+    public static func orderSpelling(recordText text: String) -> (any OrderSpelling)? {
+        Header(recordText: text)?.format == coveredFormat ? nil : RecordedBinanceWords()
+    }
 
     /// Appends one record made at `at`; call inside the transaction that writes what it explains.
     @discardableResult
@@ -175,6 +197,9 @@ public enum DecisionLog {
         public var covered = 0
         /// Records written before migration 0011, whose hash covers the decision alone.
         public var legacy = 0
+        /// Records written before migration 0020 (covered `decision-record/2` ones and legacy ones),
+        /// whose order types and times in force are Binance's words.
+        public var binanceWords = 0
         /// The first record that does not match, and why; nil when the chain holds.
         public var firstBroken: (id: Int64, reason: String)?
         /// The hash of the last record (the chain's head).
@@ -195,6 +220,7 @@ public enum DecisionLog {
         var result = Verification()
         if expecting != nil { result.expected = false }
         var previous = genesis
+        var inBallastWords = false
         _ = try connection.forEachRow(
             """
             SELECT id, prev_hash, hash, payload_text, batch_id, order_id, portfolio_id, kind,
@@ -224,11 +250,22 @@ public enum DecisionLog {
                     order: try row.decode("order_id"), portfolio: try row.decode("portfolio_id"))
                 if let column = header.differingColumn(columns) {
                     result.firstBroken = (id, "column \(column) was altered: it differs from the hashed record")
+                } else if header.format == coveredFormat {
+                    inBallastWords = true
+                } else if !inBallastWords {
+                    result.binanceWords += 1
+                } else {
+                    result.firstBroken = (
+                        id,
+                        "a record in Binance's order words (\(header.format)) follows records in Ballast's "
+                            + "(\(coveredFormat))"
+                    )
                 }
             } else if result.covered > 0 {
                 result.firstBroken = (id, "a record whose columns are not hashed follows records whose columns are")
             } else {
                 result.legacy += 1
+                result.binanceWords += 1
             }
             previous = stored
             result.head = stored
@@ -241,6 +278,8 @@ public enum DecisionLog {
 
     /// What a covered record says about itself, and what its row's columns say.
     struct Header: Decodable, Equatable {
+        /// `coveredFormat` or `binanceWordsFormat` (not a column: the columns' header keeps the default).
+        var format = DecisionLog.coveredFormat
         var at: String
         var batch: Int64?
         var kind: String
@@ -270,11 +309,12 @@ public enum DecisionLog {
             guard
                 let envelope = try? JSONDecoder().decode(
                     Envelope.self, from: Data((text[..<end.lowerBound] + "}").utf8)),
-                envelope.format == DecisionLog.coveredFormat
+                [DecisionLog.coveredFormat, DecisionLog.binanceWordsFormat].contains(envelope.format)
             else { return nil }
             self.init(
                 at: envelope.at, batch: envelope.batch, kind: envelope.kind, order: envelope.order,
                 portfolio: envelope.portfolio)
+            format = envelope.format
         }
 
         /// The first column whose value is not the hashed one.

@@ -7,6 +7,10 @@ public import Postgres
 /// the same domain code that made it (`Bands`, `Rebalance.plan`, `Router.route`), and reports per
 /// record and per term what differs. Nothing is read but the records' text, and the stored depth
 /// snapshots (append-only) that records name by id and SHA-256 digest.
+///
+/// A record is read in the words it was written in (`DecisionLog.orderSpelling(recordText:)`):
+/// one written before Ballast had its own order words says `LIMIT_MAKER` and `IOC`, and what is
+/// recomputed for it is written in those words too, so both sides compare as the record reads.
 public struct Recompute {
     /// One term of one record that the recomputation does not reproduce.
     public struct Difference: Sendable, CustomStringConvertible {
@@ -72,9 +76,11 @@ public struct Recompute {
         }
     }
 
-    /// Each order and deferral record of `scope`, in id order, decoded.
+    /// Each order and deferral record of `scope`, in id order, decoded in the words it was written
+    /// in; `words` is what encodes a value in them (an `OrderSpelling` under `.orderSpelling`, or none).
     private func forEachRecord(
-        _ scope: Scope, _ body: (_ id: Int64, _ batch: Int64?, _ record: Record) throws -> Void
+        _ scope: Scope,
+        _ body: (_ id: Int64, _ batch: Int64?, _ record: Record, _ words: [CodingUserInfoKey: Any]) throws -> Void
     ) throws {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .custom { decoder in
@@ -93,9 +99,12 @@ public struct Recompute {
             ORDER BY id
             """, fetchSize: 2000
         ) { row in
-            let record = try decoder.decode(
-                Record.self, from: Data(Self.decisionText(try row.decode("payload_text")).utf8))
-            try body(try row.decode("id"), try row.decode("batch_id"), record)
+            let text: String = try row.decode("payload_text")
+            let words: [CodingUserInfoKey: Any] =
+                DecisionLog.orderSpelling(recordText: text).map { [.orderSpelling: $0] } ?? [:]
+            decoder.userInfo = words
+            let record = try decoder.decode(Record.self, from: Data(Self.decisionText(text).utf8))
+            try body(try row.decode("id"), try row.decode("batch_id"), record, words)
         }
     }
 
@@ -113,7 +122,7 @@ public struct Recompute {
     public func forEachRouting(_ scope: Scope = Scope(), _ body: (RecordedRouting) throws -> Void) throws {
         var seen: Set<String> = []
         var depths: [Int64: DepthSnapshot?] = [:]
-        try forEachRecord(scope) { _, batch, record in
+        try forEachRecord(scope) { _, batch, record, _ in
             guard let inputs = record.routeInputs, let trade = record.trade,
                 seen.insert("\(batch ?? -1)/\(record.parent ?? -1)").inserted
             else { return }
@@ -128,7 +137,7 @@ public struct Recompute {
         var seenParents: Set<String> = []
         var depths: [Int64: DepthSnapshot?] = [:]
         var priceCache: [String: (RecomputeInputs.Prices, Sigma)] = [:]
-        try forEachRecord(scope) { id, batchID, record in
+        try forEachRecord(scope) { id, batchID, record, words in
             outcome.records += 1
             guard let routeInputs = record.routeInputs, let trade = record.trade else {
                 outcome.withoutInputs += 1
@@ -138,8 +147,8 @@ public struct Recompute {
             if seenParents.insert("\(batchID ?? -1)/\(record.parent ?? -1)").inserted { outcome.parents += 1 }
             func compare(_ term: String, _ recorded: (some Encodable)?, _ recomputed: (some Encodable)?) throws {
                 outcome.terms += 1
-                let a = try recorded.map(DecisionLog.canonical) ?? "null"
-                let b = try recomputed.map(DecisionLog.canonical) ?? "null"
+                let a = try recorded.map { try DecisionLog.canonical($0, userInfo: words) } ?? "null"
+                let b = try recomputed.map { try DecisionLog.canonical($0, userInfo: words) } ?? "null"
                 if a != b {
                     outcome.differences.append(
                         Difference(

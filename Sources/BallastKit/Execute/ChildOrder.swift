@@ -57,7 +57,7 @@ struct ChildOrder {
     }
 
     /// Rests on the book until filled, cancelled or repriced.
-    var rests: Bool { orderType == .limitMaker || timeInForce == .gtc }
+    var rests: Bool { orderType == .postOnly || timeInForce == .gtc }
 
     /// What the venue is asked for.
     var request: NewOrder {
@@ -81,6 +81,8 @@ struct ChildOrder {
 struct AttemptRecord {
     var action: String
     var outcome: String
+    /// The HTTP attempt the step came of (`http_attempts.id`), as the venue's answer or failure names it.
+    var httpAttemptId: HTTPAttempt.ID?
     var httpStatus: Int?
     var venueCode: Int?
     var message: String?

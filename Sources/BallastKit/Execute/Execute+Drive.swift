@@ -85,7 +85,9 @@ extension Execute {
             return
         }
         crash.reach("after-send")
-        try report(&order, ack.order, AttemptRecord(action: "create", outcome: "accepted", httpStatus: 200))
+        try report(
+            &order, ack.order,
+            AttemptRecord(action: "create", outcome: "accepted", httpAttemptId: ack.httpAttemptId, httpStatus: 200))
         try storeFills(ack.fills, of: order, ifTheyCover: ack.order.executedQty)
     }
 
@@ -93,23 +95,25 @@ extension Execute {
     /// exist and a request still in flight could no longer execute. Before that time, waits for
     /// it (on the clock) and leaves the order `unknown`, so the driver looks it up once more.
     func lookUp(_ order: inout ChildOrder, _ venue: any OrderVenue, summary: inout Summary) async throws {
-        let found: VenueOrder?
+        let lookup: Answer<VenueOrder?>
         do {
-            found = try await venue.queryOrder(order.symbol, clientOrderId: order.clientOrderId)
+            lookup = try await venue.queryOrder(order.symbol, clientOrderId: order.clientOrderId)
         } catch {
             try failed(&order, error, action: "query")
             return
         }
         crash.reach("after-lookup")
         let safe = venue.inFlightRequestsExpire(sentBy: ambiguity.inFlightSince(order.id, fallback: startedAt))
-        if let found {
-            try report(&order, found, AttemptRecord(action: "query", outcome: "found", httpStatus: 200))
+        if let found = lookup.value {
+            try report(
+                &order, found,
+                AttemptRecord(action: "query", outcome: "found", httpAttemptId: lookup.httpAttemptId, httpStatus: 200))
         } else if resendGuard, clock.now() < safe {
             let wait = safe.timeIntervalSince(clock.now())
             try record(
                 order,
                 AttemptRecord(
-                    action: "query", outcome: "not_found_yet", venueCode: -2013,
+                    action: "query", outcome: "not_found_yet", httpAttemptId: lookup.httpAttemptId, venueCode: -2013,
                     detail: String(
                         format: "not found, but a request in flight could still execute: looking again in %.3f s",
                         wait)))
@@ -117,8 +121,9 @@ extension Execute {
         } else {
             try apply(
                 &order, .notFound,
-                AttemptRecord(action: "query", outcome: "not_found", venueCode: -2013, message: "Order does not exist.")
-            )
+                AttemptRecord(
+                    action: "query", outcome: "not_found", httpAttemptId: lookup.httpAttemptId, venueCode: -2013,
+                    message: "Order does not exist."))
             try await place(&order, venue, summary: &summary)
         }
     }
@@ -136,30 +141,41 @@ extension Execute {
         while clock.now() < deadline {
             let left = Duration.milliseconds(Int64(max(0, deadline.timeIntervalSince(clock.now())) * 1000))
             try await clock.sleep(for: min(interval, left + .milliseconds(1)))
-            let seen: VenueOrder?
-            do { seen = try await venue.queryOrder(order.symbol, clientOrderId: order.clientOrderId) } catch {
+            let lookup: Answer<VenueOrder?>
+            do { lookup = try await venue.queryOrder(order.symbol, clientOrderId: order.clientOrderId) } catch {
                 try failed(&order, error, action: "query")
                 return
             }
-            guard let seen else {
-                try apply(&order, .ambiguous, AttemptRecord(action: "query", outcome: "not_found", venueCode: -2013))
+            guard let seen = lookup.value else {
+                try apply(
+                    &order, .ambiguous,
+                    AttemptRecord(
+                        action: "query", outcome: "not_found", httpAttemptId: lookup.httpAttemptId, venueCode: -2013))
                 return
             }
             if seen.status.isOpen && seen.executedQty == order.executed { continue }
-            try report(&order, seen, AttemptRecord(action: "query", outcome: "found", httpStatus: 200))
+            try report(
+                &order, seen,
+                AttemptRecord(action: "query", outcome: "found", httpAttemptId: lookup.httpAttemptId, httpStatus: 200))
             if order.state.isFinal { return }
         }
-        let cancelled: VenueOrder?
-        do { cancelled = try await venue.cancelOrder(order.symbol, clientOrderId: order.clientOrderId) } catch {
+        let cancel: Answer<VenueOrder?>
+        do { cancel = try await venue.cancelOrder(order.symbol, clientOrderId: order.clientOrderId) } catch {
             try failed(&order, error, action: "cancel")
             return
         }
         crash.reach("after-cancel")
-        if let cancelled {
-            try report(&order, cancelled, AttemptRecord(action: "cancel", outcome: "cancelled", httpStatus: 200))
+        if let cancelled = cancel.value {
+            try report(
+                &order, cancelled,
+                AttemptRecord(
+                    action: "cancel", outcome: "cancelled", httpAttemptId: cancel.httpAttemptId, httpStatus: 200))
         } else {
             // Not cancellable: it finished meanwhile. The lookup says how.
-            try apply(&order, .ambiguous, AttemptRecord(action: "cancel", outcome: "unknown_order", venueCode: -2011))
+            try apply(
+                &order, .ambiguous,
+                AttemptRecord(
+                    action: "cancel", outcome: "unknown_order", httpAttemptId: cancel.httpAttemptId, venueCode: -2011))
             try await lookUp(&order, venue, summary: &summary)
         }
     }
@@ -178,23 +194,28 @@ extension Execute {
     }
 
     /// What a failed request means for the order: refused, ambiguous, or not sent (defer the leg).
-    func failed(_ order: inout ChildOrder, _ error: any Error, action: String) throws {
-        guard let error = error as? VenueError else { throw error }
+    /// The row names the HTTP attempt the failure came in, where there was one.
+    func failed(_ order: inout ChildOrder, _ error: VenueError, action: String) throws {
+        let http = error.httpAttemptId
         switch error {
-        case .rejected(_, _, let status, let code, let message) where action == "create":
+        case .rejected(_, _, let status, let code, let message, _) where action == "create":
             try apply(
                 &order, .refused,
                 AttemptRecord(
-                    action: action, outcome: "rejected", httpStatus: status, venueCode: code, message: message))
+                    action: action, outcome: "rejected", httpAttemptId: http, httpStatus: status, venueCode: code,
+                    message: message))
         case .outcomeUnknown, .malformed, .rejected:
-            try apply(&order, .ambiguous, AttemptRecord(action: action, outcome: "ambiguous", message: "\(error)"))
+            try apply(
+                &order, .ambiguous,
+                AttemptRecord(action: action, outcome: "ambiguous", httpAttemptId: http, message: "\(error)"))
         case .notRecorded(_, _, let detail):
             // The database failed under the request's own record: nothing more can be written.
             throw BallastError.database(
                 "\(order.clientOrderId) at \(order.venue) not sent: \(error)",
                 PostgresError(code: .connectionFailed, message: detail))
         case .banned, .throttled, .unreachable, .missingCredentials:
-            try record(order, AttemptRecord(action: action, outcome: "not_sent", message: "\(error)"))
+            try record(
+                order, AttemptRecord(action: action, outcome: "not_sent", httpAttemptId: http, message: "\(error)"))
             throw ExecuteDeferral(reason: "\(order.clientOrderId) at \(order.venue): \(error)")
         }
     }

@@ -6,9 +6,9 @@ import Venues
 
 extension Execute {
     /// Drives every venue's legs at once, one lane per venue: each lane has its own database
-    /// session and attempt trace and drives its legs in order, so a resting or slow leg holds up
-    /// only the legs behind it at the same venue. Returns why legs were deferred. A failure that
-    /// is not a deferral (the database) stops every lane and is thrown.
+    /// session and drives its legs in order, so a resting or slow leg holds up only the legs
+    /// behind it at the same venue. Returns why legs were deferred. A failure that is not a
+    /// deferral (the database) stops every lane and is thrown.
     func driveLanes(batch: Int64, policy: RouterPolicy, summary: inout Summary) async throws -> [String] {
         let lanes = try lanes(of: batch)
         guard lanes.count > 1 else {
@@ -21,11 +21,7 @@ extension Execute {
             startedAt: startedAt, rerun: ambiguity.rerun)
         return try await withThrowingTaskGroup(of: (Summary, [String]).self) { group in
             for (_, legs) in lanes {
-                group.addTask {
-                    try await AttemptTrace.$current.withValue(AttemptTrace()) {
-                        try await lane.drive(legs, batch: batch, policy: policy)
-                    }
-                }
+                group.addTask { try await lane.drive(legs, batch: batch, policy: policy) }
             }
             var deferrals: [String] = []
             for try await (part, deferred) in group {

@@ -30,18 +30,17 @@ extension Execute {
         }
     }
 
-    /// Appends an `order_attempts` row, naming the HTTP attempt it is about: the last one recorded
-    /// for the order since the previous row (for a trades lookup, the last one naming no order).
+    /// Appends an `order_attempts` row, naming the HTTP attempt it is about (as the venue's answer
+    /// or failure named it; none for a step no request was sent for).
     func record(_ order: ChildOrder, _ attempt: AttemptRecord) throws {
         let detail = try DecisionLog.canonical(["detail": attempt.detail ?? ""])
-        let http = AttemptTrace.current?.takeLatest(
-            clientOrderId: attempt.action == "fills" ? nil : order.clientOrderId)
         try connection.execute(
             """
             INSERT INTO order_attempts (order_id, http_attempt_id, action, started_at, outcome, http_status, venue_code,
                                         venue_message, state_after, detail)
-            VALUES (\(order.id), \(http), \(attempt.action), \(clock.now()), \(attempt.outcome), \(attempt.httpStatus),
-                    \(attempt.venueCode), \(attempt.message), \(order.state.rawValue), \(detail)::jsonb)
+            VALUES (\(order.id), \(attempt.httpAttemptId), \(attempt.action), \(clock.now()), \(attempt.outcome),
+                    \(attempt.httpStatus), \(attempt.venueCode), \(attempt.message), \(order.state.rawValue),
+                    \(detail)::jsonb)
             """)
     }
 
@@ -64,15 +63,21 @@ extension Execute {
                 """
             ).first!.decode("q")
         guard stored < order.executed else { return }
-        let fills: [Fill]
+        let fills: Answer<[Fill]>
         do {
             fills = try await venue.orderFills(order.symbol, orderId: venueOrderId)
         } catch {
-            try record(order, AttemptRecord(action: "fills", outcome: "failed", message: "\(error)"))
+            let failure = AttemptRecord(
+                action: "fills", outcome: "failed", httpAttemptId: error.httpAttemptId, message: "\(error)")
+            try record(order, failure)
             throw ExecuteDeferral(reason: "\(order.clientOrderId): fills not fetched: \(error)")
         }
-        try record(order, AttemptRecord(action: "fills", outcome: "ok", detail: "\(fills.count) trades"))
-        try insertFills(fills, of: order)
+        try record(
+            order,
+            AttemptRecord(
+                action: "fills", outcome: "ok", httpAttemptId: fills.httpAttemptId,
+                detail: "\(fills.value.count) trades"))
+        try insertFills(fills.value, of: order)
     }
 
     /// Inserts fills one by one (idempotent on the venue's trade id).
@@ -138,7 +143,7 @@ extension Execute {
                 VALUES (\(order.batch), \(order.parent), \(order.leg), \(next.generation), \(order.id), \(next.key),
                     \(clientOrderID), \(order.portfolio), \(order.account), \(order.venue), \(order.symbol),
                     \(order.side.rawValue), \(style.rawValue),
-                    \(crossing ? OrderType.limit.rawValue : OrderType.limitMaker.rawValue),
+                    \(crossing ? OrderType.limit.rawValue : OrderType.postOnly.rawValue),
                     \(crossing ? TimeInForce.ioc.rawValue : nil), \(price), \(remainder), \(order.arrivalMid),
                     \(order.decisionMid), 'approved', \(clock.now()), \(clock.now()))
                 ON CONFLICT (batch_id, leg, generation) DO NOTHING

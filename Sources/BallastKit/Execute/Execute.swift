@@ -91,12 +91,8 @@ public struct Execute {
     }
 
     /// Executes `batch` under its advisory lock. Each `order_attempts` row names the HTTP attempt it
-    /// is about: the venue client notes what it records in the task's `AttemptTrace`.
+    /// is about, as the venue's answer (or failure) names it.
     public func run(batch: Int64, policy: RouterPolicy) async throws -> Summary {
-        try await AttemptTrace.$current.withValue(AttemptTrace()) { try await runTraced(batch: batch, policy: policy) }
-    }
-
-    private func runTraced(batch: Int64, policy: RouterPolicy) async throws -> Summary {
         let lock = AdvisoryLock.executing(batch: batch)
         guard try lock.tryLock(on: connection) else {
             throw BallastError.busy("batch \(batch) is being executed by another process")

@@ -173,7 +173,7 @@ public struct Reconcile {
             ),
             (
                 "venue_orders", "o.order_id",
-                "o.status IN ('FILLED', 'CANCELED', 'EXPIRED', 'EXPIRED_IN_MATCH', 'REJECTED')"
+                "o.status IN ('filled', 'cancelled', 'expired', 'rejected')"
             ),
         ]
         for (table, orderID, finished) in sources {

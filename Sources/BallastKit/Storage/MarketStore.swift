@@ -151,7 +151,8 @@ public struct MarketStore {
         }
     }
 
-    /// Upserts orders as the venue reports them; returns how many rows changed.
+    /// Upserts orders as the venue reports them (their type, time in force and status in Ballast's
+    /// words, as the dialect read them); returns how many rows changed.
     @discardableResult
     public func saveVenueOrders(_ orders: [VenueOrder], venue: String, account: String) throws -> Int {
         var changed = 0

@@ -6,10 +6,10 @@ import Venues
 /// follows (README "Execute"), kept in memory instead of PostgreSQL:
 ///
 /// - Every order carries the client order id of its intent key; a reprice is a new generation.
-/// - A passive child rests as LIMIT_MAKER at the touch; after the passive timeout it is
+/// - A passive child rests post-only at the touch; after the passive timeout it is
 ///   cancelled and repriced at the touch the venue shows then (a chase), up to `maxChases`
-///   times; then what is left crosses as a LIMIT IOC capped at the arrival mid ± the price cap.
-///   A LIMIT_MAKER the venue refuses because it would take is repriced the same way.
+///   times; then what is left crosses as a limit IOC capped at the arrival mid ± the price cap.
+///   A post-only order the venue refuses because it would take is repriced the same way.
 /// - After an ambiguous answer the order is looked up by client order id; it is sent again
 ///   only when the venue says it does not exist and a request still in flight could no
 ///   longer execute (the dialect's resend rule).
@@ -122,7 +122,7 @@ final class ReplayExecutor {
                 await seen(&leg, ack.order)
             } catch {
                 switch error {
-                case .rejected(_, _, _, let code, _) where code == -2010 && leg.type == .limitMaker:
+                case .rejected(_, _, _, let code, _, _) where code == -2010 && leg.type == .postOnly:
                     await next(&leg, executed: .zero, quote: .zero)  // it would take: reprice at the touch as it is now
                 case .outcomeUnknown, .malformed: leg.state = .ambiguous(sentBy: sentBy)
                 default: leg.state = .done
@@ -131,20 +131,22 @@ final class ReplayExecutor {
             return true
         case .resting(let since):
             if clock.now().timeIntervalSince(since) >= policy.passiveTimeoutSeconds {
-                if let cancelled = try? await client.cancelOrder(leg.child.symbol, clientOrderId: id) {
+                if let cancelled = try? await client.cancelOrder(leg.child.symbol, clientOrderId: id).value {
                     await finish(&leg, cancelled)
-                } else if let found = try? await client.queryOrder(leg.child.symbol, clientOrderId: id) {
+                } else if let found = try? await client.queryOrder(leg.child.symbol, clientOrderId: id).value {
                     await seen(&leg, found)
                 }
                 return true
             }
-            guard let found = try? await client.queryOrder(leg.child.symbol, clientOrderId: id) else { return false }
+            guard let found = try? await client.queryOrder(leg.child.symbol, clientOrderId: id).value else {
+                return false
+            }
             if found.status.isOpen { return false }
             await finish(&leg, found)
             return true
         case .ambiguous(let sentBy):
             let found: VenueOrder?
-            do { found = try await client.queryOrder(leg.child.symbol, clientOrderId: id) } catch { return false }
+            do { found = try await client.queryOrder(leg.child.symbol, clientOrderId: id).value } catch { return false }
             if let found {
                 await seen(&leg, found)
             } else if clock.now() < client.inFlightRequestsExpire(sentBy: sentBy) {
@@ -182,7 +184,7 @@ final class ReplayExecutor {
             return
         }
         let left = rule.floorQuantity(leg.child.quantity - leg.filledBefore)
-        let resting = leg.type == .limitMaker
+        let resting = leg.type == .postOnly
         guard resting, left >= rule.minQty, leg.generation <= policy.maxChases else {
             leg.state = .done
             return

@@ -62,6 +62,15 @@ public struct OrderAck: Sendable {
     public var order: VenueOrder
     /// Immediate executions (price, qty, commission, trade id); empty for a resting order.
     public var fills: [Fill]
+    /// The HTTP attempt of the order request the venue answered (the last, when it was sent more
+    /// than once); nil when the event store keeps no ids.
+    public var httpAttemptId: HTTPAttempt.ID?
+
+    public init(order: VenueOrder, fills: [Fill], httpAttemptId: HTTPAttempt.ID?) {
+        self.order = order
+        self.fills = fills
+        self.httpAttemptId = httpAttemptId
+    }
 }
 
 extension BinanceSpotClient {
@@ -125,12 +134,19 @@ extension BinanceSpotClient {
     public func myTrades(_ symbol: String, fromId: Int64? = nil, orderId: String? = nil, limit: Int = 1000)
         async throws(VenueError) -> [Fill]
     {
+        try await tradesAnswer(symbol, fromId: fromId, orderId: orderId, limit: limit).value
+    }
+
+    /// `myTrades`, naming the attempt the page came in.
+    func tradesAnswer(_ symbol: String, fromId: Int64? = nil, orderId: String? = nil, limit: Int = 1000)
+        async throws(VenueError) -> Answer<[Fill]>
+    {
         var params = [("symbol", symbol)]
         if let orderId { params.append(("orderId", orderId)) }
         if let fromId { params.append(("fromId", String(fromId))) }
         params.append(("limit", String(min(max(limit, 1), 1000))))
-        let wire: [WireTrade] = try await call(.myTrades, params)
-        return wire.map { $0.fill() }
+        let wire: Answer<[WireTrade]> = try await answer(.myTrades, params)
+        return Answer(wire.value.map { $0.fill() }, httpAttemptId: wire.httpAttemptId)
     }
 
     /// One page of the account's fills on `symbol` from `cursor` (nil: from its first trade). The
@@ -175,46 +191,61 @@ extension BinanceSpotClient {
     /// ambiguous outcome throws `outcomeUnknown`: look the order up before any resend.
     public func placeOrder(_ order: NewOrder) async throws(VenueError) -> OrderAck {
         var params: [(String, String)] = [
-            ("symbol", order.symbol), ("side", order.side.venueName), ("type", order.type.rawValue),
+            ("symbol", order.symbol), ("side", order.side.venueName), ("type", order.type.binanceName),
         ]
-        if let tif = order.timeInForce, order.type == .limit { params.append(("timeInForce", tif.rawValue)) }
+        if let tif = order.timeInForce, order.type == .limit { params.append(("timeInForce", tif.binanceName)) }
         params.append(("quantity", order.quantity.description))
         if let price = order.price, order.type != .market { params.append(("price", price.description)) }
         params.append(("newClientOrderId", order.clientOrderId))
         params.append(("newOrderRespType", "FULL"))
-        let wire: WireOrder = try await call(.newOrder, params)
-        let placed = try mapOrders([wire], "/api/v3/order")[0]
-        let fills = (wire.fills ?? []).map {
+        let reply: Answer<WireOrder> = try await answer(.newOrder, params, clientOrderId: order.clientOrderId)
+        let placed = try mapOrder(reply)
+        let fills = (reply.value.fills ?? []).map {
             Fill(
                 symbol: placed.symbol, tradeId: String($0.tradeId), orderId: placed.orderId, side: placed.side,
                 price: $0.price,
                 qty: $0.qty, quoteQty: $0.price * $0.qty, commission: $0.commission,
                 commissionAsset: $0.commissionAsset, isMaker: false, time: placed.updateTime)
         }
-        return OrderAck(order: placed, fills: fills)
+        return OrderAck(order: placed, fills: fills, httpAttemptId: reply.httpAttemptId)
     }
 
     /// Looks an order up by client order id; nil when the venue says it does not exist (−2013).
-    public func queryOrder(_ symbol: String, clientOrderId: String) async throws(VenueError) -> VenueOrder? {
+    public func queryOrder(_ symbol: String, clientOrderId: String) async throws(VenueError)
+        -> Answer<VenueOrder?>
+    {
         do {
-            let wire: WireOrder = try await call(
-                .queryOrder, [("symbol", symbol), ("origClientOrderId", clientOrderId)])
-            return try mapOrders([wire], "/api/v3/order")[0]
+            let wire: Answer<WireOrder> = try await answer(
+                .queryOrder, [("symbol", symbol), ("origClientOrderId", clientOrderId)], clientOrderId: clientOrderId)
+            return Answer(try mapOrder(wire), httpAttemptId: wire.httpAttemptId)
         } catch {
-            if error.venueCode == -2013 { return nil }
+            if error.venueCode == -2013 { return Answer(nil, httpAttemptId: error.httpAttemptId) }
             throw error
         }
     }
 
     /// Cancels an order by client order id; nil when the venue does not know it (−2011).
-    public func cancelOrder(_ symbol: String, clientOrderId: String) async throws(VenueError) -> VenueOrder? {
+    public func cancelOrder(_ symbol: String, clientOrderId: String) async throws(VenueError)
+        -> Answer<VenueOrder?>
+    {
         do {
-            let wire: WireOrder = try await call(
-                .cancelOrder, [("symbol", symbol), ("origClientOrderId", clientOrderId)])
-            return try mapOrders([wire], "/api/v3/order")[0]
+            let wire: Answer<WireOrder> = try await answer(
+                .cancelOrder, [("symbol", symbol), ("origClientOrderId", clientOrderId)], clientOrderId: clientOrderId)
+            return Answer(try mapOrder(wire), httpAttemptId: wire.httpAttemptId)
         } catch {
-            if error.venueCode == -2011 { return nil }
+            if error.venueCode == -2011 { return Answer(nil, httpAttemptId: error.httpAttemptId) }
             throw error
+        }
+    }
+
+    /// One order of `/api/v3/order` in Ballast's terms; one that does not map is `malformed`, in
+    /// the attempt it came in.
+    private func mapOrder(_ wire: Answer<WireOrder>) throws(VenueError) -> VenueOrder {
+        do {
+            return try wire.value.venueOrder()
+        } catch {
+            throw .malformed(
+                venue: venue, endpoint: "/api/v3/order", reason: "\(error)", raw: "", httpAttemptId: wire.httpAttemptId)
         }
     }
 

@@ -24,8 +24,8 @@ extension BinanceSpotClient: VenueClient {
 
     public func clientOrderId(intentKey: String) -> String { VenueDialect.binanceSpot.clientOrderId(intentKey) }
 
-    public func orderFills(_ symbol: String, orderId: String) async throws(VenueError) -> [Fill] {
-        try await myTrades(symbol, orderId: orderId)
+    public func orderFills(_ symbol: String, orderId: String) async throws(VenueError) -> Answer<[Fill]> {
+        try await tradesAnswer(symbol, orderId: orderId)
     }
 
     /// Binance checks a signed request's `timestamp` against `recvWindow` when the request reaches

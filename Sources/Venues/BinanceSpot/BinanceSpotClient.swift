@@ -64,9 +64,19 @@ public final class BinanceSpotClient: Sendable {
     // MARK: The request loop
 
     /// Sends one call and decodes its body, with the retries described on the type.
-    func call<T: Decodable>(
+    func call<T: Decodable & Sendable>(
         _ endpoint: BinanceEndpoint, _ params: [(String, String)], clientOrderId: String? = nil
     ) async throws(VenueError) -> T {
+        try await answer(endpoint, params, clientOrderId: clientOrderId).value
+    }
+
+    /// Sends one call and decodes its body, with the retries described on the type; the answer
+    /// names the attempt it came in, as a failure does. `clientOrderId` names the order the call
+    /// is about, for the attempt's record.
+    func answer<T: Decodable & Sendable>(
+        _ endpoint: BinanceEndpoint, _ params: [(String, String)], clientOrderId: String? = nil
+    ) async throws(VenueError) -> Answer<T> {
+        let call = Call(endpoint: endpoint, params: params, clientOrderId: clientOrderId)
         var clockRetried = false
         var attempts = 0
         while true {
@@ -75,45 +85,50 @@ public final class BinanceSpotClient: Sendable {
             let request = try build(endpoint, params)
             let started = clock.now()
             // On record before it leaves; if it cannot be recorded, it is not sent.
-            let pending = try await begin(endpoint, params, started)
+            let pending = try await begin(call, started)
             let response: HTTPResponse
             do {
                 response = try await transport.send(request)
             } catch {
                 let timedOut = error.kind == .timedOut
-                await record(
-                    endpoint, params, started, nil, pending, outcome: timedOut ? .timeout : .transportError,
+                let id = await record(
+                    call, started, nil, pending, outcome: timedOut ? .timeout : .transportError,
                     error: error.description)
                 if endpoint.idempotent && attempts < 3 { continue }
                 if error.reach == .never {
-                    throw .unreachable(venue: venue, endpoint: endpoint.path, detail: error.description)
+                    throw .unreachable(
+                        venue: venue, endpoint: endpoint.path, detail: error.description, httpAttemptId: id)
                 }
-                throw .outcomeUnknown(venue: venue, endpoint: endpoint.path, detail: error.description)
+                throw .outcomeUnknown(
+                    venue: venue, endpoint: endpoint.path, detail: error.description, httpAttemptId: id)
             }
-            switch try await classify(endpoint, params, started, response, pending) {
+            switch try await classify(call, started, response, pending) {
             case .success:
                 let decoded: T
                 do {
                     decoded = try JSONDecoder().decode(T.self, from: Data(response.body))
                 } catch {
                     // The payload itself goes into the attempt record (first 4 KiB) for the audit trail.
-                    await record(
-                        endpoint, params, started, response, pending, outcome: .malformed,
+                    let id = await record(
+                        call, started, response, pending, outcome: .malformed,
                         error: "\(FormEncoding.reason(error)); body: \(response.text.prefix(4096))")
                     throw .malformed(
-                        venue: venue, endpoint: endpoint.path, reason: FormEncoding.reason(error), raw: response.text)
+                        venue: venue, endpoint: endpoint.path, reason: FormEncoding.reason(error), raw: response.text,
+                        httpAttemptId: id)
                 }
-                await record(endpoint, params, started, response, pending, outcome: .ok)
-                return decoded
-            case .retry:
+                let id = await record(call, started, response, pending, outcome: .ok)
+                return Answer(decoded, httpAttemptId: id)
+            case .retry(let id):
                 if attempts < 4 { continue }
                 throw .outcomeUnknown(
-                    venue: venue, endpoint: endpoint.path, detail: "gave up after \(attempts) attempts")
-            case .resynchroniseClock:
+                    venue: venue, endpoint: endpoint.path, detail: "gave up after \(attempts) attempts",
+                    httpAttemptId: id)
+            case .resynchroniseClock(let id):
                 guard !clockRetried else {
                     throw .rejected(
                         venue: venue, endpoint: endpoint.path, httpStatus: response.status, code: -1021,
-                        message: "timestamp outside recvWindow even after re-measuring the clock offset")
+                        message: "timestamp outside recvWindow even after re-measuring the clock offset",
+                        httpAttemptId: id)
                 }
                 clockRetried = true
                 try await synchroniseClock()
@@ -121,13 +136,25 @@ public final class BinanceSpotClient: Sendable {
         }
     }
 
-    private enum Next { case success, retry, resynchroniseClock }
+    /// One call as its attempts are recorded: the endpoint, its parameters and the order it is about.
+    private struct Call {
+        var endpoint: BinanceEndpoint
+        var params: [(String, String)]
+        var clientOrderId: String?
+    }
+
+    /// What follows an answer; a retry or a clock resync names the attempt that led to it.
+    private enum Next {
+        case success
+        case retry(HTTPAttempt.ID?)
+        case resynchroniseClock(HTTPAttempt.ID?)
+    }
 
     /// Records the exchange and decides what follows from its status and body.
     private func classify(
-        _ endpoint: BinanceEndpoint, _ params: [(String, String)], _ started: Date, _ response: HTTPResponse,
-        _ pending: Int64?
+        _ call: Call, _ started: Date, _ response: HTTPResponse, _ pending: HTTPAttempt.ID?
     ) async throws(VenueError) -> Next {
+        let endpoint = call.endpoint
         let usedWeight = response.header("x-mbx-used-weight-1m").flatMap { Int($0) }
         let orders10s = response.header("x-mbx-order-count-10s").flatMap { Int($0) }
         await governor.observe(usedWeight1m: usedWeight, orderCount10s: orders10s)
@@ -139,36 +166,40 @@ public final class BinanceSpotClient: Sendable {
             // Recorded by the caller once the body is read: `ok`, or `malformed` (one record per exchange).
             return .success
         case 429:
-            await record(endpoint, params, started, response, pending, outcome: .rateLimited, code: error?.code)
+            let id = await record(call, started, response, pending, outcome: .rateLimited, code: error?.code)
             await governor.rateLimited(retryAfter: retryAfter)
-            return .retry
+            return .retry(id)
         case 418:
-            await record(endpoint, params, started, response, pending, outcome: .banned, code: error?.code)
+            let id = await record(call, started, response, pending, outcome: .banned, code: error?.code)
             let until = await governor.banned(retryAfter: retryAfter)
-            throw .banned(venue: venue, until: until)
+            throw .banned(venue: venue, until: until, httpAttemptId: id)
         case 500...:
-            await record(endpoint, params, started, response, pending, outcome: .serverError, code: error?.code)
-            if endpoint.idempotent { return .retry }
+            let id = await record(call, started, response, pending, outcome: .serverError, code: error?.code)
+            if endpoint.idempotent { return .retry(id) }
             throw .outcomeUnknown(
-                venue: venue, endpoint: endpoint.path, detail: "HTTP \(status)\(error.map { ": \($0.msg)" } ?? "")")
+                venue: venue, endpoint: endpoint.path, detail: "HTTP \(status)\(error.map { ": \($0.msg)" } ?? "")",
+                httpAttemptId: id)
         default:
             guard let error else {
-                await record(
-                    endpoint, params, started, response, pending, outcome: .malformed,
+                let id = await record(
+                    call, started, response, pending, outcome: .malformed,
                     error: "HTTP \(status) without an error body")
                 throw .malformed(
                     venue: venue, endpoint: endpoint.path, reason: "HTTP \(status) without an error body",
-                    raw: response.text)
+                    raw: response.text, httpAttemptId: id)
             }
-            await record(
-                endpoint, params, started, response, pending, outcome: .venueError, code: error.code, error: error.msg)
-            if error.code == -1021 { return .resynchroniseClock }
+            let id = await record(
+                call, started, response, pending, outcome: .venueError, code: error.code, error: error.msg)
+            if error.code == -1021 { return .resynchroniseClock(id) }
             if error.code == -1006 || error.code == -1007 {
-                if endpoint.idempotent { return .retry }
-                throw .outcomeUnknown(venue: venue, endpoint: endpoint.path, detail: "code \(error.code): \(error.msg)")
+                if endpoint.idempotent { return .retry(id) }
+                throw .outcomeUnknown(
+                    venue: venue, endpoint: endpoint.path, detail: "code \(error.code): \(error.msg)",
+                    httpAttemptId: id)
             }
             throw .rejected(
-                venue: venue, endpoint: endpoint.path, httpStatus: status, code: error.code, message: error.msg)
+                venue: venue, endpoint: endpoint.path, httpStatus: status, code: error.code, message: error.msg,
+                httpAttemptId: id)
         }
     }
 
@@ -206,42 +237,39 @@ public final class BinanceSpotClient: Sendable {
 
     /// Puts the request on record as `pending` before it leaves; a request that cannot be
     /// recorded is not sent (`notRecorded`).
-    private func begin(_ endpoint: BinanceEndpoint, _ params: [(String, String)], _ started: Date)
-        async throws(VenueError) -> Int64?
-    {
+    private func begin(_ call: Call, _ started: Date) async throws(VenueError) -> HTTPAttempt.ID? {
         let attempt = Self.attempt(
-            venue: venue, account: account, endpoint, params, started, nil, outcome: .pending, code: nil, error: nil)
+            venue: venue, account: account, call, started, nil, outcome: .pending, code: nil, error: nil)
         do {
             return try await events.begin(attempt)
         } catch {
-            throw .notRecorded(venue: venue, endpoint: endpoint.path, detail: "\(error)")
+            throw .notRecorded(venue: venue, endpoint: call.endpoint.path, detail: "\(error)")
         }
     }
 
+    /// Records how an attempt ended; returns its id in the store.
     private func record(
-        _ endpoint: BinanceEndpoint, _ params: [(String, String)], _ started: Date, _ response: HTTPResponse?,
-        _ pending: Int64?, outcome: HTTPAttempt.Outcome, code: Int? = nil, error: String? = nil
-    ) async {
+        _ call: Call, _ started: Date, _ response: HTTPResponse?, _ pending: HTTPAttempt.ID?,
+        outcome: HTTPAttempt.Outcome, code: Int? = nil, error: String? = nil
+    ) async -> HTTPAttempt.ID? {
         let attempt = Self.attempt(
-            venue: venue, account: account, endpoint, params, started, response, outcome: outcome, code: code,
-            error: error)
-        if let id = await events.complete(attempt, id: pending) {
-            AttemptTrace.current?.note(id, clientOrderId: attempt.clientOrderId)
-        }
+            venue: venue, account: account, call, started, response, outcome: outcome, code: code, error: error)
+        return await events.complete(attempt, id: pending)
     }
 
     private static func attempt(
-        venue: String, account: String?, _ endpoint: BinanceEndpoint, _ params: [(String, String)], _ started: Date,
-        _ response: HTTPResponse?, outcome: HTTPAttempt.Outcome, code: Int?, error: String?
+        venue: String, account: String?, _ call: Call, _ started: Date, _ response: HTTPResponse?,
+        outcome: HTTPAttempt.Outcome, code: Int?, error: String?
     ) -> HTTPAttempt {
-        HTTPAttempt(
+        let endpoint = call.endpoint
+        return HTTPAttempt(
             venue: venue, account: account, method: endpoint.method, endpoint: endpoint.path,
-            weight: endpoint.weight(params), startedAt: started, timings: response?.timings,
+            weight: endpoint.weight(call.params), startedAt: started, timings: response?.timings,
             httpStatus: response?.status, venueCode: code, outcome: outcome,
             usedWeight1m: response?.header("x-mbx-used-weight-1m").flatMap { Int($0) },
             orderCount10s: response?.header("x-mbx-order-count-10s").flatMap { Int($0) },
             orderCount1d: response?.header("x-mbx-order-count-1d").flatMap { Int($0) },
             retryAfterSeconds: response?.header("retry-after").flatMap { Int($0) }, error: error,
-            clientOrderId: params.first { $0.0 == "newClientOrderId" || $0.0 == "origClientOrderId" }?.1)
+            clientOrderId: call.clientOrderId)
     }
 }

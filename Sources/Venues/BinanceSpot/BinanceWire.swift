@@ -151,16 +151,16 @@ struct WireMappingError: Error, CustomStringConvertible {
 extension WireOrder {
     func venueOrder() throws -> VenueOrder {
         guard let side = Side(venueName: side) else { throw WireMappingError(description: "unknown side '\(side)'") }
-        guard let type = OrderType(rawValue: type) else {
+        guard let type = OrderType(binanceName: type) else {
             throw WireMappingError(description: "unknown type '\(type)'")
         }
-        guard let status = VenueOrderStatus(rawValue: status) else {
+        guard let status = VenueOrderStatus(binanceName: status) else {
             throw WireMappingError(description: "unknown status '\(status)'")
         }
         let created = time ?? transactTime ?? 0
         return VenueOrder(
             symbol: symbol, orderId: String(orderId), clientOrderId: clientOrderId, side: side, type: type,
-            timeInForce: timeInForce.flatMap(TimeInForce.init(rawValue:)), price: price, origQty: origQty,
+            timeInForce: timeInForce.flatMap(TimeInForce.init(binanceName:)), price: price, origQty: origQty,
             executedQty: executedQty, cumulativeQuoteQty: cumulativeQuoteQty, status: status,
             time: date(ms: created), updateTime: date(ms: updateTime ?? transactTime ?? created))
     }

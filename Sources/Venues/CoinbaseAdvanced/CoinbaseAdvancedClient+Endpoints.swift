@@ -184,7 +184,7 @@ extension CoinbaseAdvancedClient: VenueClient {
         let configuration: [String: any Sendable]
         switch (order.type, order.timeInForce) {
         case (.market, _): configuration = ["market_market_ioc": ["base_size": size]]
-        case (.limitMaker, _):
+        case (.postOnly, _):
             let limit: [String: any Sendable] = ["base_size": size, "limit_price": price, "post_only": true]
             configuration = ["limit_limit_gtc": limit]
         case (.limit, .ioc?): configuration = ["sor_limit_ioc": ["base_size": size, "limit_price": price]]
@@ -197,44 +197,48 @@ extension CoinbaseAdvancedClient: VenueClient {
             "client_order_id": order.clientOrderId, "product_id": product, "side": order.side.venueName,
             "order_configuration": configuration,
         ]
-        let answer: CoinbaseCreateOrder = try await call(
+        let created: Answer<CoinbaseCreateOrder> = try await answer(
             .createOrder, body: body, serving: order.clientOrderId)
-        guard answer.success, let placed = answer.success_response else {
+        guard created.value.success, let placed = created.value.success_response else {
             throw .rejected(
                 venue: venue, endpoint: CoinbaseEndpoint.createOrder.path, httpStatus: 200, code: 0,
-                message: answer.error_response?.text ?? "refused without a reason")
+                message: created.value.error_response?.text ?? "refused without a reason",
+                httpAttemptId: created.httpAttemptId)
         }
         knownOrders.withLock { $0[order.clientOrderId] = placed.order_id }
-        if let read = try? await orderById(placed.order_id, serving: order.clientOrderId) {
-            return OrderAck(order: read, fills: [])
+        if let read = try? await orderById(placed.order_id, serving: order.clientOrderId).value {
+            return OrderAck(order: read, fills: [], httpAttemptId: created.httpAttemptId)
         }
         return OrderAck(
             order: VenueOrder(
                 symbol: order.symbol, orderId: placed.order_id, clientOrderId: order.clientOrderId, side: order.side,
                 type: order.type, timeInForce: order.timeInForce, price: order.price ?? .zero,
-                origQty: order.quantity, executedQty: .zero, cumulativeQuoteQty: .zero, status: .new, time: sentAt,
+                origQty: order.quantity, executedQty: .zero, cumulativeQuoteQty: .zero, status: .open, time: sentAt,
                 updateTime: sentAt),
-            fills: [])
+            fills: [], httpAttemptId: created.httpAttemptId)
     }
 
     /// The order this client placed (read by its id), else the newest orders of the product
     /// within `lookback`, searched for the client id; nil when neither finds it. A miss beyond the
-    /// lookback costs nothing: an order sent again under the same id returns the original.
-    public func queryOrder(_ symbol: String, clientOrderId: String) async throws(VenueError) -> VenueOrder? {
+    /// lookback costs nothing: an order sent again under the same id returns the original. The
+    /// answer names the read that found the order (or the last, that did not).
+    public func queryOrder(_ symbol: String, clientOrderId: String) async throws(VenueError)
+        -> Answer<VenueOrder?>
+    {
         if let id = knownOrders.withLock({ $0[clientOrderId] }) {
             return try await orderById(id, serving: clientOrderId)
         }
         let product = try await productId(symbol)
         let since = clock.now().addingTimeInterval(-Self.lookback)
         var found: VenueOrder?
-        try await eachOrderPage(
+        let last = try await eachOrderPage(
             [("product_ids", product), ("start_date", coinbaseTimestamp(since))], serving: clientOrderId
         ) { (page: [VenueOrder]) in
             found = page.first { $0.clientOrderId == clientOrderId }
             return found == nil
         }
         if let found { knownOrders.withLock { $0[clientOrderId] = found.orderId } }
-        return found
+        return Answer(found, httpAttemptId: last)
     }
 
     /// How far back a lookup by client order id searches the order history (seconds).
@@ -242,29 +246,42 @@ extension CoinbaseAdvancedClient: VenueClient {
 
     /// Cancels by client order id; nil when the venue does not know the order or it can no longer
     /// be cancelled (it finished meanwhile: the executor looks it up).
-    public func cancelOrder(_ symbol: String, clientOrderId: String) async throws(VenueError) -> VenueOrder? {
-        guard let order = try await queryOrder(symbol, clientOrderId: clientOrderId) else { return nil }
-        let answer: CoinbaseCancelResults = try await call(
+    /// The answer names the cancel request (the lookup's, when the order was not found).
+    public func cancelOrder(_ symbol: String, clientOrderId: String) async throws(VenueError)
+        -> Answer<VenueOrder?>
+    {
+        let lookup = try await queryOrder(symbol, clientOrderId: clientOrderId)
+        guard let order = lookup.value else { return lookup }
+        let cancel: Answer<CoinbaseCancelResults> = try await answer(
             .cancelOrders, body: ["order_ids": [order.orderId]], serving: clientOrderId)
-        guard answer.results.first(where: { $0.order_id == order.orderId || $0.order_id == nil })?.success == true
-        else { return nil }
-        return try await orderById(order.orderId, serving: clientOrderId)
+        guard
+            cancel.value.results.first(where: { $0.order_id == order.orderId || $0.order_id == nil })?.success == true
+        else { return Answer(nil, httpAttemptId: cancel.httpAttemptId) }
+        let read = try await orderById(order.orderId, serving: clientOrderId).value
+        return Answer(read, httpAttemptId: cancel.httpAttemptId)
     }
 
-    /// The fills of one order, every page.
-    public func orderFills(_ symbol: String, orderId: String) async throws(VenueError) -> [Fill] {
+    /// The fills of one order, every page; the answer names the last page's request.
+    public func orderFills(_ symbol: String, orderId: String) async throws(VenueError) -> Answer<[Fill]> {
         let names = try await names()
-        guard let pair = names.bySymbol[symbol]?.rules.pair else { return [] }
+        guard let pair = names.bySymbol[symbol]?.rules.pair else { return Answer([], httpAttemptId: nil) }
         var fills: [Fill] = []
         var cursor: String?
+        var last: HTTPAttempt.ID?
         repeat {
             var query = [("order_ids", orderId), ("limit", "1000")]
             if let cursor { query.append(("cursor", cursor)) }
-            let page: CoinbaseFills = try await call(.fills, query)
-            for wire in page.fills where wire.order_id == orderId { fills.append(try fill(wire, pair: pair)) }
-            cursor = page.fills.isEmpty ? nil : page.cursor
+            let page: Answer<CoinbaseFills> = try await answer(.fills, query)
+            last = page.httpAttemptId
+            let read = try await page.map { (page) throws(VenueError) in
+                var read: [Fill] = []
+                for wire in page.fills where wire.order_id == orderId { read.append(try fill(wire, pair: pair)) }
+                return read
+            }
+            fills += read.value
+            cursor = page.value.fills.isEmpty ? nil : page.value.cursor
         } while cursor?.isEmpty == false
-        return fills.sorted { ($0.time, $0.tradeId) < ($1.time, $1.tradeId) }
+        return Answer(fills.sorted { ($0.time, $0.tradeId) < ($1.time, $1.tradeId) }, httpAttemptId: last)
     }
 
     /// No window to wait out: a request sent again under the same client order id returns the
@@ -273,32 +290,41 @@ extension CoinbaseAdvancedClient: VenueClient {
 
     // MARK: Orders, read
 
-    func orderById(_ id: String, serving clientOrderId: String?) async throws(VenueError) -> VenueOrder? {
-        let wire: CoinbaseOrderEnvelope
+    /// The order the venue knows by `id`; nil when it answers 404.
+    func orderById(_ id: String, serving clientOrderId: String?) async throws(VenueError) -> Answer<VenueOrder?> {
+        let wire: Answer<CoinbaseOrderEnvelope>
         do {
-            wire = try await call(.order(id), serving: clientOrderId)
+            wire = try await answer(.order(id), serving: clientOrderId)
         } catch {
-            if case .rejected(_, _, 404, _, _) = error { return nil }
+            if case .rejected(_, _, 404, _, _, let attempt) = error { return Answer(nil, httpAttemptId: attempt) }
             throw error
         }
-        return try await order(wire.order)
+        return try await wire.map { (wire) async throws(VenueError) in try await order(wire.order) }
     }
 
     /// Calls `body` with each page of orders matching `query`, newest first, while it returns true.
+    /// Returns the attempt of the last page read.
+    @discardableResult
     func eachOrderPage(
         _ query: [(String, String)], serving clientOrderId: String? = nil,
         _ body: ([VenueOrder]) async throws(VenueError) -> Bool
-    ) async throws(VenueError) {
+    ) async throws(VenueError) -> HTTPAttempt.ID? {
         var cursor: String?
+        var last: HTTPAttempt.ID?
         repeat {
             var page = query + [("limit", "250")]
             if let cursor { page.append(("cursor", cursor)) }
-            let wire: CoinbaseOrders = try await call(.listOrders, page, serving: clientOrderId)
-            var orders: [VenueOrder] = []
-            for entry in wire.orders { if let read = try await order(entry) { orders.append(read) } }
-            guard try await body(orders) else { return }
-            cursor = wire.has_next == true ? wire.cursor : nil
+            let wire: Answer<CoinbaseOrders> = try await answer(.listOrders, page, serving: clientOrderId)
+            last = wire.httpAttemptId
+            let orders = try await wire.map { (wire) async throws(VenueError) in
+                var orders: [VenueOrder] = []
+                for entry in wire.orders { if let read = try await order(entry) { orders.append(read) } }
+                return orders
+            }
+            guard try await body(orders.value) else { return last }
+            cursor = wire.value.has_next == true ? wire.value.cursor : nil
         } while cursor?.isEmpty == false
+        return last
     }
 
     /// An order in Ballast's terms; nil for a product Ballast does not list.
@@ -321,7 +347,7 @@ extension CoinbaseAdvancedClient: VenueClient {
         if configuration?.market_market_ioc != nil || wire.order_type == "MARKET" {
             (type, timeInForce) = (.market, nil)
         } else if limit?.post_only == true {
-            (type, timeInForce) = (.limitMaker, nil)
+            (type, timeInForce) = (.postOnly, nil)
         } else if configuration?.sor_limit_ioc != nil {
             (type, timeInForce) = (.limit, .ioc)
         } else if configuration?.limit_limit_fok != nil {
@@ -332,9 +358,9 @@ extension CoinbaseAdvancedClient: VenueClient {
         let executed = wire.filled_size ?? .zero
         let status: VenueOrderStatus
         switch wire.status {
-        case "OPEN", "PENDING", "QUEUED", "CANCEL_QUEUED": status = executed.isPositive ? .partiallyFilled : .new
+        case "OPEN", "PENDING", "QUEUED", "CANCEL_QUEUED": status = executed.isPositive ? .partiallyFilled : .open
         case "FILLED": status = .filled
-        case "CANCELLED": status = .canceled
+        case "CANCELLED": status = .cancelled
         case "EXPIRED": status = .expired
         case "FAILED": status = .rejected
         default: throw bad("status '\(wire.status)'")

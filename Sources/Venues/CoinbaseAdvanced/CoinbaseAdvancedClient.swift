@@ -89,24 +89,34 @@ public final class CoinbaseAdvancedClient: Sendable {
         _ endpoint: CoinbaseEndpoint, _ query: [(String, String)] = [], body: [String: any Sendable]? = nil,
         serving clientOrderId: String? = nil
     ) async throws(VenueError) -> T {
+        try await answer(endpoint, query, body: body, serving: clientOrderId).value
+    }
+
+    /// `call`, naming the attempt the answer came in (the last, after retries), as a failure does.
+    func answer<T: Decodable & Sendable>(
+        _ endpoint: CoinbaseEndpoint, _ query: [(String, String)] = [], body: [String: any Sendable]? = nil,
+        serving clientOrderId: String? = nil
+    ) async throws(VenueError) -> Answer<T> {
         var attempts = 0
         while true {
             attempts += 1
             try await governor.acquire(weight: 1, orders: endpoint.placesOrder ? 1 : 0)
             let request = try build(endpoint, query, body: body)
             switch try await once(endpoint, request, serving: clientOrderId) as Attempt<T> {
-            case .done(let value): return value
-            case .retry(let detail):
+            case .done(let answer): return answer
+            case .retry(let detail, let id):
                 if attempts < 4 { continue }
                 throw .outcomeUnknown(
-                    venue: venue, endpoint: endpoint.path, detail: "gave up after \(attempts) attempts: \(detail)")
+                    venue: venue, endpoint: endpoint.path, detail: "gave up after \(attempts) attempts: \(detail)",
+                    httpAttemptId: id)
             }
         }
     }
 
+    /// How one exchange ended: answered, or to be sent again (why, and the attempt that said so).
     enum Attempt<T: Sendable>: Sendable {
-        case done(T)
-        case retry(String)
+        case done(Answer<T>)
+        case retry(String, HTTPAttempt.ID?)
     }
 
     /// One exchange: send, record, classify.
@@ -114,53 +124,57 @@ public final class CoinbaseAdvancedClient: Sendable {
         _ endpoint: CoinbaseEndpoint, _ request: HTTPRequest, serving clientOrderId: String?
     ) async throws(VenueError) -> Attempt<T> {
         let started = clock.now()
-        let trace = AttemptTracer(client: self, endpoint: endpoint, started: started, clientOrderId: clientOrderId)
-        let pending = try await trace.begin()
+        let recorder = AttemptRecorder(client: self, endpoint: endpoint, started: started, clientOrderId: clientOrderId)
+        let pending = try await recorder.begin()
         let response: HTTPResponse
         do {
             response = try await transport.send(request)
         } catch {
-            await trace.record(
+            let id = await recorder.record(
                 nil, pending, outcome: error.kind == .timedOut ? .timeout : .transportError, error: error.description)
-            if endpoint.repeatable { return .retry(error.description) }
+            if endpoint.repeatable { return .retry(error.description, id) }
             if error.reach == .never {
-                throw .unreachable(venue: venue, endpoint: endpoint.path, detail: error.description)
+                throw .unreachable(venue: venue, endpoint: endpoint.path, detail: error.description, httpAttemptId: id)
             }
-            throw .outcomeUnknown(venue: venue, endpoint: endpoint.path, detail: error.description)
+            throw .outcomeUnknown(venue: venue, endpoint: endpoint.path, detail: error.description, httpAttemptId: id)
         }
         let body = Data(response.body)
         let problem = (try? JSONDecoder().decode(CoinbaseErrorBody.self, from: body))?.text ?? ""
         switch response.status {
         case 200..<300: break
         case 429:
-            await trace.record(response, pending, outcome: .rateLimited, error: problem)
+            let id = await recorder.record(response, pending, outcome: .rateLimited, error: problem)
             await governor.rateLimited(retryAfter: .seconds(1))
-            return .retry("HTTP 429")
+            return .retry("HTTP 429", id)
         case 500...:
-            await trace.record(response, pending, outcome: .serverError, error: problem)
-            if endpoint.repeatable { return .retry("HTTP \(response.status)") }
-            throw .outcomeUnknown(venue: venue, endpoint: endpoint.path, detail: "HTTP \(response.status) \(problem)")
+            let id = await recorder.record(response, pending, outcome: .serverError, error: problem)
+            if endpoint.repeatable { return .retry("HTTP \(response.status)", id) }
+            throw .outcomeUnknown(
+                venue: venue, endpoint: endpoint.path, detail: "HTTP \(response.status) \(problem)", httpAttemptId: id)
         default:
-            await trace.record(response, pending, outcome: .venueError, error: "HTTP \(response.status) \(problem)")
+            let id = await recorder.record(
+                response, pending, outcome: .venueError, error: "HTTP \(response.status) \(problem)")
             throw .rejected(
                 venue: venue, endpoint: endpoint.path, httpStatus: response.status, code: 0,
-                message: problem.isEmpty ? "HTTP \(response.status)" : problem)
+                message: problem.isEmpty ? "HTTP \(response.status)" : problem, httpAttemptId: id)
         }
         do {
             let value = try JSONDecoder().decode(T.self, from: body)
+            let id: HTTPAttempt.ID?
             if let created = value as? CoinbaseCreateOrder, !created.success {
                 // Refused in a 200: on record as the venue's error, as a 4xx refusal is.
-                await trace.record(
+                id = await recorder.record(
                     response, pending, outcome: .venueError, error: created.error_response?.text ?? "refused")
             } else {
-                await trace.record(response, pending, outcome: .ok)
+                id = await recorder.record(response, pending, outcome: .ok)
             }
-            return .done(value)
+            return .done(Answer(value, httpAttemptId: id))
         } catch {
             let reason = FormEncoding.reason(error)
-            await trace.record(
+            let id = await recorder.record(
                 response, pending, outcome: .malformed, error: "\(reason); body: \(response.text.prefix(4096))")
-            throw .malformed(venue: venue, endpoint: endpoint.path, reason: reason, raw: response.text)
+            throw .malformed(
+                venue: venue, endpoint: endpoint.path, reason: reason, raw: response.text, httpAttemptId: id)
         }
     }
 
@@ -244,13 +258,13 @@ public final class CoinbaseAdvancedClient: Sendable {
 }
 
 /// Records one HTTP exchange of a Coinbase client as an attempt (opened before it is sent).
-struct AttemptTracer {
+struct AttemptRecorder {
     let client: CoinbaseAdvancedClient
     let endpoint: CoinbaseEndpoint
     let started: Date
     let clientOrderId: String?
 
-    func begin() async throws(VenueError) -> Int64? {
+    func begin() async throws(VenueError) -> HTTPAttempt.ID? {
         do {
             return try await client.events.begin(attempt(nil, outcome: .pending, error: nil))
         } catch {
@@ -258,13 +272,11 @@ struct AttemptTracer {
         }
     }
 
-    func record(_ response: HTTPResponse?, _ pending: Int64?, outcome: HTTPAttempt.Outcome, error: String? = nil)
-        async
-    {
-        let attempt = attempt(response, outcome: outcome, error: error)
-        if let id = await client.events.complete(attempt, id: pending) {
-            AttemptTrace.current?.note(id, clientOrderId: attempt.clientOrderId)
-        }
+    /// Records how the attempt ended; returns its id in the store.
+    func record(
+        _ response: HTTPResponse?, _ pending: HTTPAttempt.ID?, outcome: HTTPAttempt.Outcome, error: String? = nil
+    ) async -> HTTPAttempt.ID? {
+        await client.events.complete(attempt(response, outcome: outcome, error: error), id: pending)
     }
 
     private func attempt(_ response: HTTPResponse?, outcome: HTTPAttempt.Outcome, error: String?) -> HTTPAttempt {

@@ -160,69 +160,93 @@ extension KrakenSpotClient: VenueClient {
         let sentAt = clock.now()
         let pair = try await wirePair(order.symbol)
         var params: [(String, String)] = [
-            ("ordertype", order.type == .market ? "market" : "limit"), ("type", order.side.rawValue),
+            ("ordertype", order.type == .market ? "market" : "limit"), ("type", order.side.krakenName),
             ("volume", order.quantity.description), ("pair", pair.altname),
         ]
         if let price = order.price, order.type != .market { params.append(("price", price.description)) }
-        if order.type == .limitMaker {
+        if order.type == .postOnly {
             params.append(("oflags", "post"))
         } else if let tif = order.timeInForce, order.type == .limit {
-            params.append(("timeinforce", tif.rawValue))
+            guard let name = tif.krakenName else {
+                throw .rejected(
+                    venue: venue, endpoint: "/0/private/AddOrder", httpStatus: 0, code: 0,
+                    message: "Kraken has no fill-or-kill time in force for spot orders; nothing was sent")
+            }
+            params.append(("timeinforce", name))
         }
         params.append(("cl_ord_id", order.clientOrderId))
         params.append(("deadline", Self.rfc3339(clock.now().addingTimeInterval(Double(orderWindowMs) / 1000))))
-        let placed: KrakenAddOrder = try await call(.addOrder, params)
-        guard let txid = placed.txid.first else {
-            throw .malformed(venue: venue, endpoint: "/0/private/AddOrder", reason: "no txid", raw: "")
+        let added: Answer<KrakenAddOrder> = try await answer(.addOrder, params, clientOrderId: order.clientOrderId)
+        guard let txid = added.value.txid.first else {
+            throw .malformed(
+                venue: venue, endpoint: "/0/private/AddOrder", reason: "no txid", raw: "",
+                httpAttemptId: added.httpAttemptId)
         }
         if let wire: [String: KrakenOrder] = try? await call(.queryOrders, [("txid", txid)]),
             let placed = try? await orders(wire).first(where: { $0.orderId == txid })
         {
-            return OrderAck(order: placed, fills: [])
+            return OrderAck(order: placed, fills: [], httpAttemptId: added.httpAttemptId)
         }
         return OrderAck(
             order: VenueOrder(
                 symbol: order.symbol, orderId: txid, clientOrderId: order.clientOrderId, side: order.side,
                 type: order.type, timeInForce: order.timeInForce, price: order.price ?? .zero,
-                origQty: order.quantity, executedQty: .zero, cumulativeQuoteQty: .zero, status: .new, time: sentAt,
+                origQty: order.quantity, executedQty: .zero, cumulativeQuoteQty: .zero, status: .open, time: sentAt,
                 updateTime: sentAt),
-            fills: [])
+            fills: [], httpAttemptId: added.httpAttemptId)
     }
 
     /// Looks an order up by client order id among open orders, then closed ones; nil when neither
-    /// knows it.
-    public func queryOrder(_ symbol: String, clientOrderId: String) async throws(VenueError) -> VenueOrder? {
-        let open: KrakenOrders = try await call(.openOrders, [("cl_ord_id", clientOrderId)])
-        if let found = try await orders(open.open ?? [:]).first(where: { $0.clientOrderId == clientOrderId }) {
-            return found
+    /// knows it. The answer names the read that found it (or the last, that did not).
+    public func queryOrder(_ symbol: String, clientOrderId: String) async throws(VenueError)
+        -> Answer<VenueOrder?>
+    {
+        let open: Answer<KrakenOrders> = try await answer(
+            .openOrders, [("cl_ord_id", clientOrderId)], clientOrderId: clientOrderId)
+        let found = try await open.map { (wire) async throws(VenueError) in
+            try await orders(wire.open ?? [:]).first { $0.clientOrderId == clientOrderId }
         }
-        let closed: KrakenOrders = try await call(.closedOrders, [("cl_ord_id", clientOrderId)])
-        return try await orders(closed.closed ?? [:]).first { $0.clientOrderId == clientOrderId }
+        if found.value != nil { return found }
+        let closed: Answer<KrakenOrders> = try await answer(
+            .closedOrders, [("cl_ord_id", clientOrderId)], clientOrderId: clientOrderId)
+        return try await closed.map { (wire) async throws(VenueError) in
+            try await orders(wire.closed ?? [:]).first { $0.clientOrderId == clientOrderId }
+        }
     }
 
-    /// Cancels by client order id; nil when the venue does not know the order.
-    public func cancelOrder(_ symbol: String, clientOrderId: String) async throws(VenueError) -> VenueOrder? {
+    /// Cancels by client order id; nil when the venue does not know the order. The order is read
+    /// back after the cancel; the answer names the cancel request.
+    public func cancelOrder(_ symbol: String, clientOrderId: String) async throws(VenueError)
+        -> Answer<VenueOrder?>
+    {
+        let cancel: Answer<KrakenCancel>
         do {
-            let _: KrakenCancel = try await call(.cancelOrder, [("cl_ord_id", clientOrderId)])
+            cancel = try await answer(.cancelOrder, [("cl_ord_id", clientOrderId)], clientOrderId: clientOrderId)
         } catch {
-            if case .rejected(_, _, _, _, let message) = error, message.hasPrefix("EOrder:Unknown order") {
-                return nil
+            if case .rejected(_, _, _, _, let message, let id) = error, message.hasPrefix("EOrder:Unknown order") {
+                return Answer(nil, httpAttemptId: id)
             }
             throw error
         }
-        return try await queryOrder(symbol, clientOrderId: clientOrderId)
+        let order = try await queryOrder(symbol, clientOrderId: clientOrderId).value
+        return Answer(order, httpAttemptId: cancel.httpAttemptId)
     }
 
-    /// The trades of one order: its trade ids (QueryOrders), then the trades (QueryTrades).
-    public func orderFills(_ symbol: String, orderId: String) async throws(VenueError) -> [Fill] {
+    /// The trades of one order: its trade ids (QueryOrders), then the trades (QueryTrades). The
+    /// answer names the last of the two that was sent.
+    public func orderFills(_ symbol: String, orderId: String) async throws(VenueError) -> Answer<[Fill]> {
         let pair = try await wirePair(symbol)
-        let orders: [String: KrakenOrder] = try await call(.queryOrders, [("txid", orderId), ("trades", "true")])
-        let ids = orders[orderId]?.trades ?? []
-        guard !ids.isEmpty else { return [] }
-        let trades: [String: KrakenTrade] = try await call(.queryTrades, [("txid", ids.joined(separator: ","))])
-        var fills: [Fill] = []
-        for (id, trade) in trades { fills.append(try fill(id, trade, pair: pair.rules.pair)) }
-        return fills.sorted { ($0.time, $0.tradeId) < ($1.time, $1.tradeId) }
+        let orders: Answer<[String: KrakenOrder]> = try await answer(
+            .queryOrders, [("txid", orderId), ("trades", "true")])
+        let ids = orders.value[orderId]?.trades ?? []
+        guard !ids.isEmpty else { return Answer([], httpAttemptId: orders.httpAttemptId) }
+        let trades: Answer<[String: KrakenTrade]> = try await answer(
+            .queryTrades, [("txid", ids.joined(separator: ","))])
+        return try await trades.map { (trades) throws(VenueError) in
+            var fills: [Fill] = []
+            for (id, trade) in trades { fills.append(try fill(id, trade, pair: pair.rules.pair)) }
+            return fills.sorted { ($0.time, $0.tradeId) < ($1.time, $1.tradeId) }
+        }
     }
 
     /// An order request is refused by the matching engine after its `deadline` (sent + the order
@@ -246,13 +270,13 @@ extension KrakenSpotClient: VenueClient {
                     raw: "")
             }
             let postOnly = order.oflags?.split(separator: ",").contains("post") ?? false
-            let type: OrderType = order.descr.ordertype == "market" ? .market : postOnly ? .limitMaker : .limit
+            let type: OrderType = order.descr.ordertype == "market" ? .market : postOnly ? .postOnly : .limit
             let status: VenueOrderStatus
             switch order.status {
-            case "pending", "open": status = order.vol_exec.isPositive ? .partiallyFilled : .new
+            case "pending", "open": status = order.vol_exec.isPositive ? .partiallyFilled : .open
             // Closed with less than its volume executed: the rest of an IOC order expired.
             case "closed": status = order.vol_exec >= order.vol ? .filled : .expired
-            case "canceled": status = .canceled
+            case "canceled": status = .cancelled
             case "expired": status = .expired
             default:
                 throw .malformed(
@@ -262,7 +286,7 @@ extension KrakenSpotClient: VenueClient {
             out.append(
                 VenueOrder(
                     symbol: symbol, orderId: txid, clientOrderId: order.cl_ord_id ?? "", side: side, type: type,
-                    timeInForce: type == .limit ? TimeInForce(rawValue: order.timeinforce ?? "GTC") : nil,
+                    timeInForce: type == .limit ? TimeInForce(krakenName: order.timeinforce ?? "GTC") : nil,
                     price: order.descr.price ?? .zero, origQty: order.vol, executedQty: order.vol_exec,
                     cumulativeQuoteQty: order.cost, status: status, time: krakenDate(order.opentm),
                     updateTime: krakenDate(order.closetm ?? order.opentm)))

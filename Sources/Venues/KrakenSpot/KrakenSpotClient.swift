@@ -97,9 +97,19 @@ public final class KrakenSpotClient: Sendable {
     // MARK: The request loop
 
     /// Sends one call and decodes its result, with the retries described on the type.
-    func call<T: Decodable & Sendable>(_ endpoint: KrakenEndpoint, _ params: [(String, String)])
-        async throws(VenueError) -> T
-    {
+    func call<T: Decodable & Sendable>(
+        _ endpoint: KrakenEndpoint, _ params: [(String, String)], clientOrderId: String? = nil
+    ) async throws(VenueError) -> T {
+        try await answer(endpoint, params, clientOrderId: clientOrderId).value
+    }
+
+    /// Sends one call and decodes its result, with the retries described on the type; the answer
+    /// names the attempt it came in, as a failure does. `clientOrderId` names the order the call
+    /// is about, for the attempt's record.
+    func answer<T: Decodable & Sendable>(
+        _ endpoint: KrakenEndpoint, _ params: [(String, String)], clientOrderId: String? = nil
+    ) async throws(VenueError) -> Answer<T> {
+        let call = Call(endpoint: endpoint, clientOrderId: clientOrderId)
         var attempts = 0
         while true {
             attempts += 1
@@ -116,80 +126,92 @@ public final class KrakenSpotClient: Sendable {
                 let now = UInt64(max(0, clock.now().timeIntervalSince1970 * 1_000_000))
                 outcome = try await nonces.withNonce(venue: venue, key: credentials.fingerprint, now: now) {
                     (nonce) async throws(VenueError) -> Attempt<T> in
-                    try await self.once(endpoint, [("nonce", String(nonce))] + params, credentials: credentials)
+                    try await self.once(call, [("nonce", String(nonce))] + params, credentials: credentials)
                 }
             } else {
-                outcome = try await once(endpoint, params, credentials: nil)
+                outcome = try await once(call, params, credentials: nil)
             }
             switch outcome {
-            case .done(let value): return value
-            case .retry(let detail):
+            case .done(let answer): return answer
+            case .retry(let detail, let id):
                 if attempts < 4 { continue }
                 throw .outcomeUnknown(
-                    venue: venue, endpoint: endpoint.path, detail: "gave up after \(attempts) attempts: \(detail)")
+                    venue: venue, endpoint: endpoint.path, detail: "gave up after \(attempts) attempts: \(detail)",
+                    httpAttemptId: id)
             }
         }
     }
 
+    /// How one exchange ended: answered, or to be sent again (why, and the attempt that said so).
     enum Attempt<T: Sendable>: Sendable {
-        case done(T)
-        case retry(String)
+        case done(Answer<T>)
+        case retry(String, HTTPAttempt.ID?)
+    }
+
+    /// One call as its attempts are recorded: the endpoint and the order it is about.
+    struct Call: Sendable {
+        var endpoint: KrakenEndpoint
+        var clientOrderId: String?
     }
 
     /// One exchange: build, record, send, classify.
     private func once<T: Decodable & Sendable>(
-        _ endpoint: KrakenEndpoint, _ params: [(String, String)], credentials: Credentials?
+        _ call: Call, _ params: [(String, String)], credentials: Credentials?
     ) async throws(VenueError) -> Attempt<T> {
+        let endpoint = call.endpoint
         let request = Self.build(endpoint, params, baseURL: baseURL, credentials: credentials)
         let started = clock.now()
-        let pending = try await begin(endpoint, params, started)
+        let pending = try await begin(call, started)
         let response: HTTPResponse
         do {
             response = try await transport.send(request)
         } catch {
-            await record(
-                endpoint, params, started, nil, pending,
-                outcome: error.kind == .timedOut ? .timeout : .transportError, error: error.description)
-            if endpoint.idempotent { return .retry(error.description) }
+            let id = await record(
+                call, started, nil, pending, outcome: error.kind == .timedOut ? .timeout : .transportError,
+                error: error.description)
+            if endpoint.idempotent { return .retry(error.description, id) }
             if error.reach == .never {
-                throw .unreachable(venue: venue, endpoint: endpoint.path, detail: error.description)
+                throw .unreachable(venue: venue, endpoint: endpoint.path, detail: error.description, httpAttemptId: id)
             }
-            throw .outcomeUnknown(venue: venue, endpoint: endpoint.path, detail: error.description)
+            throw .outcomeUnknown(venue: venue, endpoint: endpoint.path, detail: error.description, httpAttemptId: id)
         }
         let body = Data(response.body)
         switch response.status {
         case 200..<300: break
         case 429:
-            await record(endpoint, params, started, response, pending, outcome: .rateLimited)
+            let id = await record(call, started, response, pending, outcome: .rateLimited)
             await governor.rateLimited(retryAfter: .seconds(Self.rateLimitPause))
-            return .retry("HTTP 429")
+            return .retry("HTTP 429", id)
         case 500...:
-            await record(endpoint, params, started, response, pending, outcome: .serverError)
-            if endpoint.idempotent { return .retry("HTTP \(response.status)") }
-            throw .outcomeUnknown(venue: venue, endpoint: endpoint.path, detail: "HTTP \(response.status)")
+            let id = await record(call, started, response, pending, outcome: .serverError)
+            if endpoint.idempotent { return .retry("HTTP \(response.status)", id) }
+            throw .outcomeUnknown(
+                venue: venue, endpoint: endpoint.path, detail: "HTTP \(response.status)", httpAttemptId: id)
         default:
-            await record(
-                endpoint, params, started, response, pending, outcome: .malformed, error: "HTTP \(response.status)")
+            let id = await record(
+                call, started, response, pending, outcome: .malformed, error: "HTTP \(response.status)")
             throw .malformed(
-                venue: venue, endpoint: endpoint.path, reason: "HTTP \(response.status)", raw: response.text)
+                venue: venue, endpoint: endpoint.path, reason: "HTTP \(response.status)", raw: response.text,
+                httpAttemptId: id)
         }
         let errors = (try? JSONDecoder().decode(KrakenErrors.self, from: body))?.error ?? []
         if let first = errors.first {
             let message = errors.joined(separator: "; ")
             if first.hasSuffix("Rate limit exceeded") {
-                await record(endpoint, params, started, response, pending, outcome: .rateLimited, error: message)
+                let id = await record(call, started, response, pending, outcome: .rateLimited, error: message)
                 await governor.rateLimited(retryAfter: .seconds(Self.rateLimitPause))
-                return .retry(message)
+                return .retry(message, id)
             }
-            await record(endpoint, params, started, response, pending, outcome: .venueError, error: message)
+            let id = await record(call, started, response, pending, outcome: .venueError, error: message)
             // Refused before it was looked at: sending again (with a new nonce) cannot double anything.
-            if first == "EAPI:Invalid nonce" { return .retry(message) }
+            if first == "EAPI:Invalid nonce" { return .retry(message, id) }
             if Self.unknownOutcome.contains(first) {
-                if endpoint.idempotent { return .retry(message) }
-                throw .outcomeUnknown(venue: venue, endpoint: endpoint.path, detail: message)
+                if endpoint.idempotent { return .retry(message, id) }
+                throw .outcomeUnknown(venue: venue, endpoint: endpoint.path, detail: message, httpAttemptId: id)
             }
             throw .rejected(
-                venue: venue, endpoint: endpoint.path, httpStatus: response.status, code: 0, message: message)
+                venue: venue, endpoint: endpoint.path, httpStatus: response.status, code: 0, message: message,
+                httpAttemptId: id)
         }
         do {
             let envelope = try JSONDecoder().decode(KrakenEnvelope<T>.self, from: body)
@@ -197,14 +219,15 @@ public final class KrakenSpotClient: Sendable {
                 throw DecodingError.valueNotFound(
                     T.self, .init(codingPath: [], debugDescription: "no result and no error"))
             }
-            await record(endpoint, params, started, response, pending, outcome: .ok)
-            return .done(result)
+            let id = await record(call, started, response, pending, outcome: .ok)
+            return .done(Answer(result, httpAttemptId: id))
         } catch {
             let reason = FormEncoding.reason(error)
-            await record(
-                endpoint, params, started, response, pending, outcome: .malformed,
+            let id = await record(
+                call, started, response, pending, outcome: .malformed,
                 error: "\(reason); body: \(response.text.prefix(4096))")
-            throw .malformed(venue: venue, endpoint: endpoint.path, reason: reason, raw: response.text)
+            throw .malformed(
+                venue: venue, endpoint: endpoint.path, reason: reason, raw: response.text, httpAttemptId: id)
         }
     }
 
@@ -242,35 +265,31 @@ public final class KrakenSpotClient: Sendable {
         return Data(Digest.hmacSHA512(key: Array(key), message: message)).base64EncodedString()
     }
 
-    private func begin(_ endpoint: KrakenEndpoint, _ params: [(String, String)], _ started: Date)
-        async throws(VenueError) -> Int64?
-    {
+    private func begin(_ call: Call, _ started: Date) async throws(VenueError) -> HTTPAttempt.ID? {
         do {
-            return try await events.begin(attempt(endpoint, params, started, nil, outcome: .pending, error: nil))
+            return try await events.begin(attempt(call, started, nil, outcome: .pending, error: nil))
         } catch {
-            throw .notRecorded(venue: venue, endpoint: endpoint.path, detail: "\(error)")
+            throw .notRecorded(venue: venue, endpoint: call.endpoint.path, detail: "\(error)")
         }
     }
 
+    /// Records how an attempt ended; returns its id in the store.
     private func record(
-        _ endpoint: KrakenEndpoint, _ params: [(String, String)], _ started: Date, _ response: HTTPResponse?,
-        _ pending: Int64?, outcome: HTTPAttempt.Outcome, error: String? = nil
-    ) async {
-        let attempt = attempt(endpoint, params, started, response, outcome: outcome, error: error)
-        if let id = await events.complete(attempt, id: pending) {
-            AttemptTrace.current?.note(id, clientOrderId: attempt.clientOrderId)
-        }
+        _ call: Call, _ started: Date, _ response: HTTPResponse?, _ pending: HTTPAttempt.ID?,
+        outcome: HTTPAttempt.Outcome, error: String? = nil
+    ) async -> HTTPAttempt.ID? {
+        await events.complete(attempt(call, started, response, outcome: outcome, error: error), id: pending)
     }
 
     private func attempt(
-        _ endpoint: KrakenEndpoint, _ params: [(String, String)], _ started: Date, _ response: HTTPResponse?,
-        outcome: HTTPAttempt.Outcome, error: String?
+        _ call: Call, _ started: Date, _ response: HTTPResponse?, outcome: HTTPAttempt.Outcome, error: String?
     ) -> HTTPAttempt {
-        HTTPAttempt(
+        let endpoint = call.endpoint
+        return HTTPAttempt(
             venue: venue, account: account, method: endpoint.isPrivate ? "POST" : "GET", endpoint: endpoint.path,
             weight: endpoint.cost, startedAt: started, timings: response?.timings, httpStatus: response?.status,
             venueCode: nil, outcome: outcome, usedWeight1m: nil, orderCount10s: nil, orderCount1d: nil,
-            retryAfterSeconds: nil, error: error, clientOrderId: params.first { $0.0 == "cl_ord_id" }?.1)
+            retryAfterSeconds: nil, error: error, clientOrderId: call.clientOrderId)
     }
 }
 
