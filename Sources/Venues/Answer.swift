@@ -1,3 +1,6 @@
+import BallastCore
+import Foundation
+
 /// A venue's answer to a call and the HTTP attempt it came in, so that a caller can name, in its
 /// own records, the request behind what it acts on (execute's `order_attempts.http_attempt_id`).
 ///
@@ -25,5 +28,24 @@ public struct Answer<Value: Sendable>: Sendable {
         } catch {
             throw error.attributed(to: httpAttemptId)
         }
+    }
+}
+
+/// How one HTTP exchange of a client's request loop ended: answered, or to be sent again (why,
+/// and the attempt that said so). The loop gives up after a few retries with `outcomeUnknown`.
+enum ExchangeOutcome<T: Sendable>: Sendable {
+    case done(Answer<T>)
+    case retry(String, HTTPAttempt.ID?)
+}
+
+extension VenueOrder {
+    /// An order the venue acknowledged (by `orderId`) but that could not be read back: as sent,
+    /// open, nothing executed, stamped with the time it was sent. The executor looks it up later,
+    /// as it does any order still open.
+    static func acknowledged(_ order: NewOrder, orderId: String, sentAt: Date) -> VenueOrder {
+        VenueOrder(
+            symbol: order.symbol, orderId: orderId, clientOrderId: order.clientOrderId, side: order.side,
+            type: order.type, timeInForce: order.timeInForce, price: order.price ?? .zero, origQty: order.quantity,
+            executedQty: .zero, cumulativeQuoteQty: .zero, status: .open, time: sentAt, updateTime: sentAt)
     }
 }

@@ -210,12 +210,8 @@ extension CoinbaseAdvancedClient: VenueClient {
             return OrderAck(order: read, fills: [], httpAttemptId: created.httpAttemptId)
         }
         return OrderAck(
-            order: VenueOrder(
-                symbol: order.symbol, orderId: placed.order_id, clientOrderId: order.clientOrderId, side: order.side,
-                type: order.type, timeInForce: order.timeInForce, price: order.price ?? .zero,
-                origQty: order.quantity, executedQty: .zero, cumulativeQuoteQty: .zero, status: .open, time: sentAt,
-                updateTime: sentAt),
-            fills: [], httpAttemptId: created.httpAttemptId)
+            order: .acknowledged(order, orderId: placed.order_id, sentAt: sentAt), fills: [],
+            httpAttemptId: created.httpAttemptId)
     }
 
     /// The order this client placed (read by its id), else the newest orders of the product

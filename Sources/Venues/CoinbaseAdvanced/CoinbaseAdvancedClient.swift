@@ -1,6 +1,6 @@
 public import BallastCore
 import Digest
-public import Foundation
+import Foundation
 import Synchronization
 public import Transport
 
@@ -102,7 +102,7 @@ public final class CoinbaseAdvancedClient: Sendable {
             attempts += 1
             try await governor.acquire(weight: 1, orders: endpoint.placesOrder ? 1 : 0)
             let request = try build(endpoint, query, body: body)
-            switch try await once(endpoint, request, serving: clientOrderId) as Attempt<T> {
+            switch try await once(endpoint, request, serving: clientOrderId) as ExchangeOutcome<T> {
             case .done(let answer): return answer
             case .retry(let detail, let id):
                 if attempts < 4 { continue }
@@ -113,16 +113,10 @@ public final class CoinbaseAdvancedClient: Sendable {
         }
     }
 
-    /// How one exchange ended: answered, or to be sent again (why, and the attempt that said so).
-    enum Attempt<T: Sendable>: Sendable {
-        case done(Answer<T>)
-        case retry(String, HTTPAttempt.ID?)
-    }
-
     /// One exchange: send, record, classify.
     private func once<T: Decodable & Sendable>(
         _ endpoint: CoinbaseEndpoint, _ request: HTTPRequest, serving clientOrderId: String?
-    ) async throws(VenueError) -> Attempt<T> {
+    ) async throws(VenueError) -> ExchangeOutcome<T> {
         let started = clock.now()
         let recorder = AttemptRecorder(client: self, endpoint: endpoint, started: started, clientOrderId: clientOrderId)
         let pending = try await recorder.begin()

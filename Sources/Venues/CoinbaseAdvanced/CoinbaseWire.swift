@@ -1,4 +1,4 @@
-public import BallastCore
+import BallastCore
 import Foundation
 
 // What Coinbase Advanced Trade answers, as far as Ballast reads it. Amounts arrive as decimal

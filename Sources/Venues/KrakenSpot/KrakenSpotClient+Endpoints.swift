@@ -188,12 +188,7 @@ extension KrakenSpotClient: VenueClient {
             return OrderAck(order: placed, fills: [], httpAttemptId: added.httpAttemptId)
         }
         return OrderAck(
-            order: VenueOrder(
-                symbol: order.symbol, orderId: txid, clientOrderId: order.clientOrderId, side: order.side,
-                type: order.type, timeInForce: order.timeInForce, price: order.price ?? .zero,
-                origQty: order.quantity, executedQty: .zero, cumulativeQuoteQty: .zero, status: .open, time: sentAt,
-                updateTime: sentAt),
-            fills: [], httpAttemptId: added.httpAttemptId)
+            order: .acknowledged(order, orderId: txid, sentAt: sentAt), fills: [], httpAttemptId: added.httpAttemptId)
     }
 
     /// Looks an order up by client order id among open orders, then closed ones; nil when neither

@@ -1,6 +1,6 @@
 public import BallastCore
 import Digest
-public import Foundation
+import Foundation
 import Synchronization
 public import Transport
 
@@ -114,7 +114,7 @@ public final class KrakenSpotClient: Sendable {
         while true {
             attempts += 1
             try await governor.acquire(weight: endpoint.cost, orders: endpoint.placesOrder ? 1 : 0)
-            let outcome: Attempt<T>
+            let outcome: ExchangeOutcome<T>
             if endpoint.isPrivate {
                 guard let credentials else { throw .missingCredentials(venue: venue) }
                 guard Data(base64Encoded: credentials.secret) != nil else {
@@ -125,7 +125,7 @@ public final class KrakenSpotClient: Sendable {
                 }
                 let now = UInt64(max(0, clock.now().timeIntervalSince1970 * 1_000_000))
                 outcome = try await nonces.withNonce(venue: venue, key: credentials.fingerprint, now: now) {
-                    (nonce) async throws(VenueError) -> Attempt<T> in
+                    (nonce) async throws(VenueError) -> ExchangeOutcome<T> in
                     try await self.once(call, [("nonce", String(nonce))] + params, credentials: credentials)
                 }
             } else {
@@ -142,12 +142,6 @@ public final class KrakenSpotClient: Sendable {
         }
     }
 
-    /// How one exchange ended: answered, or to be sent again (why, and the attempt that said so).
-    enum Attempt<T: Sendable>: Sendable {
-        case done(Answer<T>)
-        case retry(String, HTTPAttempt.ID?)
-    }
-
     /// One call as its attempts are recorded: the endpoint and the order it is about.
     struct Call: Sendable {
         var endpoint: KrakenEndpoint
@@ -157,7 +151,7 @@ public final class KrakenSpotClient: Sendable {
     /// One exchange: build, record, send, classify.
     private func once<T: Decodable & Sendable>(
         _ call: Call, _ params: [(String, String)], credentials: Credentials?
-    ) async throws(VenueError) -> Attempt<T> {
+    ) async throws(VenueError) -> ExchangeOutcome<T> {
         let endpoint = call.endpoint
         let request = Self.build(endpoint, params, baseURL: baseURL, credentials: credentials)
         let started = clock.now()
