@@ -1,10 +1,9 @@
-import BallastCore
 import Foundation
 import LoopbackHTTP
 
 /// The parameters of a request: query string and form body merged (the query
-/// wins on conflict, as at the venue), with typed readers that fail the way
-/// the venue does.
+/// wins on conflict, as at the venue). Binance's typed readers, which fail the way
+/// Binance does, are in `Binance/RequestParams+Binance.swift`.
 struct RequestParams {
     private var values: [String: String] = [:]
     /// The raw text the signature covers: query string then body, signature removed.
@@ -48,31 +47,6 @@ struct RequestParams {
 
     subscript(_ name: String) -> String? {
         guard let value = values[name], !value.isEmpty else { return nil }
-        return value
-    }
-
-    func required(_ name: String) throws(APIError) -> String {
-        guard let value = self[name] else {
-            throw .badRequest(-1102, "Mandatory parameter '\(name)' was not sent, was empty/null, or malformed.")
-        }
-        return value
-    }
-
-    func decimal(_ name: String) throws(APIError) -> ExactDecimal? {
-        guard let text = self[name] else { return nil }
-        guard text.allSatisfy({ $0.isNumber || $0 == "." }), let value = ExactDecimal(text), !value.isNegative else {
-            throw .badRequest(
-                -1100,
-                "Illegal characters found in parameter '\(name)'; legal range is '^([0-9]{1,20})(\\.[0-9]{1,20})?$'.")
-        }
-        return value
-    }
-
-    func integer(_ name: String) throws(APIError) -> Int64? {
-        guard let text = self[name] else { return nil }
-        guard let value = Int64(text) else {
-            throw .badRequest(-1100, "Illegal characters found in parameter '\(name)'; legal range is '^[0-9]{1,20}$'.")
-        }
         return value
     }
 }

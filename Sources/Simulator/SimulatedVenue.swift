@@ -1,12 +1,12 @@
 public import BallastCore
-import Digest
 public import Foundation
 import LoopbackHTTP
 
-/// One simulated venue on loopback: its exchange, its HTTP server, and the
-/// gatekeeping every request passes first — bans, scripted faults, request
-/// weight and order-count limits, API keys, signatures and `recvWindow` —
-/// then network latency on the way out.
+/// One simulated venue on loopback: its exchange, its HTTP server, the latency
+/// on the way in and out, and the front of its dialect, which every API request
+/// passes (`front(_:_:arrivalOffset:)`). The venue itself speaks no dialect: the
+/// fronts (`Binance/`, `Kraken/`, `Coinbase/`) turn requests into calls on the
+/// exchange (`Engine/`) and its refusals into their venue's words.
 public final class SimulatedVenue: @unchecked Sendable {
     // Safe to share: every mutable field below is read and written under `lock`;
     // responses are delayed (latency) outside it, on the connection's thread.
@@ -21,17 +21,12 @@ public final class SimulatedVenue: @unchecked Sendable {
     var skewMs: Int
     var autoIDs: SeededRandom
 
-    // Limits.
-    private var weightWindow = Date.distantPast
-    private var usedWeight = 0
-    private var orderWindow10s = Date.distantPast
-    private var orders10s = 0
-    private var orderDay = Date.distantPast
-    private var ordersDay = 0
-    var backoffUntil = Date.distantPast
-    private var violations = 0
+    /// A ban in force (418 at Binance, a lockout at Kraken, 429 at Coinbase) lasts until then.
     var bannedUntil = Date.distantPast
 
+    // What each dialect's front keeps.
+    /// The Binance front's request-weight and order-count windows and its back-off.
+    var binance = BinanceState()
     /// What a Kraken-dialect front keeps per key: last nonces and call counters.
     var kraken = KrakenState()
     /// What a Coinbase-dialect front keeps: public keys, request counts, quote-sized orders.
@@ -115,8 +110,7 @@ public final class SimulatedVenue: @unchecked Sendable {
         lock.withLock {
             faults.removeAll()
             bannedUntil = .distantPast
-            backoffUntil = .distantPast
-            violations = 0
+            binance.forgive()
         }
     }
 
@@ -128,9 +122,9 @@ public final class SimulatedVenue: @unchecked Sendable {
         let now = clock.now()
         lock.lock()
         defer { lock.unlock() }
-        do throws(APIError) {
+        do throws(ExchangeRefusal) {
             try exchange.seedHistory(apiKey: apiKey, symbol: symbol, count: count, now: now)
-        } catch { throw .invalidConfig("cannot seed trades: \(error.message)") }
+        } catch { throw .invalidConfig("cannot seed trades: \(error)") }
     }
 
     /// A market order placed for `apiKey` by someone other than Ballast (a person
@@ -148,11 +142,11 @@ public final class SimulatedVenue: @unchecked Sendable {
         let request = Exchange.NewOrder(
             symbol: symbol, side: side, type: .market, timeInForce: nil, quantity: quantity, quoteOrderQty: nil,
             price: nil, clientOrderId: "web_" + generatedClientID())
-        do throws(APIError) {
+        do throws(ExchangeRefusal) {
             let (_, trades) = try exchange.place(request, apiKey: apiKey, at: now)
             return trades.map { TradeView(symbol: symbol, trade: $0) }
         } catch {
-            throw .invalidConfig("order refused: \(error.message)")
+            throw .invalidConfig("order refused: \(error)")
         }
     }
 
@@ -224,9 +218,7 @@ public final class SimulatedVenue: @unchecked Sendable {
         }
         let (action, delay) = lock.withLock {
             defer { onTheWayIn -= 1 }
-            if config.dialect == .krakenSpot { return krakenGate(request, params, arrivalOffset: arrival) }
-            if config.dialect == .coinbaseAdvanced { return coinbaseGate(request, arrivalOffset: arrival) }
-            return gate(request, params, arrivalOffset: arrival)
+            return front(request, params, arrivalOffset: arrival)
         }
         if let virtualClock {
             virtualClock.advance(by: (arrival + delay).timeInterval)
@@ -241,169 +233,17 @@ public final class SimulatedVenue: @unchecked Sendable {
         }
     }
 
-    /// Runs under `lock`: decides what happens to one API request.
-    private func gate(_ request: ServerRequest, _ params: RequestParams, arrivalOffset: Duration)
+    /// Runs under `lock`: the front of the venue's dialect takes the request — its limits, keys and
+    /// faults in the venue's words, then its endpoints over the exchange — and says what to answer
+    /// and how long the answer takes. The one place a dialect is registered: a new `SimDialect` case
+    /// gets its line here (the compiler asks for it) and its front in a folder of its own.
+    private func front(_ request: ServerRequest, _ params: RequestParams, arrivalOffset: Duration)
         -> (ServerAction, Duration)
     {
-        let now = clock.now().addingTimeInterval(Double(skewMs) / 1000 + arrivalOffset.timeInterval)
-        stats.requests += 1
-        let endpoint = "\(request.method) \(request.path)"
-        stats.byEndpoint[endpoint, default: 0] += 1
-        let delay = latency()
-
-        if now < bannedUntil {
-            stats.refusedWhileBanned += 1
-            return (banned(now), delay)
-        }
-        // Scripted faults that refuse before any work.
-        let hit = scriptedFault(request)
-        if let rule = hit {
-            switch rule.kind {
-            case .rateLimit:
-                stats.rateLimited += 1
-                backoffUntil = now.addingTimeInterval(Double(rule.retryAfterSeconds))
-                return (refuse(429, -1003, weightMessage, retryAfter: backoffUntil, now), delay)
-            case .ban:
-                return (ban(for: rule.retryAfterSeconds, now), delay)
-            default: break
-            }
-        }
-        // Request weight, per UTC minute.
-        let weight = Self.weight(method: request.method, path: request.path, params)
-        let minute = Date(timeIntervalSince1970: (now.timeIntervalSince1970 / 60).rounded(.down) * 60)
-        if minute != weightWindow {
-            weightWindow = minute
-            usedWeight = 0
-        }
-        if now < backoffUntil || usedWeight + weight > config.limits.requestWeightPerMinute {
-            if now < backoffUntil {
-                violations += 1
-                if violations >= config.limits.violationsBeforeBan {
-                    violations = 0
-                    return (ban(for: config.banSeconds, now), delay)
-                }
-            } else {
-                backoffUntil = minute.addingTimeInterval(60)
-            }
-            stats.rateLimited += 1
-            return (refuse(429, -1003, weightMessage, retryAfter: backoffUntil, now), delay)
-        }
-        usedWeight += weight
-        stats.maxWeightPerMinute = max(stats.maxWeightPerMinute, usedWeight)
-        var headers = [("x-mbx-used-weight", String(usedWeight)), ("x-mbx-used-weight-1m", String(usedWeight))]
-
-        // Orders per 10 s and per day.
-        let placesOrder = request.method == "POST" && request.path == "/api/v3/order"
-        if placesOrder {
-            let tenSeconds = Date(timeIntervalSince1970: (now.timeIntervalSince1970 / 10).rounded(.down) * 10)
-            if tenSeconds != orderWindow10s {
-                orderWindow10s = tenSeconds
-                orders10s = 0
-            }
-            let day = Date(timeIntervalSince1970: (now.timeIntervalSince1970 / 86_400).rounded(.down) * 86_400)
-            if day != orderDay {
-                orderDay = day
-                ordersDay = 0
-            }
-            if orders10s >= config.limits.ordersPer10s || ordersDay >= config.limits.ordersPerDay {
-                stats.rateLimited += 1
-                let limit =
-                    orders10s >= config.limits.ordersPer10s
-                    ? "\(config.limits.ordersPer10s) orders per 10 SECOND"
-                    : "\(config.limits.ordersPerDay) orders per 1 DAY"
-                let response = ServerResponse.json(
-                    429, JSONText.error(-1015, "Too many new orders; current limit is \(limit)."),
-                    headers: headers + [("Retry-After", "10")])
-                return (.respond(response), delay)
-            }
-            orders10s += 1
-            ordersDay += 1
-            headers += [("x-mbx-order-count-10s", String(orders10s)), ("x-mbx-order-count-1d", String(ordersDay))]
-        }
-
-        // Keys, signatures, recvWindow.
-        var apiKey: String?
-        if Self.signed(method: request.method, path: request.path) {
-            do throws(APIError) {
-                apiKey = try authenticate(request, params, now: now)
-            } catch {
-                stats.rejected += 1
-                return (
-                    .respond(.json(error.status, JSONText.error(error.code, error.message), headers: headers)), delay
-                )
-            }
-        }
-
-        // A fault after the work, instead of it, or (a partial fill) in it.
-        var extra = Duration.zero
-        if let rule = hit {
-            // Reads are carried out anyway; an order only when the rule says it was placed.
-            let perform =
-                rule.placed || rule.kind == .dropResponse || rule.kind == .delay || rule.kind == .partialFill
-                || !placesOrder
-            var reply: Reply?
-            var refusal: APIError?
-            if perform {
-                exchange.advance(to: now)
-                if rule.kind == .partialFill { exchange.takeShare = ExactDecimal(significand: 5, scale: 1) }
-                do throws(APIError) {
-                    reply = try dispatch(request.method, request.path, params, apiKey: apiKey, now: now)
-                } catch { refusal = error }
-                exchange.takeShare = nil
-                if let reply, reply.placedOrder { stats.ordersAccepted += 1 }
-            } else if rule.kind == .malformed {
-                // An order the fault does not place: its answer, computed without placing it.
-                do throws(APIError) {
-                    reply = try newOrder(params, apiKey: apiKey!, now: now, mode: .answerOnly)
-                } catch { refusal = error }
-            }
-            stats.faultsHit += 1
-            switch rule.kind {
-            case .serverError:
-                return (
-                    .respond(
-                        .json(
-                            503,
-                            "{\"code\":-1001,\"msg\":\"Internal error; unable to process your request. Please try again.\"}",
-                            headers: headers)), delay
-                )
-            case .unknownStatus:
-                return (
-                    .respond(
-                        .json(
-                            503,
-                            JSONText.error(
-                                -1007,
-                                "Timeout waiting for response from backend server. Send status unknown; execution status unknown."
-                            ),
-                            headers: headers)), delay
-                )
-            case .dropResponse: return (.stall, .zero)
-            case .reset: return (.reset, .zero)
-            case .malformed:
-                // The answer this request had (or, for an order not placed, would have had), with its
-                // status, cut in half.
-                let body = reply?.body ?? refusal.map { JSONText.error($0.code, $0.message) } ?? "{}"
-                let status = reply?.status ?? refusal?.status ?? 200
-                return (.respond(.json(status, String(body.prefix(max(1, body.count / 2))), headers: headers)), delay)
-            case .delay, .partialFill:
-                extra = .milliseconds(rule.delayMs)
-                if let reply { return (.respond(.json(reply.status, reply.body, headers: headers)), delay + extra) }
-            case .rateLimit, .ban, .delayInbound: break
-            }
-        }
-
-        exchange.advance(to: now)
-        do throws(APIError) {
-            let reply = try dispatch(request.method, request.path, params, apiKey: apiKey, now: now)
-            if reply.placedOrder { stats.ordersAccepted += 1 }
-            return (.respond(.json(reply.status, reply.body, headers: headers)), delay + extra)
-        } catch {
-            stats.rejected += 1
-            return (
-                .respond(.json(error.status, JSONText.error(error.code, error.message), headers: headers)),
-                delay + extra
-            )
+        switch config.dialect {
+        case .binanceSpot: binanceGate(request, params, arrivalOffset: arrivalOffset)
+        case .krakenSpot: krakenGate(request, params, arrivalOffset: arrivalOffset)
+        case .coinbaseAdvanced: coinbaseGate(request, arrivalOffset: arrivalOffset)
         }
     }
 
@@ -416,34 +256,6 @@ public final class SimulatedVenue: @unchecked Sendable {
             if faults[i].hits({ network.unit() }) { return faults[i].rule }
         }
         return nil
-    }
-
-    private var weightMessage: String {
-        "Too much request weight used; current limit is \(config.limits.requestWeightPerMinute) request weight per 1 MINUTE. Please use WebSocket Streams for live updates to avoid polling the API."
-    }
-
-    /// Starts a ban of `seconds` and answers 418.
-    func ban(for seconds: Int, _ now: Date) -> ServerAction {
-        stats.banned += 1
-        bannedUntil = now.addingTimeInterval(Double(seconds))
-        return banned(now)
-    }
-
-    /// The 418 answer while a ban is in force.
-    private func banned(_ now: Date) -> ServerAction {
-        refuse(
-            418, -1003, "Way too much request weight used; IP banned until \(bannedUntil.milliseconds).",
-            retryAfter: bannedUntil, now)
-    }
-
-    private func refuse(_ status: Int, _ code: Int, _ message: String, retryAfter until: Date, _ now: Date)
-        -> ServerAction
-    {
-        let seconds = max(1, Int(until.timeIntervalSince(now).rounded(.up)))
-        return .respond(
-            .json(
-                status, JSONText.error(code, message),
-                headers: [("Retry-After", String(seconds)), ("x-mbx-used-weight-1m", String(usedWeight))]))
     }
 
     /// Runs under `lock`: how long the request takes to reach the venue — the profile's entry
@@ -474,68 +286,6 @@ public final class SimulatedVenue: @unchecked Sendable {
         return ms > 0 ? .microseconds(Int64(ms * 1000)) : .zero
     }
 
-    /// Checks the API key, timestamp, recvWindow and signature; returns the key.
-    private func authenticate(_ request: ServerRequest, _ params: RequestParams, now: Date) throws(APIError) -> String {
-        guard let key = request.header("x-mbx-apikey"), !key.isEmpty else {
-            throw APIError(status: 401, code: -2014, message: "API-key format invalid.")
-        }
-        guard let account = exchange.accounts[key] else {
-            throw APIError(status: 401, code: -2015, message: "Invalid API-key, IP, or permissions for action.")
-        }
-        guard let timestamp = try params.integer("timestamp") else {
-            throw .badRequest(-1102, "Mandatory parameter 'timestamp' was not sent, was empty/null, or malformed.")
-        }
-        let window = try params.integer("recvWindow") ?? 5000
-        guard window <= 60_000 else { throw .badRequest(-1131, "recvWindow must be less than 60000") }
-        let serverTime = now.milliseconds
-        if timestamp >= serverTime + 1000 {
-            throw .badRequest(-1021, "Timestamp for this request was 1000ms ahead of the server's time.")
-        }
-        if serverTime - timestamp > window {
-            throw .badRequest(-1021, "Timestamp for this request is outside of the recvWindow.")
-        }
-        guard let signature = params.signature, !signature.isEmpty else {
-            throw .badRequest(-1102, "Mandatory parameter 'signature' was not sent, was empty/null, or malformed.")
-        }
-        let expected = Digest.hex(Digest.hmacSHA256(key: account.config.secret, message: params.signedPayload))
-        guard signature.lowercased() == expected else {
-            throw .badRequest(-1022, "Signature for this request is not valid.")
-        }
-        return key
-    }
-
-    static func signed(method: String, path: String) -> Bool {
-        switch path {
-        case "/api/v3/account", "/api/v3/myTrades", "/api/v3/openOrders", "/api/v3/allOrders", "/api/v3/order",
-            "/api/v3/order/test":
-            return true
-        default: return false
-        }
-    }
-
-    /// The venue's published request weights. Written here again on purpose, not
-    /// shared with the client's table in Venues: the simulator is the venue's side,
-    /// so a wrong weight in the client shows up as a 429 in tests instead of agreeing with itself.
-    static func weight(method: String, path: String, _ params: RequestParams) -> Int {
-        switch path {
-        case "/api/v3/exchangeInfo", "/api/v3/account", "/api/v3/allOrders": return 20
-        case "/api/v3/ticker/bookTicker", "/api/v3/ticker/price":
-            if params["symbol"] != nil { return 2 }
-            return 4
-        case "/api/v3/depth":
-            switch Int(params["limit"] ?? "") ?? 100 {
-            case ...100: return 5
-            case ...500: return 25
-            case ...1000: return 50
-            default: return 250
-            }
-        case "/api/v3/myTrades": return params["orderId"] != nil ? 5 : 20
-        case "/api/v3/openOrders": return params["symbol"] != nil ? 6 : 80
-        case "/api/v3/order": return method == "GET" ? 4 : 1
-        default: return 1
-        }
-    }
-
     /// A client order id in the venue's style, for orders sent without one.
     func generatedClientID() -> String {
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
@@ -543,96 +293,9 @@ public final class SimulatedVenue: @unchecked Sendable {
     }
 }
 
-/// What a handler produced.
+/// What a front's handler produced.
 struct Reply {
     var status = 200
     var body: String
     var placedOrder = false
-}
-
-/// Counters a venue keeps about the requests it saw.
-public struct VenueStats: Sendable, Codable, Equatable {
-    /// API requests received (control requests excluded).
-    public var requests = 0
-    /// Requests per `METHOD /path`.
-    public var byEndpoint: [String: Int] = [:]
-    /// Requests refused with 418 because a ban was in force.
-    public var refusedWhileBanned = 0
-    /// 429 responses sent.
-    public var rateLimited = 0
-    /// Bans imposed (418 after ignored 429s, or scripted).
-    public var banned = 0
-    /// Requests refused by the venue's rules (signature, filters, balance…).
-    public var rejected = 0
-    /// Orders accepted.
-    public var ordersAccepted = 0
-    /// Scripted faults that hit.
-    public var faultsHit = 0
-    /// The most request weight used in any one minute.
-    public var maxWeightPerMinute = 0
-}
-
-/// An order as the venue holds it (for tests and `/sim/orders`, whatever the front's dialect): its
-/// side, type and status in Ballast's words (`buy`, `post_only`, `filled`), as the engine keeps them.
-public struct OrderView: Sendable, Codable, Equatable {
-    public var orderId: Int64
-    public var clientOrderId: String
-    public var symbol: String
-    public var side: String
-    public var type: String
-    public var status: String
-    public var price: ExactDecimal
-    public var origQty: ExactDecimal
-    public var executedQty: ExactDecimal
-    /// The venue's mid when the order reached its matching engine, before it traded.
-    public var arrivalMid: ExactDecimal
-    /// When the venue accepted it.
-    public var time: Date
-
-    init(_ order: SimOrder) {
-        orderId = order.orderId
-        clientOrderId = order.clientOrderId
-        symbol = order.symbol
-        side = order.side.rawValue
-        type = order.type.rawValue
-        status = order.status.rawValue
-        price = order.price
-        origQty = order.origQty
-        executedQty = order.executedQty
-        arrivalMid = order.arrivalMid
-        time = order.time
-    }
-
-    /// Whether it can still trade (open, partially filled or pending a cancel).
-    public var isOpen: Bool { VenueOrderStatus(rawValue: status)?.isOpen ?? false }
-}
-
-/// One asset's balance.
-public struct BalanceView: Sendable, Codable, Equatable {
-    public var free: ExactDecimal
-    public var locked: ExactDecimal
-    public var total: ExactDecimal { free + locked }
-}
-
-/// One trade of an account.
-public struct TradeView: Sendable, Codable, Equatable {
-    public var symbol: String
-    public var id: Int64
-    public var orderId: Int64
-    public var isBuyer: Bool
-    public var price: ExactDecimal
-    public var qty: ExactDecimal
-    public var commission: ExactDecimal
-    public var commissionAsset: String
-
-    init(symbol: String, trade: SimTrade) {
-        self.symbol = symbol
-        id = trade.id
-        orderId = trade.orderId
-        isBuyer = trade.isBuyer
-        price = trade.price
-        qty = trade.qty
-        commission = trade.commission
-        commissionAsset = trade.commissionAsset
-    }
 }

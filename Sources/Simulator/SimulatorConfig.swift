@@ -1,6 +1,8 @@
-// Simulated venues speaking the Binance Spot REST dialect on loopback: a price
-// process, a synthetic book, matching of our orders, balances, fees, latency,
-// rate limits and scriptable faults.
+// Simulated venues on loopback, each speaking one REST dialect (Binance Spot,
+// Kraken Spot, Coinbase Advanced) over one matching engine: a price process, a
+// synthetic book, matching of our orders, balances, fees, latency, rate limits
+// and scriptable faults. The engine (`Engine/`) speaks no dialect; each front
+// (`Binance/`, `Kraken/`, `Coinbase/`) words requests and refusals its own way.
 //
 // Invariants:
 // - Deterministic for a seed, a clock and a sequence of requests: every random

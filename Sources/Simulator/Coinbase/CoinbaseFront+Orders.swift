@@ -65,7 +65,7 @@ extension SimulatedVenue {
                 symbol: symbol.symbol, side: side, type: parsed.type, timeInForce: parsed.timeInForce,
                 quantity: parsed.base, quoteOrderQty: parsed.quote, price: parsed.price, clientOrderId: clientID)
             let order: SimOrder
-            do throws(APIError) {
+            do throws(ExchangeRefusal) {
                 (order, _) = try exchange.place(request, apiKey: apiKey, at: now)
             } catch {
                 throw Self.coinbaseRefusal(error, market: parsed.type == .market)
@@ -192,19 +192,24 @@ extension SimulatedVenue {
         }
     }
 
-    /// The engine's refusal in Coinbase's words.
-    private static func coinbaseRefusal(_ error: APIError, market: Bool) -> CoinbaseRefusal {
-        switch error.code {
-        case -2010 where error.message.contains("immediately match"): .postOnly
-        case -2010: .insufficientFunds
-        case -1121: CoinbaseRefusal("INVALID_PRODUCT_ID", error.message)
-        case -1013 where error.message.contains("NOTIONAL") && market:
+    /// The engine's refusal in Coinbase's words (a `market` order's value too small means the book
+    /// could not fill it).
+    static func coinbaseRefusal(_ refusal: ExchangeRefusal, market: Bool) -> CoinbaseRefusal {
+        switch refusal {
+        case .wouldTakeLiquidity: .postOnly
+        case .insufficientBalance: .insufficientFunds
+        case .unknownSymbol: CoinbaseRefusal("INVALID_PRODUCT_ID", "product_id is not a product of this venue")
+        case .filterFailure(.notional) where market:
             CoinbaseRefusal("INVALID_NO_LIQUIDITY", "the book cannot fill the order's size")
-        case -1013 where error.message.contains("NOTIONAL"):
-            CoinbaseRefusal("PREVIEW_INVALID_QUOTE_SIZE_TOO_SMALL", error.message)
-        case -1013 where error.message.contains("LOT_SIZE"): CoinbaseRefusal("INVALID_SIZE_PRECISION", error.message)
-        case -1013: CoinbaseRefusal("INVALID_LIMIT_PRICE", error.message)
-        default: CoinbaseRefusal("UNKNOWN_FAILURE_REASON", preview: "UNKNOWN_PREVIEW_FAILURE_REASON", error.message)
+        case .filterFailure(.notional):
+            CoinbaseRefusal("PREVIEW_INVALID_QUOTE_SIZE_TOO_SMALL", "the order's value is below the product's minimum")
+        case .filterFailure(.quantity):
+            CoinbaseRefusal("INVALID_SIZE_PRECISION", "base_size is outside the product's increment or bounds")
+        case .filterFailure(.price):
+            CoinbaseRefusal("INVALID_LIMIT_PRICE", "limit_price is outside the product's increment or bounds")
+        // A reused client_order_id is answered with its original order before the engine sees it.
+        case .duplicateOpenClientOrderId, .noOpenOrder, .unknownAccount:
+            CoinbaseRefusal("UNKNOWN_FAILURE_REASON", preview: "UNKNOWN_PREVIEW_FAILURE_REASON", "\(refusal)")
         }
     }
 

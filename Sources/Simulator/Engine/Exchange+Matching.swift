@@ -72,31 +72,29 @@ final class Exchange {
     /// Validates and places an order arriving at the matching engine at `now`; returns it
     /// with the trades it made at once. The market is first stepped to `now`, so the order
     /// meets the book as it is when it arrives, not as it was when it was sent.
-    func place(_ request: NewOrder, apiKey: String, at now: Date, testOnly: Bool = false) throws(APIError)
+    func place(_ request: NewOrder, apiKey: String, at now: Date, testOnly: Bool = false) throws(ExchangeRefusal)
         -> (SimOrder, [SimTrade])
     {
         advance(to: now)
-        guard let market = markets[request.symbol] else { throw .invalidSymbol }
+        guard let market = markets[request.symbol] else { throw .unknownSymbol }
         let rules = market.rules
         if let ids = byClientID[apiKey]?[request.clientOrderId], ids.contains(where: open.contains) {
-            throw .duplicate
+            throw .duplicateOpenClientOrderId
         }
         let price = request.price ?? .zero
         var qty = request.quantity ?? .zero
         if request.type != .market {
-            if let violation = rules.checkPrice(price) {
-                throw .badRequest(-1013, "Filter failure: \(violation.filter)")
-            }
+            if let violation = rules.checkPrice(price) { throw .filterFailure(violation.engineFilter) }
         }
         if request.type == .market, qty.isZero, let quote = request.quoteOrderQty {
             qty = marketQuantity(spending: quote, market: market)
-            guard qty.isPositive else { throw .badRequest(-1013, "Filter failure: NOTIONAL") }
+            guard qty.isPositive else { throw .filterFailure(.notional) }
         }
-        if let violation = rules.checkQuantity(qty) { throw .badRequest(-1013, "Filter failure: \(violation.filter)") }
+        if let violation = rules.checkQuantity(qty) { throw .filterFailure(violation.engineFilter) }
         let reference = request.type == .market ? (request.side == .buy ? market.touch.ask : market.touch.bid) : price
-        if reference * qty < rules.minNotional { throw .badRequest(-1013, "Filter failure: NOTIONAL") }
+        if reference * qty < rules.minNotional { throw .filterFailure(.notional) }
         let crosses = request.side == .buy ? price >= market.touch.ask : price <= market.touch.bid
-        if request.type == .postOnly && crosses { throw .wouldTake }
+        if request.type == .postOnly && crosses { throw .wouldTakeLiquidity }
 
         // Funds: a buy locks quote at its limit (or the walk's cost), a sell locks base.
         let account = accounts[apiKey]!
@@ -145,13 +143,14 @@ final class Exchange {
     }
 
     /// Cancels an open order.
-    func cancel(apiKey: String, symbol: String, clientOrderId: String?, orderId: Int64?, at now: Date) throws(APIError)
+    func cancel(apiKey: String, symbol: String, clientOrderId: String?, orderId: Int64?, at now: Date)
+        throws(ExchangeRefusal)
         -> SimOrder
     {
         advance(to: now)  // a late cancel finds what filled meanwhile
         guard let id = find(apiKey: apiKey, symbol: symbol, clientOrderId: clientOrderId, orderId: orderId),
             open.contains(id)
-        else { throw .unknownOrder }
+        else { throw .noOpenOrder }
         finish(id, status: .cancelled, at: now)
         return orders[id]!
     }
@@ -296,11 +295,9 @@ final class Exchange {
     }
 
     /// Adds `count` generated historical trades for `apiKey` on `symbol`.
-    func seedHistory(apiKey: String, symbol: String, count: Int, now: Date) throws(APIError) {
-        guard let market = markets[symbol] else { throw .invalidSymbol }
-        guard accounts[apiKey] != nil else {
-            throw .badRequest(-2015, "Invalid API-key, IP, or permissions for action.")
-        }
+    func seedHistory(apiKey: String, symbol: String, count: Int, now: Date) throws(ExchangeRefusal) {
+        guard let market = markets[symbol] else { throw .unknownSymbol }
+        guard accounts[apiKey] != nil else { throw .unknownAccount }
         let first = nextTradeID[symbol]!
         nextTradeID[symbol] = first + Int64(count)
         let block = SyntheticTrades(

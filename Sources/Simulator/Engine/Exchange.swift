@@ -1,23 +1,6 @@
 import BallastCore
 import Foundation
 
-/// A refusal in the venue's own terms: HTTP status, error code and message.
-struct APIError: Error {
-    let status: Int
-    let code: Int
-    let message: String
-
-    static func badRequest(_ code: Int, _ message: String) -> APIError {
-        APIError(status: 400, code: code, message: message)
-    }
-    static let insufficientBalance = badRequest(-2010, "Account has insufficient balance for requested action.")
-    static let duplicate = badRequest(-2010, "Duplicate order sent.")
-    static let wouldTake = badRequest(-2010, "Order would immediately match and take.")
-    static let noSuchOrder = badRequest(-2013, "Order does not exist.")
-    static let unknownOrder = badRequest(-2011, "Unknown order sent.")
-    static let invalidSymbol = badRequest(-1121, "Invalid symbol.")
-}
-
 /// An order as the simulated venue keeps it.
 struct SimOrder {
     let orderId: Int64

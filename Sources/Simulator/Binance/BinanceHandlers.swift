@@ -3,8 +3,8 @@ import Foundation
 
 /// The Binance Spot REST endpoints, answered from the exchange. Runs under the venue's lock.
 extension SimulatedVenue {
-    func dispatch(_ method: String, _ path: String, _ params: RequestParams, apiKey: String?, now: Date)
-        throws(APIError) -> Reply
+    func binanceDispatch(_ method: String, _ path: String, _ params: RequestParams, apiKey: String?, now: Date)
+        throws(BinanceError) -> Reply
     {
         switch (method, path) {
         case ("GET", "/api/v3/ping"): return Reply(body: "{}")
@@ -22,14 +22,14 @@ extension SimulatedVenue {
         case ("GET", "/api/v3/order"): return try queryOrder(params, apiKey: apiKey!)
         case ("DELETE", "/api/v3/order"): return try cancelOrder(params, apiKey: apiKey!, now: now)
         default:
-            throw APIError(status: 404, code: -1000, message: "Unknown endpoint \(method) \(path).")
+            throw BinanceError(status: 404, code: -1000, message: "Unknown endpoint \(method) \(path).")
         }
     }
 
     // MARK: Market data
 
     /// The symbols named by `symbol` or `symbols` (a JSON array), or all of them.
-    private func selectedSymbols(_ params: RequestParams) throws(APIError) -> [String] {
+    private func selectedSymbols(_ params: RequestParams) throws(BinanceError) -> [String] {
         if let one = params["symbol"] {
             guard exchange.markets[one] != nil else { throw .invalidSymbol }
             return [one]
@@ -45,7 +45,7 @@ extension SimulatedVenue {
         return config.symbols.map(\.symbol)
     }
 
-    private func exchangeInfo(_ params: RequestParams, now: Date) throws(APIError) -> Reply {
+    private func exchangeInfo(_ params: RequestParams, now: Date) throws(BinanceError) -> Reply {
         let names = Set(try selectedSymbols(params))
         var json = JSONText(capacity: 4096)
         json.raw("{")
@@ -125,7 +125,7 @@ extension SimulatedVenue {
         return Reply(body: json.text)
     }
 
-    private func bookTicker(_ params: RequestParams) throws(APIError) -> Reply {
+    private func bookTicker(_ params: RequestParams) throws(BinanceError) -> Reply {
         try perSymbol(params) { name, json in
             let market = exchange.markets[name]!
             let bid = market.levels(.buy).first
@@ -137,7 +137,7 @@ extension SimulatedVenue {
         }
     }
 
-    private func tickerPrice(_ params: RequestParams) throws(APIError) -> Reply {
+    private func tickerPrice(_ params: RequestParams) throws(BinanceError) -> Reply {
         try perSymbol(params) { name, json in
             let market = exchange.markets[name]!
             let (bid, ask) = market.touch
@@ -148,7 +148,7 @@ extension SimulatedVenue {
 
     /// One object per selected symbol (`{"symbol":…, fields}`): a bare object when
     /// `symbol` was given, an array otherwise, as the venue answers.
-    private func perSymbol(_ params: RequestParams, _ fields: (String, inout JSONText) -> Void) throws(APIError)
+    private func perSymbol(_ params: RequestParams, _ fields: (String, inout JSONText) -> Void) throws(BinanceError)
         -> Reply
     {
         let names = try selectedSymbols(params)
@@ -166,7 +166,7 @@ extension SimulatedVenue {
         return Reply(body: json.text)
     }
 
-    private func depth(_ params: RequestParams) throws(APIError) -> Reply {
+    private func depth(_ params: RequestParams) throws(BinanceError) -> Reply {
         let symbol = try params.required("symbol")
         guard let market = exchange.markets[symbol] else { throw .invalidSymbol }
         let limit = Int(try params.integer("limit") ?? 100)
@@ -235,13 +235,13 @@ extension SimulatedVenue {
         return Reply(body: json.text)
     }
 
-    private func limit(_ params: RequestParams, default fallback: Int, max: Int) throws(APIError) -> Int {
+    private func limit(_ params: RequestParams, default fallback: Int, max: Int) throws(BinanceError) -> Int {
         guard let value = try params.integer("limit") else { return fallback }
         guard value >= 1 else { throw .badRequest(-1100, "Illegal characters found in parameter 'limit'.") }
         return Int(Swift.min(value, Int64(max)))
     }
 
-    private func myTrades(_ params: RequestParams, apiKey: String) throws(APIError) -> Reply {
+    private func myTrades(_ params: RequestParams, apiKey: String) throws(BinanceError) -> Reply {
         let symbol = try params.required("symbol")
         guard exchange.markets[symbol] != nil else { throw .invalidSymbol }
         let limit = try limit(params, default: 500, max: 1000)
@@ -275,7 +275,7 @@ extension SimulatedVenue {
         return Reply(body: json.text)
     }
 
-    private func openOrders(_ params: RequestParams, apiKey: String) throws(APIError) -> Reply {
+    private func openOrders(_ params: RequestParams, apiKey: String) throws(BinanceError) -> Reply {
         let symbol = params["symbol"]
         if let symbol, exchange.markets[symbol] == nil { throw .invalidSymbol }
         let orders = exchange.open.sorted().compactMap { exchange.orders[$0] }.filter {
@@ -284,7 +284,7 @@ extension SimulatedVenue {
         return orderList(orders)
     }
 
-    private func allOrders(_ params: RequestParams, apiKey: String) throws(APIError) -> Reply {
+    private func allOrders(_ params: RequestParams, apiKey: String) throws(BinanceError) -> Reply {
         let symbol = try params.required("symbol")
         guard exchange.markets[symbol] != nil else { throw .invalidSymbol }
         let limit = try limit(params, default: 500, max: 1000)
@@ -310,7 +310,7 @@ extension SimulatedVenue {
         case answerOnly
     }
 
-    func newOrder(_ params: RequestParams, apiKey: String, now: Date, mode: NewOrderMode) throws(APIError)
+    func newOrder(_ params: RequestParams, apiKey: String, now: Date, mode: NewOrderMode) throws(BinanceError)
         -> Reply
     {
         let symbol = try params.required("symbol")
@@ -372,7 +372,9 @@ extension SimulatedVenue {
         let request = Exchange.NewOrder(
             symbol: symbol, side: side, type: type, timeInForce: timeInForce, quantity: quantity,
             quoteOrderQty: quoteOrderQty, price: price, clientOrderId: clientOrderId)
-        let (order, trades) = try exchange.place(request, apiKey: apiKey, at: now, testOnly: mode != .place)
+        let (order, trades) = try binanceWords { () throws(ExchangeRefusal) in
+            try exchange.place(request, apiKey: apiKey, at: now, testOnly: mode != .place)
+        }
         if mode == .test { return Reply(body: "{}") }
         var json = JSONText(capacity: 512 + 128 * trades.count)
         switch responseType {
@@ -391,7 +393,7 @@ extension SimulatedVenue {
     }
 
     /// The order named by `orderId` or `origClientOrderId`.
-    private func named(_ params: RequestParams, apiKey: String) throws(APIError) -> (String, String?, Int64?) {
+    private func named(_ params: RequestParams, apiKey: String) throws(BinanceError) -> (String, String?, Int64?) {
         let symbol = try params.required("symbol")
         guard exchange.markets[symbol] != nil else { throw .invalidSymbol }
         let orderId = try params.integer("orderId")
@@ -402,7 +404,7 @@ extension SimulatedVenue {
         return (symbol, clientId, orderId)
     }
 
-    private func queryOrder(_ params: RequestParams, apiKey: String) throws(APIError) -> Reply {
+    private func queryOrder(_ params: RequestParams, apiKey: String) throws(BinanceError) -> Reply {
         let (symbol, clientId, orderId) = try named(params, apiKey: apiKey)
         guard let id = exchange.find(apiKey: apiKey, symbol: symbol, clientOrderId: clientId, orderId: orderId),
             let order = exchange.orders[id]
@@ -412,10 +414,11 @@ extension SimulatedVenue {
         return Reply(body: json.text)
     }
 
-    private func cancelOrder(_ params: RequestParams, apiKey: String, now: Date) throws(APIError) -> Reply {
+    private func cancelOrder(_ params: RequestParams, apiKey: String, now: Date) throws(BinanceError) -> Reply {
         let (symbol, clientId, orderId) = try named(params, apiKey: apiKey)
-        let order = try exchange.cancel(
-            apiKey: apiKey, symbol: symbol, clientOrderId: clientId, orderId: orderId, at: now)
+        let order = try binanceWords { () throws(ExchangeRefusal) in
+            try exchange.cancel(apiKey: apiKey, symbol: symbol, clientOrderId: clientId, orderId: orderId, at: now)
+        }
         var json = JSONText(capacity: 512)
         json.raw("{")
         json.field("symbol", symbol)

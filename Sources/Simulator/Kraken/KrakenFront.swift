@@ -611,7 +611,7 @@ extension SimulatedVenue {
             symbol: symbol.symbol, side: side, type: type, timeInForce: type == .limit ? timeInForce : nil,
             quantity: volume, quoteOrderQty: nil, price: price, clientOrderId: clientOrderId)
         let order: SimOrder
-        do throws(APIError) {
+        do throws(ExchangeRefusal) {
             (order, _) = try exchange.place(request, apiKey: apiKey, at: now)
         } catch {
             throw Self.krakenError(error)
@@ -646,7 +646,7 @@ extension SimulatedVenue {
         guard let order = target, exchange.open.contains(order.orderId) else {
             throw KrakenError("EOrder:Unknown order")
         }
-        do throws(APIError) {
+        do throws(ExchangeRefusal) {
             _ = try exchange.cancel(
                 apiKey: apiKey, symbol: order.symbol, clientOrderId: nil, orderId: order.orderId, at: now)
         } catch {
@@ -656,17 +656,17 @@ extension SimulatedVenue {
     }
 
     /// The engine's refusal in Kraken's words.
-    static func krakenError(_ error: APIError) -> KrakenError {
-        switch error.code {
-        case -2010 where error.message.hasPrefix("Duplicate"): KrakenError("EOrder:Duplicate order")
-        case -2010 where error.message.contains("immediately match"): KrakenError("EOrder:Post only order")
-        case -2010: KrakenError("EOrder:Insufficient funds")
-        case -2011, -2013: KrakenError("EOrder:Unknown order")
-        case -1121: KrakenError("EQuery:Unknown asset pair")
-        case -1013 where error.message.contains("NOTIONAL"): KrakenError("EOrder:Cost minimum not met")
-        case -1013 where error.message.contains("LOT_SIZE"): KrakenError("EOrder:Order minimum not met")
-        case -1013: KrakenError("EOrder:Invalid price")
-        default: KrakenError("EGeneral:Invalid arguments")
+    static func krakenError(_ refusal: ExchangeRefusal) -> KrakenError {
+        switch refusal {
+        case .duplicateOpenClientOrderId: KrakenError("EOrder:Duplicate order")
+        case .wouldTakeLiquidity: KrakenError("EOrder:Post only order")
+        case .insufficientBalance: KrakenError("EOrder:Insufficient funds")
+        case .noOpenOrder: KrakenError("EOrder:Unknown order")
+        case .unknownSymbol: KrakenError("EQuery:Unknown asset pair")
+        case .filterFailure(.notional): KrakenError("EOrder:Cost minimum not met")
+        case .filterFailure(.quantity): KrakenError("EOrder:Order minimum not met")
+        case .filterFailure(.price): KrakenError("EOrder:Invalid price")
+        case .unknownAccount: KrakenError("EGeneral:Invalid arguments")
         }
     }
 }
