@@ -292,6 +292,46 @@ import Testing
         #expect(error?.description.contains("column field 'b' is not returned by the query") == true)
     }
 
+    /// Tables that wait for the measure step are read ahead on two lanes. A table that fails there
+    /// stops the report with its template named, whether the workbook reaches it before or after a
+    /// large table the other lane is holding (which must then be let go, not left blocked), and
+    /// nothing is left under the output folder.
+    @Test func aTableReadAheadThatFailsStopsTheReportNamingItsTemplate() throws {
+        let url = try TestDatabase.migrated()
+        let connection = try TestDatabase.connect(url)
+        defer { connection.close() }
+        // 20,000 rows: more than a lane's queue holds, so its lane waits on the workbook.
+        let large =
+            "query = \"SELECT g AS a FROM generate_series(1, 20000) g\"\n[[columns]]\nfield = \"a\"\ntype = \"integer\""
+        let failing =
+            "query = \"SELECT 1 / (count(*) - count(*)) AS a FROM fills\"\n[[columns]]\nfield = \"a\"\ntype = \"integer\""
+        for (first, second, broken) in [(large, failing, "b.toml"), (failing, large, "a.toml")] {
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "ballast-tpl-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: folder) }
+            try FileManager.default.createDirectory(
+                at: folder.appendingPathComponent("audit"), withIntermediateDirectories: true)
+            try "x".write(to: folder.appendingPathComponent("summary.md.mustache"), atomically: true, encoding: .utf8)
+            try "sheet = \"Now\"\nposition = 1\nquery = \"SELECT 1 AS a\"\n[[columns]]\nfield = \"a\"".write(
+                to: folder.appendingPathComponent("audit/now.toml"), atomically: true, encoding: .utf8)
+            try "sheet = \"A\"\nposition = 2\nafter_measure = true\ncsv = \"a.csv\"\n\(first)".write(
+                to: folder.appendingPathComponent("audit/a.toml"), atomically: true, encoding: .utf8)
+            try "sheet = \"B\"\nposition = 3\nafter_measure = true\ncsv = \"b.csv\"\n\(second)".write(
+                to: folder.appendingPathComponent("audit/b.toml"), atomically: true, encoding: .utf8)
+            let output = Self.outputRoot()
+            let error = #expect(throws: BallastError.self) {
+                try ReportJob.run(
+                    scope: .period(from: Date(timeIntervalSince1970: 0), to: Date()), connection: connection,
+                    databaseURL: url, templatesFolder: folder, outputRoot: output, logger: Logger(label: "t"),
+                    measure: true)
+            }
+            #expect(error?.description.contains(broken) == true, "\(error?.description ?? "")")
+            #expect(error?.description.contains("division by zero") == true, "\(error?.description ?? "")")
+            let left = FileManager.default.enumerator(atPath: output.path)?.allObjects as? [String] ?? []
+            #expect(left.allSatisfy { !$0.hasSuffix(".xlsx") && !$0.hasSuffix(".csv") }, "\(left)")
+        }
+    }
+
     @Test func outsideTextIsNeutralisedInCSVs() throws {
         let url = try TestDatabase.migrated()
         let connection = try TestDatabase.connect(url)

@@ -90,9 +90,9 @@ public struct AuditReport {
         }
     }
 
-    /// Writes the workbook on this thread and the CSVs on another, both from
-    /// one database snapshot, so they hold exactly the same rows; runs
-    /// `alongside` on a third, and fills the tables that need it last.
+    /// Writes the workbook on this thread while each table's rows are read on another and written
+    /// to its CSV as they pass (so the sheet and the CSV hold exactly the same rows); runs
+    /// `alongside` on a third, and fills the tables that need it last, reading them ahead.
     private func writeFiles(_ request: Request, alongside: Concurrent?, into staging: URL) throws -> [(
         sheet: String, rows: Int, sheets: [String]
     )] {
@@ -105,40 +105,25 @@ public struct AuditReport {
         try connection.execute("SET LOCAL jit = off")
         var inTransaction = true
         defer { if inTransaction { _ = try? connection.execute("COMMIT") } }
-        let row = try connection.query(
-            "SELECT pg_export_snapshot() AS snapshot, current_setting('search_path') AS search_path"
-        ).first!
         let parameters: [String: String?] = [
             "from": Timestamp.format(request.from), "to": Timestamp.format(request.to), "run": request.runID,
             "chain": request.chain?.description,
         ]
-        let deferred = measured == nil ? [] : templates.tables.filter(\.afterMeasure)
-        let csv = try CSVExport.start(
-            templates: templates.tables.filter { $0.csv != nil && !deferred.map(\.sheet).contains($0.sheet) },
-            deferred: deferred.filter { $0.csv != nil }, measured: measured?.gate, parameters: parameters,
-            folder: staging, databaseURL: databaseURL, snapshot: try row.decode("snapshot"),
-            searchPath: try row.decode("search_path"), byteOrderMark: request.csvByteOrderMark, logger: logger)
-        do {
-            let tables = try writeWorkbook(request, parameters: parameters, into: staging, deferred: deferred) {
-                // Before the deferred tables: the measure step must be done, and visible.
-                try measured?.gate.wait()
-                try connection.execute("COMMIT")
-                inTransaction = false
-            }
-            try csv.join()
-            let context = try SummaryContext(request: request, tables: tables, connection: connection).values()
-            let markdown = try MustacheTemplate(string: templates.summary).render(context)
-            try Data(markdown.utf8).write(to: staging.appendingPathComponent("summary.md"))
-            if let chain = request.chain {
-                // Keep this line outside the database: `ballast audit verify --since DIR` checks it later.
-                try Data((chain.description + "\n").utf8).write(to: staging.appendingPathComponent("chain-head.txt"))
-            }
-            return tables
-        } catch {
-            csv.cancel()
-            _ = try? csv.join()
-            throw error
+        let (tables, context) = try writeWorkbook(
+            request, parameters: parameters, into: staging, measured: measured?.gate
+        ) {
+            // Before the deferred tables: the measure step must be done, and visible.
+            try measured?.gate.wait()
+            try connection.execute("COMMIT")
+            inTransaction = false
         }
+        let markdown = try MustacheTemplate(string: templates.summary).render(context)
+        try Data(markdown.utf8).write(to: staging.appendingPathComponent("summary.md"))
+        if let chain = request.chain {
+            // Keep this line outside the database: `ballast audit verify --since DIR` checks it later.
+            try Data((chain.description + "\n").utf8).write(to: staging.appendingPathComponent("chain-head.txt"))
+        }
+        return tables
     }
 
     /// Starts `work` on its own thread and connection; the gate opens when it ends.
@@ -159,9 +144,9 @@ public struct AuditReport {
     }
 
     private func writeWorkbook(
-        _ request: Request, parameters: [String: String?], into staging: URL, deferred: [ReportTemplate],
+        _ request: Request, parameters: [String: String?], into staging: URL, measured: Gate?,
         beforeDeferred: () throws -> Void
-    ) throws -> [(sheet: String, rows: Int, sheets: [String])] {
+    ) throws -> (tables: [(sheet: String, rows: Int, sheets: [String])], context: [String: Any]) {
         let tmp = staging.appendingPathComponent(".tmp", isDirectory: true)
         try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: tmp) }
@@ -179,44 +164,69 @@ public struct AuditReport {
         let index = LinkIndex()
         // Every sheet is created in template order (that is the tab order) and filled there when it
         // can be: a sheet is filled after the sheets it links to, and tables that read the measures
-        // (or link to one that does) once the measure step is done.
+        // (or link to one that does) once the measure step is done — those are read ahead.
+        let deferred = measured == nil ? [] : templates.tables.filter(\.afterMeasure)
         let plan = try ReportTemplates.fillOrder(templates.tables, later: Set(deferred.map(\.sheet)))
         let late = Set(plan.later.map(\.sheet))
-        func fill(_ template: ReportTemplate) throws {
-            try complete(streams[template.sheet]!, template: template, parameters: parameters, workbook: workbook)
-            filled.insert(template.sheet)
+        func reader(_ template: ReportTemplate) -> TableReader {
+            TableReader(
+                template: template, parameters: parameters,
+                csvPath: template.csv.map { staging.appendingPathComponent($0).path },
+                byteOrderMark: request.csvByteOrderMark)
         }
-        for template in templates.tables {
-            let stream = try SheetStream(
-                template: template, workbook: workbook, formats: formats, rowLimit: rowLimit, index: index)
-            written.append((template, stream))
-            streams[template.sheet] = stream
-            let targets = template.columns.compactMap(\.link?.sheet).filter { $0 != template.sheet }
-            if !late.contains(template.sheet), targets.allSatisfy(filled.contains) { try fill(template) }
+        let ahead = try measured.map {
+            try ReadAhead(
+                plan.later.map(reader), of: request, after: $0, like: connection, databaseURL: databaseURL,
+                logger: logger)
         }
-        for template in plan.first where !filled.contains(template.sheet) { try fill(template) }
-        if !plan.later.isEmpty {
-            try beforeDeferred()
-            for template in plan.later { try fill(template) }
+        let figures: SummaryContext.Figures
+        do {
+            func fill(_ template: ReportTemplate) throws {
+                try complete(
+                    streams[template.sheet]!, reader: reader(template), ahead: ahead?.queue(for: template.sheet),
+                    workbook: workbook)
+                filled.insert(template.sheet)
+            }
+            for template in templates.tables {
+                let stream = try SheetStream(
+                    template: template, workbook: workbook, formats: formats, rowLimit: rowLimit, index: index)
+                written.append((template, stream))
+                streams[template.sheet] = stream
+                let targets = template.columns.compactMap(\.link?.sheet).filter { $0 != template.sheet }
+                if !late.contains(template.sheet), targets.allSatisfy(filled.contains) { try fill(template) }
+            }
+            for template in plan.first where !filled.contains(template.sheet) { try fill(template) }
+            if !plan.later.isEmpty {
+                try beforeDeferred()
+                for template in plan.later { try fill(template) }
+            }
+            figures = try ahead?.figures() ?? SummaryContext.figures(of: request, on: connection)
+        } catch {
+            ahead?.cancel(error)
+            _ = try? ahead?.figures()
+            throw error
         }
         let tables = written.map { ($0.template.sheet, $0.stream.rows, $0.stream.sheets.map(\.name)) }
-        let context = SummaryContext(request: request, tables: tables, connection: connection)
+        let context = SummaryContext.values(of: request, tables: tables, figures: figures)
         try SummarySheet(sheet: summary, workbook: workbook, formats: formats).write(
-            context: try context.values(), tables: written.map { ($0.template, $0.stream.firstSheet) })
+            context: context, tables: written.map { ($0.template, $0.stream.firstSheet) })
         closed = true
         let closing = ContinuousClock().now
         try workbook.close()
         logger.debug("workbook closed in \(ContinuousClock().now - closing)")
-        return tables
+        return (tables, context)
     }
 
-    /// Fills one table's sheet and adds its chart.
+    /// Fills one table's sheet (from `ahead`, where its rows are read ahead) and adds its chart.
     private func complete(
-        _ stream: SheetStream, template: ReportTemplate, parameters: [String: String?], workbook: Workbook
-    )
-        throws
-    {
-        try fill(stream, template: template, parameters: parameters)
+        _ stream: SheetStream, reader: TableReader, ahead: BoundedQueue<[[CellValue]]>?, workbook: Workbook
+    ) throws {
+        let template = reader.template
+        if let ahead {
+            try drain(ahead, into: stream)
+        } else {
+            try pipeline(reader, into: stream)
+        }
         try stream.finish()
         if let spec = template.chart, spec.placement != "Summary", stream.rows > 0 {
             let chart = SummarySheet.chart(
@@ -228,66 +238,46 @@ public struct AuditReport {
         logger.info("wrote \(template.sheet): \(stream.rows) rows", metadata: ["sheets": "\(stream.sheets.count)"])
     }
 
-    private func fill(_ stream: SheetStream, template: ReportTemplate, parameters: [String: String?]) throws {
-        let query = try ReportQuery.bind(template.query, parameters: parameters, source: template.source)
-        do {
-            // Check the columns first, so a wrong field is caught even when the period is empty.
-            var probe: Query = "SELECT * FROM ("
-            probe.append(query)
-            probe.append(") AS template_rows LIMIT 0")
-            let positions = try Self.positions(of: template, in: try connection.query(probe).columns)
-            try pipeline(query, into: stream, template: template, positions: positions)
-        } catch let error as PostgresError where error.sqlState != nil {
-            throw BallastError.invalidInput("\(template.source): field query: \(error.message)")
-        }
-    }
-
-    /// Streams the query's rows through two threads so that reading overlaps
-    /// the workbook: a reader converts rows (libpq single-row mode) while this
-    /// thread writes the cells.
-    private func pipeline(_ query: Query, into stream: SheetStream, template: ReportTemplate, positions: [Int]) throws {
-        let toSheet = BoundedQueue<[[CellValue]]>(capacity: 32)
+    /// Streams the table's rows through two threads so that reading overlaps the workbook: a reader
+    /// on this report's connection converts rows (libpq single-row mode) and writes the CSV while
+    /// this thread writes the cells.
+    private func pipeline(_ reader: TableReader, into stream: SheetStream) throws {
+        let rows = TableReader.queue()
         let database = Unshared(connection)
-        let batchSize = 256
-        // The connection is used only by the reader until `reader.join()` returns.
-        let reader = Worker("report-reader") {
+        // The connection is used only by the reader until `worker.join()` returns.
+        let worker = Worker("report-reader") {
             do {
-                var cells: [[CellValue]] = []
-                cells.reserveCapacity(batchSize)
-                try database.value.forEachRow(query, fetchSize: 4096) { row in
-                    cells.append(try SheetStream.cells(row, template: template, positions: positions))
-                    if cells.count == batchSize {
-                        try toSheet.put(cells)
-                        cells.removeAll(keepingCapacity: true)
-                    }
-                }
-                if !cells.isEmpty { try toSheet.put(cells) }
-                toSheet.close()
+                try reader.read(on: database.value, into: rows)
             } catch {
-                toSheet.fail(error)
+                rows.fail(error)
                 throw error
             }
         }
         var failure: (any Error)?
+        do {
+            try drain(rows, into: stream)
+        } catch {
+            failure = error
+            rows.fail(error)
+        }
+        // The reader's own error comes first: it is the cause.
+        try worker.join()
+        if let failure { throw failure }
+    }
+
+    /// Writes every batch from `rows` into the sheet.
+    private func drain(_ rows: BoundedQueue<[[CellValue]]>, into stream: SheetStream) throws {
         let clock = ContinuousClock()
         var waited = Duration.zero
         let started = clock.now
-        do {
-            while true {
-                let before = clock.now
-                guard let batch = try toSheet.take() else { break }
-                waited += clock.now - before
-                for row in batch { try stream.append(cells: row) }
-            }
-            logger.debug(
-                "\(template.sheet): \(stream.rows) rows in \(clock.now - started), \(waited) of it waiting for rows")
-        } catch {
-            failure = error
-            toSheet.fail(error)
+        while true {
+            let before = clock.now
+            guard let batch = try rows.take() else { break }
+            waited += clock.now - before
+            for row in batch { try stream.append(cells: row) }
         }
-        // The reader's own error comes first: it is the cause.
-        try reader.join()
-        if let failure { throw failure }
+        logger.debug(
+            "\(stream.template.sheet): \(stream.rows) rows in \(clock.now - started), \(waited) of it waiting for rows")
     }
 
     /// Where each template column sits in the query's result; a missing one names the field.

@@ -81,26 +81,8 @@ package final class SheetStream {
     /// Column width (in characters) printed on one landscape A4 page before a sheet goes onto a second.
     static let charactersPerPage = 160.0
 
-    /// Converts one result row: typed cells for the sheet, exact text for the CSV.
-    /// Pure, so it runs on the reader thread.
-    package static func convert(_ row: Row, template: ReportTemplate, positions: [Int]) throws -> (
-        [CellValue], [CSVField]
-    ) {
-        var cells: [CellValue] = []
-        var fields: [CSVField] = []
-        cells.reserveCapacity(template.columns.count)
-        fields.reserveCapacity(template.columns.count)
-        for (i, column) in template.columns.enumerated() {
-            let (cell, field) = try ReportCell.convert(
-                row.text(at: positions[i]), column.type, source: template.source, field: column.field)
-            cells.append(cell)
-            fields.append(field)
-        }
-        return (cells, fields)
-    }
-
     /// The workbook cells of one result row (the reader thread's hot path).
-    static func cells(_ row: Row, template: ReportTemplate, positions: [Int]) throws -> [CellValue] {
+    package static func cells(_ row: Row, template: ReportTemplate, positions: [Int]) throws -> [CellValue] {
         var cells: [CellValue] = []
         cells.reserveCapacity(template.columns.count)
         for (i, column) in template.columns.enumerated() {
@@ -110,6 +92,25 @@ package final class SheetStream {
                 })
         }
         return cells
+    }
+
+    /// The CSV fields of the same row, from its `cells`: numbers as the query's exact text (the
+    /// cell holds a binary double), everything else as the cell has it.
+    static func fields(_ row: Row, cells: [CellValue], template: ReportTemplate, positions: [Int]) -> [CSVField] {
+        var fields: [CSVField] = []
+        fields.reserveCapacity(cells.count)
+        for (i, cell) in cells.enumerated() {
+            switch cell {
+            case .blank, .formula: fields.append(.empty)  // a row converts to no formula
+            case .string(let text): fields.append(.text(text))
+            case .number:
+                fields.append(
+                    .number(row.withRawText(at: positions[i]) { $0.map { String(decoding: $0, as: UTF8.self) } ?? "" }))
+            case .date(let date): fields.append(.timestamp(date))
+            case .bool(let flag): fields.append(.bool(flag))
+            }
+        }
+        return fields
     }
 
     /// Writes one row of cells, continuing on a new sheet at the row limit.

@@ -3,13 +3,26 @@ import Postgres
 
 /// The figures the Summary sheet and `summary.md` show: provenance, row
 /// counts, totals and the top routes, for the report's period.
-struct SummaryContext {
-    let request: AuditReport.Request
-    let tables: [(sheet: String, rows: Int, sheets: [String])]
-    let connection: Connection
+enum SummaryContext {
+    /// What the database says of the period: counts, Ballast's own trading apart from the
+    /// account's other fills, and the top routes (which the measure step writes).
+    struct Figures: Sendable {
+        var fills, orders, batches, decisions, breaks, requests: Int
+        var ballastFills, feesElsewhere, externalFills: Int
+        /// Exact decimal text.
+        var ballastNotional, ballastFees, externalNotional: String
+        var routes: [Route]
 
-    /// A dictionary for Mustache (and the Summary sheet), every amount as exact text.
-    func values() throws -> [String: Any] {
+        struct Route: Sendable {
+            var venue, dialect, symbol, style: String
+            var orders: Int
+            /// Exact decimal text; "—" where there is no figure.
+            var notional, slippageBps, feeBps: String
+        }
+    }
+
+    /// Queries the figures of `request`'s period over `connection`.
+    static func figures(of request: AuditReport.Request, on connection: Connection) throws -> Figures {
         let from = request.from
         let to = request.to
         let totals = try connection.query(
@@ -54,24 +67,39 @@ struct SummaryContext {
             WHERE r.run_id = \(request.runID)
             ORDER BY r.filled_notional DESC, r.venue_id, r.symbol, r.style LIMIT 10
             """
-        ).map { row -> [String: Any] in
+        ).map { row in
+            Figures.Route(
+                venue: try row.decode("venue_id"), dialect: try row.decode("dialect"), symbol: try row.decode("symbol"),
+                style: try row.decode("style"), orders: try row.decode("orders"),
+                notional: try row.decode("filled_notional"),
+                slippageBps: try row.decode("slippage_bps_mean", as: String?.self) ?? "—",
+                feeBps: try row.decode("fee_bps_mean", as: String?.self) ?? "—")
+        }
+        return Figures(
+            fills: try totals.decode("fills"), orders: try totals.decode("orders"),
+            batches: try totals.decode("batches"), decisions: try totals.decode("decisions"),
+            breaks: try totals.decode("breaks"), requests: try totals.decode("requests"),
+            ballastFills: try own.decode("ours"), feesElsewhere: try own.decode("fees_elsewhere"),
+            externalFills: try own.decode("external"), ballastNotional: try own.decode("notional"),
+            ballastFees: try own.decode("fees"), externalNotional: try own.decode("external_notional"),
+            routes: routes)
+    }
+
+    /// A dictionary for Mustache (and the Summary sheet), every amount as exact text.
+    static func values(
+        of request: AuditReport.Request, tables: [(sheet: String, rows: Int, sheets: [String])], figures: Figures
+    ) -> [String: Any] {
+        let routes: [[String: Any]] = figures.routes.map {
             [
-                "venue": try row.decode("venue_id", as: String.self),
-                "dialect": try row.decode("dialect", as: String.self),
-                "symbol": try row.decode("symbol", as: String.self),
-                "style": try row.decode("style", as: String.self), "orders": try row.decode("orders", as: Int.self),
-                "notional": try row.decode("filled_notional", as: String.self),
-                "slippage_bps": try row.decode("slippage_bps_mean", as: String?.self) ?? "—",
-                "fee_bps": try row.decode("fee_bps_mean", as: String?.self) ?? "—",
+                "venue": $0.venue, "dialect": $0.dialect, "symbol": $0.symbol, "style": $0.style,
+                "orders": $0.orders, "notional": $0.notional, "slippage_bps": $0.slippageBps, "fee_bps": $0.feeBps,
             ]
         }
-        let fills: Int = try totals.decode("fills")
-        let orders: Int = try totals.decode("orders")
         return [
             "run_id": request.runID,
             "generated_at": Timestamp.iso8601(Date()),
-            "from": Timestamp.iso8601(from),
-            "to": Timestamp.iso8601(to),
+            "from": Timestamp.iso8601(request.from),
+            "to": Timestamp.iso8601(request.to),
             "config_hash": request.configHash ?? "—",
             "chain": request.chain.map {
                 "\($0.length ?? 0) records, head \($0.hash) (verified before this report; each record's hash is "
@@ -80,22 +108,22 @@ struct SummaryContext {
             "chain_head": request.chain?.description ?? "—",
             "version": BallastVersion.current,
             "tables": tables.map { ["sheet": $0.sheet, "rows": $0.rows, "sheets": $0.sheets.joined(separator: ", ")] },
-            "fills": fills,
-            "ballast_fills": try own.decode("ours", as: Int.self),
-            "ballast_notional": try own.decode("notional", as: String.self),
-            "ballast_fees": try own.decode("fees", as: String.self),
-            "fees_elsewhere": try own.decode("fees_elsewhere", as: Int.self),
-            "has_fees_elsewhere": try own.decode("fees_elsewhere", as: Int.self) > 0,
-            "external_fills": try own.decode("external", as: Int.self),
-            "external_notional": try own.decode("external_notional", as: String.self),
-            "orders": orders,
-            "batches": try totals.decode("batches", as: Int.self),
-            "decisions": try totals.decode("decisions", as: Int.self),
-            "breaks": try totals.decode("breaks", as: Int.self),
-            "requests": try totals.decode("requests", as: Int.self),
+            "fills": figures.fills,
+            "ballast_fills": figures.ballastFills,
+            "ballast_notional": figures.ballastNotional,
+            "ballast_fees": figures.ballastFees,
+            "fees_elsewhere": figures.feesElsewhere,
+            "has_fees_elsewhere": figures.feesElsewhere > 0,
+            "external_fills": figures.externalFills,
+            "external_notional": figures.externalNotional,
+            "orders": figures.orders,
+            "batches": figures.batches,
+            "decisions": figures.decisions,
+            "breaks": figures.breaks,
+            "requests": figures.requests,
             "routes": routes,
             "has_routes": !routes.isEmpty,
-            "empty": fills == 0 && orders == 0,
+            "empty": figures.fills == 0 && figures.orders == 0,
         ]
     }
 }
