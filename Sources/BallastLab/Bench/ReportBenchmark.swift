@@ -15,16 +15,26 @@ public struct ReportBenchmark {
         public var orders: Int
         public var routes: Int
         public var generateSeconds: Double
-        public var measureSeconds: Double
-        public var reportSeconds: Double
-        public var floorSeconds: Double
-        /// Of the floor, the time libxlsxwriter took to close (compress and zip) the workbook.
-        public var floorCloseSeconds: Double
+        /// One entry per repetition, report and floor alternating (report first).
+        public var measureSeconds: [Double]
+        public var reportSeconds: [Double]
+        public var floorSeconds: [Double]
+        /// Of each floor, the time libxlsxwriter took to close (compress and zip) the workbook.
+        public var floorCloseSeconds: [Double]
         public var reportRows: Int
+        /// After the first report, before the floor's rows are loaded.
         public var peakResidentBytesAfterReport: Int?
         public var peakResidentBytesAfterFloor: Int?
-        /// Measure runs alongside the report, so the report's time is the end-to-end time.
-        public var endToEndSeconds: Double { reportSeconds }
+
+        /// The fastest report against the fastest floor: interference from the rest of the machine
+        /// only ever adds time, so the best of several runs is the least disturbed figure of each.
+        public var bestRatio: Double { reportSeconds.min()! / max(floorSeconds.min()!, 1e-9) }
+        /// The median of the repetitions' report/floor ratios (each pair run back to back).
+        public var medianRatio: Double {
+            let ratios = zip(reportSeconds, floorSeconds).map { $0 / max($1, 1e-9) }.sorted()
+            return ratios.count % 2 == 1
+                ? ratios[ratios.count / 2] : (ratios[ratios.count / 2 - 1] + ratios[ratios.count / 2]) / 2
+        }
     }
 
     let connection: Connection
@@ -39,11 +49,13 @@ public struct ReportBenchmark {
         self.logger = logger
     }
 
-    /// Runs the benchmark for `fills` fills, writing into a temporary folder;
-    /// `measure` runs alongside the report, as in `ballast run`.
-    public func run(fills: Int, measure: @escaping @Sendable (Connection, String, Date, Date) throws -> Void) throws
-        -> Result
-    {
+    /// Runs the benchmark for `fills` fills, writing into a temporary folder: the report (with
+    /// `measure` alongside, as in `ballast run`) and the floor, alternately, `repeats` times each,
+    /// so that both meet the same spells of a busy machine.
+    public func run(
+        fills: Int, repeats: Int = 3, measure: @escaping @Sendable (Connection, String, Date, Date) throws -> Void
+    ) throws -> Result {
+        precondition(repeats > 0)
         let schema = try ScratchSchema("ballast_bench_\(ProcessInfo.processInfo.processIdentifier)", on: connection)
         defer { schema.drop() }
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("ballast-bench-\(UUID().uuidString)")
@@ -56,47 +68,62 @@ public struct ReportBenchmark {
         let generateSeconds = (clock.now - t).seconds
 
         let templates = try ReportTemplates.load(from: templatesFolder)
-        t = clock.now
-        logger.info("measuring and writing the report")
-        let measureTime = Unshared(MeasureClock())
-        let (runID, from, to) = (data.runID, data.from, data.to)
-        let result = try AuditReport(
-            connection: connection, databaseURL: databaseURL, templates: templates, logger: logger
-        )
-        .write(
-            .init(runID: data.runID, runDay: "bench", from: data.from, to: data.to, configHash: nil, outputRoot: out),
-            alongside: { connection in
-                let start = ContinuousClock().now
-                try measure(connection, runID, from, to)
-                measureTime.value.seconds = (ContinuousClock().now - start).seconds
-            })
-        let reportSeconds = (clock.now - t).seconds
-        let measureSeconds = measureTime.value.seconds
-        let rssReport = ProcessStats.peakResidentBytes()
-
+        var result = Result(
+            fills: fills, orders: data.orders, routes: data.routes, generateSeconds: generateSeconds,
+            measureSeconds: [], reportSeconds: [], floorSeconds: [], floorCloseSeconds: [], reportRows: 0)
         // The floor is the same workbook's cells written by libxlsxwriter alone: every sheet's rows,
         // read into memory before its clock starts (no database, no formats, no CSVs, no charts).
-        logger.info("loading every sheet's rows into memory for the floor")
         var sheets: [(name: String, rows: [[CellValue]])] = []
-        for template in templates.tables {
-            sheets.append(
-                (
-                    template.sheet,
-                    try Self.load(template, connection: connection, runID: data.runID, from: data.from, to: data.to)
-                ))
+        for repetition in 1...repeats {
+            if repetition > 1 {
+                // The measure step replaces its rows each time: clear out the dead ones first (untimed),
+                // so each repetition starts from what a single run would find.
+                try connection.execute(
+                    "VACUUM (ANALYZE) order_measures, parent_measures, route_measures, drift_measures")
+            }
+            t = clock.now
+            logger.info("measuring and writing the report (\(repetition) of \(repeats))")
+            let measureTime = Unshared(MeasureClock())
+            let (runID, from, to) = (data.runID, data.from, data.to)
+            let written = try AuditReport(
+                connection: connection, databaseURL: databaseURL, templates: templates, logger: logger
+            )
+            .write(
+                .init(
+                    runID: data.runID, runDay: "bench-\(repetition)", from: data.from, to: data.to, configHash: nil,
+                    outputRoot: out),
+                alongside: { connection in
+                    let start = ContinuousClock().now
+                    try measure(connection, runID, from, to)
+                    measureTime.value.seconds = (ContinuousClock().now - start).seconds
+                })
+            result.reportSeconds.append((clock.now - t).seconds)
+            result.measureSeconds.append(measureTime.value.seconds)
+            result.reportRows = written.totalRows
+            try? FileManager.default.removeItem(at: written.folder)
+
+            if sheets.isEmpty {
+                result.peakResidentBytesAfterReport = ProcessStats.peakResidentBytes()
+                logger.info("loading every sheet's rows into memory for the floor")
+                for template in templates.tables {
+                    sheets.append(
+                        (
+                            template.sheet,
+                            try Self.load(
+                                template, connection: connection, runID: data.runID, from: data.from, to: data.to)
+                        ))
+                }
+            }
+            let cells = sheets.map { $0.rows.reduce(0) { $0 + $1.count } }.reduce(0, +)
+            let rows = sheets.map(\.rows.count).reduce(0, +)
+            logger.info(
+                "measuring the floor (\(repetition) of \(repeats)): libxlsxwriter alone, \(rows) rows, \(cells) cells")
+            t = clock.now
+            result.floorCloseSeconds.append(try Self.floor(sheets, directory: out))
+            result.floorSeconds.append((clock.now - t).seconds)
         }
-        let cells = sheets.map { $0.rows.reduce(0) { $0 + $1.count } }.reduce(0, +)
-        logger.info(
-            "measuring the floor: libxlsxwriter alone, \(sheets.map(\.rows.count).reduce(0, +)) rows, \(cells) cells")
-        t = clock.now
-        let floorCloseSeconds = try Self.floor(sheets, directory: out)
-        let floorSeconds = (clock.now - t).seconds
-        return Result(
-            fills: fills, orders: data.orders, routes: data.routes, generateSeconds: generateSeconds,
-            measureSeconds: measureSeconds, reportSeconds: reportSeconds, floorSeconds: floorSeconds,
-            floorCloseSeconds: floorCloseSeconds,
-            reportRows: result.totalRows, peakResidentBytesAfterReport: rssReport,
-            peakResidentBytesAfterFloor: ProcessStats.peakResidentBytes())
+        result.peakResidentBytesAfterFloor = ProcessStats.peakResidentBytes()
+        return result
     }
 
     /// The rows of `template` as cells, read before the floor's clock starts.
