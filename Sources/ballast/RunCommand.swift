@@ -57,7 +57,12 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "With --simulate: how many venues.")
     var venues: Int = 3
 
-    @Option(help: "With --simulate: historical BTCUSDT fills each demo account starts with.")
+    @Option(
+        help: """
+            With --simulate: historical BTCUSDT fills each demo account starts with (the Kraken Spot \
+            venue's account at most \(SimulatedVenues.krakenDemoHistory): Kraken's call counter lets a \
+            Pro account read about 25 fills a second).
+            """)
     var history: Int = 20_000
 
     @Option(help: "Where reports go: <out>/<date>/<run-id>/.")
@@ -109,7 +114,9 @@ struct RunCommand: AsyncParsableCommand {
                 config = try JobConfig.load(path: job)
             } else {
                 let venues = try SimulatedVenues(
-                    venues: venues, history: history, dialects: SimulatedVenues.demoDialects)
+                    venues: venues, history: history, dialects: SimulatedVenues.demoDialects,
+                    krakenTier: SimulatedVenues.krakenDemoTier,
+                    krakenHistory: min(history, SimulatedVenues.krakenDemoHistory))
                 simulated = venues
                 for venue in venues.simulator.venues {
                     logger.info("simulated venue \(venue.name) at \(venue.baseURL)")

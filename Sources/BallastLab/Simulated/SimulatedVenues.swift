@@ -17,16 +17,25 @@ public final class SimulatedVenues: Sendable {
     /// The dialects of the embedded default's venues, in order: a job there routes across dialects.
     public static let demoDialects: [SimDialect] = [.krakenSpot, .coinbaseAdvanced, .binanceSpot]
 
+    /// The demo's Kraken Spot account is on Kraken's Pro tier (a call counter of 20 draining 1 a
+    /// second), as a trading desk's would be; the starter tier drains 0.33 a second.
+    public static let krakenDemoTier = KrakenSpotClient.proCounter
+
+    /// The most history a demo Kraken Spot account starts with. Kraken pages trade history 50 at a
+    /// time at 2 points of its call counter: 500 fills fit in the Pro tier's first 20 points, where
+    /// 20,000 would take Ballast (or any client) about 13 minutes to read (40 on the starter tier).
+    public static let krakenDemoHistory = 500
+
     /// Starts `count` demo venues (venue i speaking `dialects[i]`, Binance Spot past the list's
     /// end; with `bestRotates`, the cheapest venue differs by symbol, so a rebalance routes to
     /// each, else venue i is the i-th cheapest on every symbol); each account gets `history`
-    /// historical BTCUSDT trades.
+    /// historical BTCUSDT trades (a Kraken Spot venue's account `krakenHistory`, when given).
     /// `venueSettings` are lines added to each `[[venues]]` table of the job (`timeout_ms = 600`);
     /// `depthDivisor` divides every level's quantity (thin books, so an order walks several levels).
     public init(
         venues count: Int = 3, seed: UInt64 = 1, history: Int = 0, limits: LimitConfig? = nil,
         latency: LatencyProfile? = nil, venueSettings: String = "", depthDivisor: Int = 1, dialects: [SimDialect] = [],
-        krakenTier: RateLimits.CallCounter? = nil, bestRotates: Bool = true
+        krakenTier: RateLimits.CallCounter? = nil, bestRotates: Bool = true, krakenHistory: Int? = nil
     ) throws {
         var settings = SimulatorConfig.demo(venues: count, seed: seed, dialects: dialects, bestRotates: bestRotates)
         for i in settings.venues.indices {
@@ -55,9 +64,10 @@ public final class SimulatedVenues: Sendable {
             environment["\(variable)_KEY"] = account.apiKey
             environment["\(variable)_SECRET"] = account.secret
             accounts.append("\(venue.name)-main")
-            if history > 0 {
+            let trades = venue.config.dialect == .krakenSpot ? krakenHistory ?? history : history
+            if trades > 0 {
                 do {
-                    try venue.seedTrades(apiKey: account.apiKey, symbol: "BTCUSDT", count: history)
+                    try venue.seedTrades(apiKey: account.apiKey, symbol: "BTCUSDT", count: trades)
                 } catch {
                     simulator.stop()
                     throw BallastError.venue(error.description)
