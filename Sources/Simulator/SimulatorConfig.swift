@@ -60,10 +60,12 @@ public struct SimulatorConfig: Codable, Sendable {
             let letter = String(UnicodeScalar(UInt8(ascii: "a") + UInt8(i % 26)))
             var venue = VenueConfig(name: "sim-\(letter)", dialect: i < dialects.count ? dialects[i] : .binanceSpot)
             venue.latency = profiles[i % profiles.count]
-            // Venues differ slightly in spread and depth, so routes differ in cost.
+            // Venues differ slightly in spread and depth, so routes differ in cost. Rotating, each
+            // rank is 4 bps wider: more than a tick of every demo symbol at its price (ETHBTC's is
+            // about 2 bps), so the order of venues survives the book's rounding to ticks.
             for j in venue.symbols.indices {
                 let rank = bestRotates ? (i + j) % max(1, count) : i
-                venue.symbols[j].spreadBps += Double(rank) * 1.5
+                venue.symbols[j].spreadBps += Double(rank) * (bestRotates ? 4 : 1.5)
                 venue.symbols[j].levelQty = venue.symbols[j].levelQty * ExactDecimal(max(1, 3 - rank))
             }
             venue.accounts = [AccountConfig.demo(venue: venue.name)]
