@@ -98,11 +98,7 @@ public struct AuditReport {
     )] {
         let measured = try alongside.map { work in try startAlongside(work) }
         defer { _ = try? measured?.worker.join() }
-        try connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        // Sorting a million fills for a sheet should not spill to disk; and each report query runs
-        // once, so compiling it (PostgreSQL's JIT, up to half a second a query) costs more than it saves.
-        try connection.execute("SET LOCAL work_mem = '64MB'")
-        try connection.execute("SET LOCAL jit = off")
+        try Self.beginReading(on: connection)
         var inTransaction = true
         defer { if inTransaction { _ = try? connection.execute("COMMIT") } }
         let parameters: [String: String?] = [
@@ -124,6 +120,15 @@ public struct AuditReport {
             try Data((chain.description + "\n").utf8).write(to: staging.appendingPathComponent("chain-head.txt"))
         }
         return tables
+    }
+
+    /// Opens the read-only snapshot a report reads in, tuned for it: sorting a million fills for a
+    /// sheet should not spill to disk; and each report query runs once, so compiling it
+    /// (PostgreSQL's JIT, up to half a second a query) costs more than it saves.
+    static func beginReading(on connection: Connection) throws {
+        try connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        try connection.execute("SET LOCAL work_mem = '64MB'")
+        try connection.execute("SET LOCAL jit = off")
     }
 
     /// Starts `work` on its own thread and connection; the gate opens when it ends.

@@ -44,25 +44,38 @@ enum ReportCell {
         -> (CellValue, CSVField)
     {
         guard let text else { return (.blank, .empty) }
+        let cell: CellValue
         switch type {
         case .text:
-            return (.string(text), .text(text))
+            cell = .string(text)
         case .integer, .decimal, .bps, .percent:
             guard let number = Double(text), !text.isEmpty, !text.hasPrefix("N"), !text.hasPrefix("I") else {
                 throw BallastError.invalidInput(
                     "\(source): column '\(field)' is typed \(type.rawValue) but the query returned '\(text.prefix(40))'"
                 )
             }
-            return (.number(number), .number(text))
+            cell = .number(number)
         case .timestamp:
             guard let date = Timestamp.parse(text) else {
                 throw BallastError.invalidInput(
                     "\(source): column '\(field)' is typed timestamp but the query returned '\(text.prefix(40))'")
             }
-            return (.date(date), .timestamp(date))
+            cell = .date(date)
         case .bool:
-            let flag = text == "t" || text == "true"
-            return (.bool(flag), .bool(flag))
+            cell = .bool(text == "t" || text == "true")
+        }
+        return (cell, Self.field(cell) { text })
+    }
+
+    /// The CSV field of a converted cell: a number as the exact text it was read from (the cell
+    /// holds a binary double), everything else as the cell holds it.
+    static func field(_ cell: CellValue, exactText: () -> String) -> CSVField {
+        switch cell {
+        case .blank, .formula: .empty  // a value converts to no formula
+        case .string(let text): .text(text)
+        case .number: .number(exactText())
+        case .date(let date): .timestamp(date)
+        case .bool(let flag): .bool(flag)
         }
     }
 }

@@ -94,23 +94,13 @@ package final class SheetStream {
         return cells
     }
 
-    /// The CSV fields of the same row, from its `cells`: numbers as the query's exact text (the
-    /// cell holds a binary double), everything else as the cell has it.
-    static func fields(_ row: Row, cells: [CellValue], template: ReportTemplate, positions: [Int]) -> [CSVField] {
-        var fields: [CSVField] = []
-        fields.reserveCapacity(cells.count)
-        for (i, cell) in cells.enumerated() {
-            switch cell {
-            case .blank, .formula: fields.append(.empty)  // a row converts to no formula
-            case .string(let text): fields.append(.text(text))
-            case .number:
-                fields.append(
-                    .number(row.withRawText(at: positions[i]) { $0.map { String(decoding: $0, as: UTF8.self) } ?? "" }))
-            case .date(let date): fields.append(.timestamp(date))
-            case .bool(let flag): fields.append(.bool(flag))
+    /// The CSV fields of the same row, from its `cells` (numbers as the query's exact text).
+    static func fields(_ row: Row, cells: [CellValue], positions: [Int]) -> [CSVField] {
+        cells.enumerated().map { i, cell in
+            ReportCell.field(cell) {
+                row.withRawText(at: positions[i]) { $0.map { String(decoding: $0, as: UTF8.self) } ?? "" }
             }
         }
-        return fields
     }
 
     /// Writes one row of cells, continuing on a new sheet at the row limit.

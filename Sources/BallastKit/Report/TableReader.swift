@@ -40,7 +40,7 @@ struct TableReader {
             batch.reserveCapacity(Self.batchSize)
             try connection.forEachRow(query, fetchSize: 4096) { row in
                 let cells = try SheetStream.cells(row, template: template, positions: positions)
-                try csv?.writeRow(SheetStream.fields(row, cells: cells, template: template, positions: positions))
+                try csv?.writeRow(SheetStream.fields(row, cells: cells, positions: positions))
                 batch.append(cells)
                 if batch.count == Self.batchSize {
                     try queue.put(batch)
@@ -116,9 +116,7 @@ final class ReadAhead: @unchecked Sendable {
         var pending = readers.map { queues[$0.template.sheet]! }
         do {
             try measured.wait()
-            try connection.execute("SET work_mem = '64MB'")
-            try connection.execute("SET jit = off")  // each query runs once: compiling costs more than it saves
-            try connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            try AuditReport.beginReading(on: connection)
             if lane == 0 {
                 if lanes > 1 {
                     try snapshot.put(try connection.query("SELECT pg_export_snapshot() AS id").first!.decode("id"))
