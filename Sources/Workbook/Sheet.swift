@@ -67,6 +67,12 @@ public final class Sheet {
 
     /// Hyperlinks written on this sheet.
     public private(set) var links = 0
+    /// The start of a link's address into each sheet linked to ("internal:'Fills'!A"), made once per sheet.
+    private var linkPrefixes: [String: String] = [:]
+
+    static func linkPrefix(to sheet: String) -> String {
+        "internal:'" + sheet.replacingOccurrences(of: "'", with: "''") + "'!A"
+    }
     /// The most hyperlinks a worksheet may hold (Excel's limit; libxlsxwriter refuses more).
     public static let maxLinks = 65_530
 
@@ -79,11 +85,17 @@ public final class Sheet {
         guard row >= 0, row < Workbook.maxRows, column >= 0, column < Workbook.maxColumns else {
             throw WorkbookError(code: 0, message: "cell (\(row), \(column)) is outside a sheet on '\(name)'")
         }
-        let quoted = "'" + sheet.replacingOccurrences(of: "'", with: "''") + "'"
-        let url = "internal:\(quoted)!A\(targetRow + 1)"
+        let prefix: String
+        if let known = linkPrefixes[sheet] {
+            prefix = known
+        } else {
+            prefix = Self.linkPrefix(to: sheet)
+            linkPrefixes[sheet] = prefix
+        }
+        let url = prefix + String(targetRow + 1)
         try check(
             worksheet_write_url(pointer, UInt32(row), UInt16(column), url, nil),
-            "writing a link to \(quoted) at (\(row), \(column)) on '\(name)'")
+            "writing a link to '\(sheet)' at (\(row), \(column)) on '\(name)'")
         links += 1
         return true
     }

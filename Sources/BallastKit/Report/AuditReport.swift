@@ -122,13 +122,17 @@ public struct AuditReport {
         return tables
     }
 
-    /// Opens the read-only snapshot a report reads in, tuned for it: sorting a million fills for a
-    /// sheet should not spill to disk; and each report query runs once, so compiling it
-    /// (PostgreSQL's JIT, up to half a second a query) costs more than it saves.
+    /// Opens the read-only snapshot a report reads in, tuned for it: sorting a large table for a
+    /// sheet should not spill to disk; each report query runs once, so compiling it (PostgreSQL's
+    /// JIT, up to half a second a query) costs more than it saves; and no parallel workers. The
+    /// rows feed one workbook thread, which needs a core of its own: a parallel plan (a parallel
+    /// sort of the Fills, say) takes every core of a database on the same machine for a second or
+    /// more before its first row, while the serial plan streams Fills in index order at once.
     static func beginReading(on connection: Connection) throws {
         try connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         try connection.execute("SET LOCAL work_mem = '64MB'")
         try connection.execute("SET LOCAL jit = off")
+        try connection.execute("SET LOCAL max_parallel_workers_per_gather = 0")
     }
 
     /// Starts `work` on its own thread and connection; the gate opens when it ends.
@@ -217,8 +221,10 @@ public struct AuditReport {
             context: context, tables: written.map { ($0.template, $0.stream.firstSheet) })
         closed = true
         let closing = ContinuousClock().now
+        let cpu = Self.threadCPUSeconds()
         try workbook.close()
-        logger.debug("workbook closed in \(ContinuousClock().now - closing)")
+        let onCPU = String(format: "%.3f", Self.threadCPUSeconds() - cpu)
+        logger.debug("workbook closed in \(ContinuousClock().now - closing), \(onCPU) s on the CPU")
         return (tables, context)
     }
 
@@ -275,14 +281,26 @@ public struct AuditReport {
         let clock = ContinuousClock()
         var waited = Duration.zero
         let started = clock.now
+        let cpu = Self.threadCPUSeconds()
         while true {
             let before = clock.now
             guard let batch = try rows.take() else { break }
             waited += clock.now - before
             for row in batch { try stream.append(cells: row) }
         }
+        // Wall time less waiting less this thread's CPU time is the time it was runnable but
+        // not running: other work (the reader, the database, the measure step) had its core.
+        let onCPU = String(format: "%.3f", Self.threadCPUSeconds() - cpu)
         logger.debug(
-            "\(stream.template.sheet): \(stream.rows) rows in \(clock.now - started), \(waited) of it waiting for rows")
+            "\(stream.template.sheet): \(stream.rows) rows in \(clock.now - started), \(waited) of it waiting for rows, \(onCPU) s on the CPU"
+        )
+    }
+
+    /// CPU time the calling thread has used, in seconds.
+    package static func threadCPUSeconds() -> Double {
+        var now = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now)
+        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
     }
 
     /// Where each template column sits in the query's result; a missing one names the field.

@@ -82,29 +82,35 @@ public struct Measure {
     /// one of a superseded batch, never reached a route) with their execution totals, summed by the
     /// database (exactly: numeric). Fees in the base or quote asset are summed
     /// there too; fees in a third asset are converted fill by fill here.
+    ///
+    /// Each order's fills are summed through the fills' order index, order by order, rather than by
+    /// joining every fill and sorting the lot: the rows stream from the first order on, and at a
+    /// million fills the database spends about a third of the CPU (this runs while the report writes).
     private func forEachOrder(from: Date, to: Date, _ body: (MeasuredOrder) throws -> Void) throws {
         try connection.forEachRow(
             """
             SELECT o.id, o.portfolio_id, o.venue_id, o.symbol, o.style, o.side, o.qty, o.arrival_mid, o.decision_mid,
-                   o.venue_created_at, o.state, p.quote_asset, max(sym.base_asset) AS base_asset,
-                   coalesce(max(a.creates), 0) AS creates,
-                   coalesce(sum(f.qty), 0) AS filled, coalesce(sum(f.price * f.qty), 0) AS notional,
-                   coalesce(sum(CASE WHEN f.commission_asset = p.quote_asset THEN f.commission
-                                     WHEN f.commission_asset = coalesce(sym.base_asset,
-                                          left(o.symbol, length(o.symbol) - length(p.quote_asset)))
-                                     THEN f.commission * f.price ELSE 0 END), 0) AS fees_known,
-                   count(*) FILTER (WHERE f.commission <> 0 AND f.commission_asset <> p.quote_asset
-                                    AND f.commission_asset <> coalesce(sym.base_asset,
-                                        left(o.symbol, length(o.symbol) - length(p.quote_asset)))) AS other_fees,
-                   count(f.trade_id) AS fill_count, min(f.executed_at) AS first_fill, max(f.executed_at) AS last_fill
+                   o.venue_created_at, o.state, p.quote_asset, sym.base_asset, coalesce(a.creates, 0) AS creates,
+                   t.filled, t.notional, t.fees_known, t.other_fees, t.fill_count, t.first_fill, t.last_fill
             FROM orders o
             JOIN portfolios p ON p.id = o.portfolio_id
             LEFT JOIN symbols sym ON sym.venue_id = o.venue_id AND sym.symbol = o.symbol
             LEFT JOIN (SELECT order_id, count(*) AS creates FROM order_attempts WHERE action = 'create'
                        GROUP BY order_id) a ON a.order_id = o.id
-            LEFT JOIN fills f ON f.venue_id = o.venue_id AND f.symbol = o.symbol AND f.order_id = o.venue_order_id
+            CROSS JOIN LATERAL (
+                SELECT coalesce(sum(f.qty), 0) AS filled, coalesce(sum(f.price * f.qty), 0) AS notional,
+                       coalesce(sum(CASE WHEN f.commission_asset = p.quote_asset THEN f.commission
+                                         WHEN f.commission_asset = coalesce(sym.base_asset,
+                                              left(o.symbol, length(o.symbol) - length(p.quote_asset)))
+                                         THEN f.commission * f.price ELSE 0 END), 0) AS fees_known,
+                       count(*) FILTER (WHERE f.commission <> 0 AND f.commission_asset <> p.quote_asset
+                                        AND f.commission_asset <> coalesce(sym.base_asset,
+                                            left(o.symbol, length(o.symbol) - length(p.quote_asset)))) AS other_fees,
+                       count(f.trade_id) AS fill_count, min(f.executed_at) AS first_fill, max(f.executed_at) AS last_fill
+                FROM fills f
+                WHERE f.venue_id = o.venue_id AND f.symbol = o.symbol AND f.order_id = o.venue_order_id
+            ) t
             WHERE o.created_at >= \(from) AND o.created_at < \(to) AND o.state NOT IN ('proposed', 'approved')
-            GROUP BY o.id, p.quote_asset
             ORDER BY o.id
             """, fetchSize: 4096
         ) { row in

@@ -21,12 +21,12 @@ package final class SheetStream {
     private let wrapped: [(index: Int, width: Double)]
     /// Where other sheets' rows are found by value, and where this sheet's are noted.
     private let index: LinkIndex
-    /// Columns whose cells link elsewhere: the column, the column holding the key, the target.
-    private let linkColumns: [(column: Int, key: Int, sheet: String, anchor: String)]
+    /// Columns whose cells link elsewhere: the column, the column holding the key, the target's rows.
+    private let linkColumns: [(column: Int, key: Int, target: LinkIndex.Anchor)]
     /// Styles of linked cells (the column's, blue and underlined).
     private let linkStyles: [CellStyle?]
-    /// Columns whose values other sheets link to.
-    private let anchorColumns: [(column: Int, field: String)]
+    /// Columns whose values other sheets link to, with where their rows are noted.
+    private let anchorColumns: [(column: Int, rows: LinkIndex.Anchor)]
 
     /// Starts the table's first sheet and CSV.
     init(
@@ -37,12 +37,12 @@ package final class SheetStream {
         self.index = index
         let fields = template.columns.map(\.field)
         self.linkColumns = template.columns.enumerated().compactMap { i, column in
-            column.link.map { (i, fields.firstIndex(of: $0.key ?? column.field)!, $0.sheet, $0.anchor) }
+            column.link.map { (i, fields.firstIndex(of: $0.key ?? column.field)!, index.anchor($0.sheet, $0.anchor)) }
         }
         self.linkStyles = try template.columns.map {
             $0.link == nil ? nil : try workbook.style((formats.format(for: $0) ?? CellFormat()).asLink)
         }
-        self.anchorColumns = template.anchors.map { (fields.firstIndex(of: $0)!, $0) }
+        self.anchorColumns = template.anchors.map { (fields.firstIndex(of: $0)!, index.anchor(template.sheet, $0)) }
         self.workbook = workbook
         self.formats = formats
         self.rowLimit = rowLimit
@@ -115,19 +115,25 @@ package final class SheetStream {
         if !wrapped.isEmpty { try fitHeight(cells) }
         var linked: [Int] = []
         for link in linkColumns {
-            if let key = LinkIndex.Key(cells[link.key]), let target = index.row(link.sheet, link.anchor, key),
+            if let key = LinkIndex.Key(cells[link.key]), let target = link.target[key],
                 try sheet.link(row: rowInSheet, column: link.column, toSheet: target.sheet, row: target.row)
             {
                 linked.append(link.column)
             }
         }
         for (i, cell) in cells.enumerated() {
+            // A NULL is an empty cell, not a formatted blank: at 50,000 orders with a dozen empty
+            // measures each, formatted blanks cost as much to write as the rest of the sheet.
+            switch cell {
+            case .blank, .string(""): continue
+            default: break
+            }
             let style = linked.contains(i) ? linkStyles[i] : columnStyles[i]
             try sheet.write(cell, row: rowInSheet, column: i, style: style)
         }
         for anchor in anchorColumns {
             guard let key = LinkIndex.Key(cells[anchor.column]) else { continue }
-            index.note(template.sheet, anchor.field, key, sheet: sheet.name, row: rowInSheet)
+            anchor.rows.note(key, sheet: sheet.name, row: rowInSheet)
         }
     }
 
@@ -184,15 +190,26 @@ package final class LinkIndex {
         }
     }
 
-    private var rows: [String: [String: [Key: (sheet: String, row: Int)]]] = [:]
+    /// Where the values of one template's field first appear (one lookup per row written).
+    package final class Anchor {
+        private(set) var rows: [Key: (sheet: String, row: Int)] = [:]
+
+        subscript(_ key: Key) -> (sheet: String, row: Int)? { rows[key] }
+
+        func note(_ key: Key, sheet: String, row: Int) {
+            if rows.index(forKey: key) == nil { rows[key] = (sheet, row) }
+        }
+    }
+
+    private var anchors: [String: [String: Anchor]] = [:]
 
     package init() {}
 
-    func note(_ template: String, _ field: String, _ key: Key, sheet: String, row: Int) {
-        if rows[template]?[field]?[key] == nil { rows[template, default: [:]][field, default: [:]][key] = (sheet, row) }
-    }
-
-    func row(_ template: String, _ field: String, _ key: Key) -> (sheet: String, row: Int)? {
-        rows[template]?[field]?[key]
+    /// The rows of `template`'s `field`, made empty on first use (by the anchor sheet or a sheet linking to it).
+    func anchor(_ template: String, _ field: String) -> Anchor {
+        if let known = anchors[template]?[field] { return known }
+        let made = Anchor()
+        anchors[template, default: [:]][field] = made
+        return made
     }
 }

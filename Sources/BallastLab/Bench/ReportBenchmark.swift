@@ -8,7 +8,8 @@ import Workbook
 /// path, against the floor of libxlsxwriter writing the same sheet from memory.
 ///
 /// Works in a scratch schema of its own (created, migrated and dropped here),
-/// so it never touches the data in the database it is pointed at.
+/// so it never touches the data in the database it is pointed at. With BALLAST_BENCH_KEEP set,
+/// the schema and the last repetition's report and floor workbooks are kept (the folder is logged).
 public struct ReportBenchmark {
     public struct Result: Sendable {
         public var fills: Int
@@ -59,7 +60,14 @@ public struct ReportBenchmark {
         let schema = try ScratchSchema("ballast_bench_\(ProcessInfo.processInfo.processIdentifier)", on: connection)
         defer { schema.drop() }
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("ballast-bench-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: out) }
+        let keep = ProcessInfo.processInfo.environment["BALLAST_BENCH_KEEP"] != nil
+        defer {
+            if keep {
+                logger.info("kept the last report and floor in \(out.path)")
+            } else {
+                try? FileManager.default.removeItem(at: out)
+            }
+        }
         let clock = ContinuousClock()
 
         var t = clock.now
@@ -100,7 +108,7 @@ public struct ReportBenchmark {
             result.reportSeconds.append((clock.now - t).seconds)
             result.measureSeconds.append(measureTime.value.seconds)
             result.reportRows = written.totalRows
-            try? FileManager.default.removeItem(at: written.folder)
+            if !keep || repetition < repeats { try? FileManager.default.removeItem(at: written.folder) }
 
             if sheets.isEmpty {
                 result.peakResidentBytesAfterReport = ProcessStats.peakResidentBytes()
@@ -119,7 +127,7 @@ public struct ReportBenchmark {
             logger.info(
                 "measuring the floor (\(repetition) of \(repeats)): libxlsxwriter alone, \(rows) rows, \(cells) cells")
             t = clock.now
-            result.floorCloseSeconds.append(try Self.floor(sheets, directory: out))
+            result.floorCloseSeconds.append(try Self.floor(sheets, directory: out, logger: logger))
             result.floorSeconds.append((clock.now - t).seconds)
         }
         result.peakResidentBytesAfterFloor = ProcessStats.peakResidentBytes()
@@ -146,20 +154,30 @@ public struct ReportBenchmark {
     /// The floor: the same sheets, rows and columns written to constant-memory sheets by a
     /// plain loop through the Workbook adapter — no database, no formats. Returns the seconds
     /// spent closing (compressing) the workbook.
-    static func floor(_ sheets: [(name: String, rows: [[CellValue]])], directory: URL) throws -> Double {
+    static func floor(_ sheets: [(name: String, rows: [[CellValue]])], directory: URL, logger: Logger) throws
+        -> Double
+    {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let workbook = try Workbook(
             path: directory.appendingPathComponent("floor.xlsx").path,
             options: .init(constantMemory: true, zip64: true, temporaryDirectory: directory.path))
+        let clock = ContinuousClock()
         for (name, rows) in sheets {
+            let (started, cpu) = (clock.now, AuditReport.threadCPUSeconds())
             let sheet = try workbook.addSheet(name)
             for (r, row) in rows.enumerated() {
                 for (c, cell) in row.enumerated() { try sheet.write(cell, row: r, column: c, style: nil) }
             }
+            if rows.count >= 10_000 {
+                let onCPU = String(format: "%.3f", AuditReport.threadCPUSeconds() - cpu)
+                logger.debug("floor \(name): \(rows.count) rows in \(clock.now - started), \(onCPU) s on the CPU")
+            }
         }
-        let closing = ContinuousClock().now
+        let (closing, cpu) = (clock.now, AuditReport.threadCPUSeconds())
         try workbook.close()
-        return (ContinuousClock().now - closing).seconds
+        let onCPU = String(format: "%.3f", AuditReport.threadCPUSeconds() - cpu)
+        logger.debug("floor closed in \(clock.now - closing), \(onCPU) s on the CPU")
+        return (clock.now - closing).seconds
     }
 }
 
