@@ -50,14 +50,82 @@ public final class CSVWriter {
 
     /// Appends one row.
     public func writeRow(_ fields: [CSVField]) throws {
-        for (index, field) in fields.enumerated() {
-            if index > 0 { buffer.append(UInt8(ascii: ",")) }
-            append(field)
+        try writeRow { row in
+            for field in fields { row.append(field) }
         }
-        buffer.append(13)
-        buffer.append(10)
+    }
+
+    /// Appends one row whose fields `body` appends in order (the fast path for large tables: the
+    /// row is built in this writer's buffer without an array of fields).
+    public func writeRow(_ body: (inout Row) throws -> Void) throws {
+        // The buffer moves into the row and back, so appending a byte is a plain array append.
+        var row = Row()
+        swap(&row.bytes, &buffer)
+        defer { swap(&row.bytes, &buffer) }
+        let start = row.bytes.count
+        do {
+            try body(&row)
+        } catch {
+            row.bytes.removeSubrange(start...)  // no half row
+            throw error
+        }
+        row.bytes.append(13)
+        row.bytes.append(10)
         rows += 1
-        if buffer.count >= 1 << 16 { try flush() }
+        if row.bytes.count >= 1 << 16 {
+            try handle?.write(contentsOf: row.bytes)
+            row.bytes.removeAll(keepingCapacity: true)
+        }
+    }
+
+    /// One row being written.
+    public struct Row {
+        fileprivate var bytes: [UInt8] = []
+        private var fields = 0
+
+        /// Appends the next field.
+        public mutating func append(_ field: CSVField) {
+            separate()
+            switch field {
+            case .text(let text): appendText(CSVWriter.neutralised(text))
+            case .number(let digits): bytes.append(contentsOf: digits.utf8)
+            case .timestamp(let date): bytes.append(contentsOf: Timestamp.iso8601(date).utf8)
+            case .bool(let flag): bytes.append(contentsOf: (flag ? "true" : "false").utf8)
+            case .empty: break
+            }
+        }
+
+        /// Appends the next field, a number given as its exact text (digits, sign, point, exponent).
+        public mutating func appendNumber(_ digits: UnsafeBufferPointer<UInt8>) {
+            separate()
+            bytes.append(contentsOf: digits)
+        }
+
+        private mutating func separate() {
+            if fields > 0 { bytes.append(UInt8(ascii: ",")) }
+            fields += 1
+        }
+
+        private mutating func appendText(_ text: String) {
+            let done: Void? = text.utf8.withContiguousStorageIfAvailable { utf8 in appendText(utf8) }
+            if done == nil {
+                let copy = Array(text.utf8)
+                copy.withUnsafeBufferPointer { appendText($0) }
+            }
+        }
+
+        private mutating func appendText(_ utf8: UnsafeBufferPointer<UInt8>) {
+            guard utf8.contains(where: { $0 == 44 || $0 == 34 || $0 == 10 || $0 == 13 }) else {
+                bytes.append(contentsOf: utf8)
+                return
+            }
+            bytes.append(34)
+            for byte in utf8 {
+                if byte == 34 { bytes.append(34) }
+                bytes.append(byte)
+            }
+            bytes.append(34)
+        }
     }
 
     /// Appends a header row of column names.
@@ -85,30 +153,6 @@ public final class CSVWriter {
         guard !buffer.isEmpty, let handle else { return }
         try handle.write(contentsOf: buffer)
         buffer.removeAll(keepingCapacity: true)
-    }
-
-    private func append(_ field: CSVField) {
-        switch field {
-        case .text(let text): appendText(Self.neutralised(text))
-        case .number(let digits): buffer.append(contentsOf: digits.utf8)
-        case .timestamp(let date): buffer.append(contentsOf: Timestamp.iso8601(date).utf8)
-        case .bool(let flag): buffer.append(contentsOf: (flag ? "true" : "false").utf8)
-        case .empty: break
-        }
-    }
-
-    private func appendText(_ text: String) {
-        let needsQuotes = text.utf8.contains { $0 == 44 || $0 == 34 || $0 == 10 || $0 == 13 }
-        guard needsQuotes else {
-            buffer.append(contentsOf: text.utf8)
-            return
-        }
-        buffer.append(34)
-        for byte in text.utf8 {
-            if byte == 34 { buffer.append(34) }
-            buffer.append(byte)
-        }
-        buffer.append(34)
     }
 
     /// Text a spreadsheet would run as a formula (`= + - @`, tab, CR first)

@@ -332,6 +332,42 @@ import Testing
         }
     }
 
+    @Test func aValueNotOfItsColumnsTypeStopsTheReportNamingTemplateFieldAndValue() throws {
+        let url = try TestDatabase.migrated()
+        let connection = try TestDatabase.connect(url)
+        defer { connection.close() }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ballast-tpl-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.createDirectory(
+            at: folder.appendingPathComponent("audit"), withIntermediateDirectories: true)
+        try "x".write(to: folder.appendingPathComponent("summary.md.mustache"), atomically: true, encoding: .utf8)
+        // Row 5,000 of 10,000 holds text in a decimal column: rows and CSV bytes are already written by then.
+        try """
+        sheet = "Amounts"
+        position = 1
+        csv = "amounts.csv"
+        query = "SELECT g AS n, CASE WHEN g = 5000 THEN '12.5 USDT' ELSE g::text END AS amount FROM generate_series(1, 10000) g"
+        [[columns]]
+        field = "n"
+        type = "integer"
+        [[columns]]
+        field = "amount"
+        type = "decimal"
+        """.write(to: folder.appendingPathComponent("audit/amounts.toml"), atomically: true, encoding: .utf8)
+        let output = Self.outputRoot()
+        let error = #expect(throws: BallastError.self) {
+            try ReportJob.run(
+                scope: .period(from: Date(timeIntervalSince1970: 0), to: Date()), connection: connection,
+                databaseURL: url, templatesFolder: folder, outputRoot: output, logger: Logger(label: "t"))
+        }
+        let text = error?.description ?? ""
+        #expect(text.contains("amounts.toml"), "\(text)")
+        #expect(text.contains("'amount' is typed decimal"), "\(text)")
+        #expect(text.contains("'12.5 USDT'"), "\(text)")
+        let left = FileManager.default.enumerator(atPath: output.path)?.allObjects as? [String] ?? []
+        #expect(left.allSatisfy { !$0.hasSuffix(".xlsx") && !$0.contains(".csv") }, "\(left)")
+    }
+
     @Test func outsideTextIsNeutralisedInCSVs() throws {
         let url = try TestDatabase.migrated()
         let connection = try TestDatabase.connect(url)

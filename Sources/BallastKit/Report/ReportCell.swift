@@ -5,13 +5,9 @@ import Workbook
 /// Converts PostgreSQL's text for a value into a workbook cell and a CSV field.
 /// Amounts stay exact in the CSV; the workbook stores numbers as numbers.
 enum ReportCell {
-    /// The workbook cell for raw column bytes, without building strings for
-    /// numbers and timestamps (the report's hot path).
-    static func cell(
-        _ bytes: UnsafeBufferPointer<UInt8>?, _ type: ReportTemplate.ColumnType, source: String, field: String
-    )
-        throws -> CellValue
-    {
+    /// The workbook cell for raw column bytes, without building strings for numbers and
+    /// timestamps (the report's hot path); nil when the text is not of the column's type.
+    static func cell(_ bytes: UnsafeBufferPointer<UInt8>?, _ type: ReportTemplate.ColumnType) -> CellValue? {
         guard let bytes, let base = bytes.baseAddress else { return .blank }
         switch type {
         case .text:
@@ -22,22 +18,24 @@ enum ReportCell {
                 let value = strtod(text, &end)
                 return end.map { $0 == text + bytes.count } == true ? value : nil
             }
-            guard let value, value.isFinite else {
-                throw BallastError.invalidInput(
-                    "\(source): column '\(field)' is typed \(type.rawValue) but the query returned '\(String(decoding: bytes.prefix(40), as: UTF8.self))'"
-                )
-            }
+            guard let value, value.isFinite else { return nil }
             return .number(value)
         case .timestamp:
-            guard let date = Timestamp.parse(bytes: bytes) else {
-                throw BallastError.invalidInput(
-                    "\(source): column '\(field)' is typed timestamp but the query returned '\(String(decoding: bytes.prefix(40), as: UTF8.self))'"
-                )
-            }
-            return .date(date)
+            return Timestamp.parse(bytes: bytes).map { .date($0) }
         case .bool:
             return .bool(bytes.first == UInt8(ascii: "t"))
         }
+    }
+
+    /// The error for a value the query returned that is not of its column's type.
+    static func mismatch(
+        _ bytes: UnsafeBufferPointer<UInt8>?, _ type: ReportTemplate.ColumnType, source: String, field: String
+    )
+        -> BallastError
+    {
+        let text = bytes.map { String(decoding: $0.prefix(40), as: UTF8.self) } ?? ""
+        return BallastError.invalidInput(
+            "\(source): column '\(field)' is typed \(type.rawValue) but the query returned '\(text)'")
     }
 
     static func convert(_ text: String?, _ type: ReportTemplate.ColumnType, source: String, field: String) throws

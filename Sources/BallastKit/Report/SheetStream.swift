@@ -81,28 +81,6 @@ package final class SheetStream {
     /// Column width (in characters) printed on one landscape A4 page before a sheet goes onto a second.
     static let charactersPerPage = 160.0
 
-    /// The workbook cells of one result row (the reader thread's hot path).
-    package static func cells(_ row: Row, template: ReportTemplate, positions: [Int]) throws -> [CellValue] {
-        var cells: [CellValue] = []
-        cells.reserveCapacity(template.columns.count)
-        for (i, column) in template.columns.enumerated() {
-            cells.append(
-                try row.withRawText(at: positions[i]) {
-                    try ReportCell.cell($0, column.type, source: template.source, field: column.field)
-                })
-        }
-        return cells
-    }
-
-    /// The CSV fields of the same row, from its `cells` (numbers as the query's exact text).
-    static func fields(_ row: Row, cells: [CellValue], positions: [Int]) -> [CSVField] {
-        cells.enumerated().map { i, cell in
-            ReportCell.field(cell) {
-                row.withRawText(at: positions[i]) { $0.map { String(decoding: $0, as: UTF8.self) } ?? "" }
-            }
-        }
-    }
-
     /// Writes one row of cells, continuing on a new sheet at the row limit.
     func append(cells: [CellValue]) throws {
         if rowInSheet == rowLimit {
@@ -211,5 +189,53 @@ package final class LinkIndex {
         let made = Anchor()
         anchors[template, default: [:]][field] = made
         return made
+    }
+}
+
+/// How one template's result rows become workbook cells and CSV fields, worked out once per query:
+/// where each column sits in the result, and its type.
+package struct RowLayout {
+    let template: ReportTemplate
+    let positions: [Int]
+    let types: [ReportTemplate.ColumnType]
+
+    /// The layout of `template`'s columns in a result with `columns`; a missing one is named.
+    package init(_ template: ReportTemplate, columns: [String]) throws {
+        self.template = template
+        self.positions = try AuditReport.positions(of: template, in: columns)
+        self.types = template.columns.map(\.type)
+    }
+
+    /// The workbook cells of one result row (the reader thread's hot path).
+    package func cells(_ row: Row) throws -> [CellValue] {
+        var cells: [CellValue] = []
+        cells.reserveCapacity(types.count)
+        for i in types.indices {
+            let cell = try row.withRawText(at: positions[i]) { bytes in
+                guard let cell = ReportCell.cell(bytes, types[i]) else {
+                    throw ReportCell.mismatch(
+                        bytes, types[i], source: template.source, field: template.columns[i].field)
+                }
+                return cell
+            }
+            cells.append(cell)
+        }
+        return cells
+    }
+
+    /// Writes the same row to its CSV: numbers as the query's exact text (the cells hold binary
+    /// doubles), everything else as its cell holds it.
+    func writeCSV(_ row: Row, cells: [CellValue], to csv: CSVWriter) throws {
+        try csv.writeRow { out in
+            for (i, cell) in cells.enumerated() {
+                if case .number = cell {
+                    row.withRawText(at: positions[i]) { digits in
+                        if let digits { out.appendNumber(digits) } else { out.append(.empty) }
+                    }
+                } else {
+                    out.append(ReportCell.field(cell) { "" })
+                }
+            }
+        }
     }
 }

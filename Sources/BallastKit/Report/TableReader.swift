@@ -24,12 +24,12 @@ struct TableReader {
     /// is named by its template. The caller fails the queue with anything this throws.
     func read(on connection: Connection, into queue: BoundedQueue<[[CellValue]]>) throws {
         let query = try ReportQuery.bind(template.query, parameters: parameters, source: template.source)
-        let positions: [Int]
+        let layout: RowLayout
         do {
             var probe: Query = "SELECT * FROM ("
             probe.append(query)
             probe.append(") AS template_rows LIMIT 0")
-            positions = try AuditReport.positions(of: template, in: try connection.query(probe).columns)
+            layout = try RowLayout(template, columns: try connection.query(probe).columns)
         } catch let error as PostgresError where error.sqlState != nil {
             throw BallastError.invalidInput("\(template.source): field query: \(error.message)")
         }
@@ -39,8 +39,8 @@ struct TableReader {
             var batch: [[CellValue]] = []
             batch.reserveCapacity(Self.batchSize)
             try connection.forEachRow(query, fetchSize: 4096) { row in
-                let cells = try SheetStream.cells(row, template: template, positions: positions)
-                try csv?.writeRow(SheetStream.fields(row, cells: cells, positions: positions))
+                let cells = try layout.cells(row)
+                if let csv { try layout.writeCSV(row, cells: cells, to: csv) }
                 batch.append(cells)
                 if batch.count == Self.batchSize {
                     try queue.put(batch)

@@ -143,10 +143,10 @@ public struct ReportBenchmark {
             parameters: ["from": Timestamp.format(from), "to": Timestamp.format(to), "run": runID, "chain": nil],
             source: template.source)
         var rows: [[CellValue]] = []
-        var positions: [Int]?
+        var layout: RowLayout?
         try connection.forEachRow(query) { row in
-            if positions == nil { positions = try AuditReport.positions(of: template, in: row.columns) }
-            rows.append(try SheetStream.cells(row, template: template, positions: positions!))
+            if layout == nil { layout = try RowLayout(template, columns: row.columns) }
+            rows.append(try layout!.cells(row))
         }
         return rows
     }
