@@ -111,6 +111,19 @@ import Testing
         #expect(firstCosts[31].contains("10 of 10 fills: no stored book 10–20 s after"), "\(firstCosts[31])")
         #expect(costs.dropFirst().allSatisfy { $0[28] == "" && $0[31].contains("no") && $0[31].contains("stored") })
         #expect(costs.last?[31] == "no book of this venue and symbol stored after the order was placed")
+        // Maker share, straight from the fills (the measure step stores it with each order's totals).
+        let makerShares = try connection.query(
+            """
+            SELECT o.id::text AS id,
+                   coalesce(round(sum(f.qty) FILTER (WHERE f.is_maker) / nullif(sum(f.qty), 0) * 100, 2)::text, '')
+                       AS pct
+            FROM orders o JOIN order_measures m ON m.order_id = o.id
+            LEFT JOIN fills f ON f.venue_id = o.venue_id AND f.symbol = o.symbol AND f.order_id = o.venue_order_id
+            GROUP BY o.id
+            """
+        ).reduce(into: [String: String]()) { $0[try $1.decode("id")] = try $1.decode("pct", as: String.self) }
+        #expect(costs.allSatisfy { makerShares[String($0[0])] == String($0[27]) }, "\(makerShares.prefix(3))")
+        #expect(Set(costs.map { String($0[27]) }).count > 1, "the maker share varies across orders")
         var total = 0.0
         for row in costs {
             let delay = Double(row[17])!

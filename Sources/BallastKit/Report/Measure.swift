@@ -50,7 +50,7 @@ public struct Measure {
                 """
                 COPY order_measures (order_id, run_id, portfolio_id, venue_id, symbol, style, side, ordered_qty,
                     filled_qty, avg_price, arrival_mid, decision_mid, filled_notional, fees_quote, slippage_bps, fee_bps,
-                    fill_ratio, seconds_to_first_fill, seconds_to_last_fill, retries, rejected) FROM STDIN
+                    fill_ratio, seconds_to_first_fill, seconds_to_last_fill, retries, rejected, fills, maker_qty) FROM STDIN
                 """
             ) { copy in
                 try forEachOrder(from: from, to: to) { order in
@@ -91,7 +91,7 @@ public struct Measure {
             """
             SELECT o.id, o.portfolio_id, o.venue_id, o.symbol, o.style, o.side, o.qty, o.arrival_mid, o.decision_mid,
                    o.venue_created_at, o.state, p.quote_asset, sym.base_asset, coalesce(a.creates, 0) AS creates,
-                   t.filled, t.notional, t.fees_known, t.other_fees, t.fill_count, t.first_fill, t.last_fill
+                   t.filled, t.notional, t.fees_known, t.other_fees, t.fill_count, t.maker_qty, t.first_fill, t.last_fill
             FROM orders o
             JOIN portfolios p ON p.id = o.portfolio_id
             LEFT JOIN symbols sym ON sym.venue_id = o.venue_id AND sym.symbol = o.symbol
@@ -106,7 +106,8 @@ public struct Measure {
                        count(*) FILTER (WHERE f.commission <> 0 AND f.commission_asset <> p.quote_asset
                                         AND f.commission_asset <> coalesce(sym.base_asset,
                                             left(o.symbol, length(o.symbol) - length(p.quote_asset)))) AS other_fees,
-                       count(f.trade_id) AS fill_count, min(f.executed_at) AS first_fill, max(f.executed_at) AS last_fill
+                       count(f.trade_id) AS fill_count, sum(f.qty) FILTER (WHERE f.is_maker) AS maker_qty,
+                       min(f.executed_at) AS first_fill, max(f.executed_at) AS last_fill
                 FROM fills f
                 WHERE f.venue_id = o.venue_id AND f.symbol = o.symbol AND f.order_id = o.venue_order_id
             ) t
@@ -173,6 +174,8 @@ struct MeasuredOrder {
     /// Fills whose fee is in a third asset (their fee is not in `totals` yet).
     var otherFees: [TransactionCost.Execution] = []
     let fills: Int
+    /// Quantity filled as maker (nil: no fills).
+    let makerQty: ExactDecimal?
     let rejected: Bool
     let retries: Int
 
@@ -196,6 +199,7 @@ struct MeasuredOrder {
             feesQuote: try row.decode("fees_known"), firstFill: try row.decode("first_fill", as: Date?.self),
             lastFill: try row.decode("last_fill", as: Date?.self))
         fills = try row.decode("fill_count")
+        makerQty = try row.decode("maker_qty", as: ExactDecimal?.self)
         rejected = (try row.decode("state", as: String.self)) == "rejected"
         retries = max(0, (try row.decode("creates", as: Int.self)) - 1)
     }
@@ -236,6 +240,8 @@ struct MeasuredOrder {
         try copy.field(cost.secondsToLastFill)
         try copy.field(retries)
         try copy.field(rejected ? "t" : "f")
+        try copy.field(fills)
+        try copy.field(makerQty)
         try copy.endRow()
     }
 }
