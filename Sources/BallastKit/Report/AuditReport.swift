@@ -230,7 +230,7 @@ public struct AuditReport {
 
     /// Fills one table's sheet (from `ahead`, where its rows are read ahead) and adds its chart.
     private func complete(
-        _ stream: SheetStream, reader: TableReader, ahead: BoundedQueue<[[CellValue]]>?, workbook: Workbook
+        _ stream: SheetStream, reader: TableReader, ahead: BoundedQueue<TableReader.Batch>?, workbook: Workbook
     ) throws {
         let template = reader.template
         if let ahead {
@@ -277,7 +277,7 @@ public struct AuditReport {
     }
 
     /// Writes every batch from `rows` into the sheet.
-    private func drain(_ rows: BoundedQueue<[[CellValue]]>, into stream: SheetStream) throws {
+    private func drain(_ rows: BoundedQueue<TableReader.Batch>, into stream: SheetStream) throws {
         let clock = ContinuousClock()
         var waited = Duration.zero
         let started = clock.now
@@ -286,7 +286,7 @@ public struct AuditReport {
             let before = clock.now
             guard let batch = try rows.take() else { break }
             waited += clock.now - before
-            for row in batch { try stream.append(cells: row) }
+            try stream.append(batch)
         }
         // Wall time less waiting less this thread's CPU time is the time it was runnable but
         // not running: other work (the reader, the database, the measure step) had its core.

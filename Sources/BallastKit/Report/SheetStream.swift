@@ -83,6 +83,21 @@ package final class SheetStream {
 
     /// Writes one row of cells, continuing on a new sheet at the row limit.
     func append(cells: [CellValue]) throws {
+        try cells.withUnsafeBufferPointer { try append(row: $0) }
+    }
+
+    /// Writes every row of `batch`.
+    func append(_ batch: TableReader.Batch) throws {
+        try batch.cells.withUnsafeBufferPointer { all in
+            var start = 0
+            while start < all.count {
+                try append(row: UnsafeBufferPointer(rebasing: all[start..<start + batch.width]))
+                start += batch.width
+            }
+        }
+    }
+
+    private func append(row cells: UnsafeBufferPointer<CellValue>) throws {
         if rowInSheet == rowLimit {
             try finishSheet()
             try startSheet(try workbook.addSheet("\(template.sheet) (\(sheets.count + 1))"))
@@ -122,7 +137,7 @@ package final class SheetStream {
         (Double(text.count) * 1.1 / max(width, 1)).rounded(.up)
     }
 
-    private func fitHeight(_ cells: [CellValue]) throws {
+    private func fitHeight(_ cells: UnsafeBufferPointer<CellValue>) throws {
         var lines = 1.0
         for (index, width) in wrapped where index < cells.count {
             guard case .string(let text) = cells[index] else { continue }
@@ -206,10 +221,15 @@ package struct RowLayout {
         self.types = template.columns.map(\.type)
     }
 
-    /// The workbook cells of one result row (the reader thread's hot path).
+    /// The workbook cells of one result row.
     package func cells(_ row: Row) throws -> [CellValue] {
         var cells: [CellValue] = []
-        cells.reserveCapacity(types.count)
+        try append(row, to: &cells)
+        return cells
+    }
+
+    /// Appends the workbook cells of one result row to `cells` (the reader thread's hot path).
+    func append(_ row: Row, to cells: inout [CellValue]) throws {
         for i in types.indices {
             let cell = try row.withRawText(at: positions[i]) { bytes in
                 guard let cell = ReportCell.cell(bytes, types[i]) else {
@@ -220,14 +240,13 @@ package struct RowLayout {
             }
             cells.append(cell)
         }
-        return cells
     }
 
     /// Writes the same row to its CSV: numbers as the query's exact text (the cells hold binary
     /// doubles), everything else as its cell holds it.
-    func writeCSV(_ row: Row, cells: [CellValue], to csv: CSVWriter) throws {
+    func writeCSV(_ row: Row, cells: ArraySlice<CellValue>, to csv: CSVWriter) throws {
         try csv.writeRow { out in
-            for (i, cell) in cells.enumerated() {
+            for (i, cell) in zip(positions.indices, cells) {
                 if case .number = cell {
                     row.withRawText(at: positions[i]) { digits in
                         if let digits { out.appendNumber(digits) } else { out.append(.empty) }

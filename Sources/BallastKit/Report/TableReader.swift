@@ -16,13 +16,21 @@ struct TableReader {
     /// Rows per batch handed to the workbook.
     static let batchSize = 256
 
+    /// Rows handed to the workbook at once: their cells one after another, `width` to a row (one
+    /// allocation a batch, made on the reader's thread and freed on the workbook's).
+    struct Batch: Sendable {
+        var cells: [CellValue] = []
+        let width: Int
+        var rows: Int { cells.count / width }
+    }
+
     /// A queue for one table's batches: deep enough that reading runs ahead of the workbook.
-    static func queue() -> BoundedQueue<[[CellValue]]> { BoundedQueue(capacity: 32) }
+    static func queue() -> BoundedQueue<Batch> { BoundedQueue(capacity: 32) }
 
     /// Checks the query's columns (so a wrong field is caught even when the period is empty), then
     /// streams its rows into `queue` and the CSV, and closes the queue. A query the database refuses
     /// is named by its template. The caller fails the queue with anything this throws.
-    func read(on connection: Connection, into queue: BoundedQueue<[[CellValue]]>) throws {
+    func read(on connection: Connection, into queue: BoundedQueue<TableReader.Batch>) throws {
         let query = try ReportQuery.bind(template.query, parameters: parameters, source: template.source)
         let layout: RowLayout
         do {
@@ -36,18 +44,23 @@ struct TableReader {
         let csv = try csvPath.map { try CSVWriter(path: $0, byteOrderMark: byteOrderMark) }
         do {
             try csv?.writeHeader(template.columns.map(\.header))
-            var batch: [[CellValue]] = []
-            batch.reserveCapacity(Self.batchSize)
+            let width = template.columns.count
+            func empty() -> Batch {
+                var batch = Batch(width: width)
+                batch.cells.reserveCapacity(width * Self.batchSize)
+                return batch
+            }
+            var batch = empty()
             try connection.forEachRow(query, fetchSize: 4096) { row in
-                let cells = try layout.cells(row)
-                if let csv { try layout.writeCSV(row, cells: cells, to: csv) }
-                batch.append(cells)
-                if batch.count == Self.batchSize {
+                let start = batch.cells.count
+                try layout.append(row, to: &batch.cells)
+                if let csv { try layout.writeCSV(row, cells: batch.cells[start...], to: csv) }
+                if batch.rows == Self.batchSize {
                     try queue.put(batch)
-                    batch.removeAll(keepingCapacity: true)
+                    batch = empty()
                 }
             }
-            if !batch.isEmpty { try queue.put(batch) }
+            if !batch.cells.isEmpty { try queue.put(batch) }
             try csv?.close()
             queue.close()
         } catch let error as PostgresError where error.sqlState != nil {
@@ -73,7 +86,7 @@ final class ReadAhead: @unchecked Sendable {
     // Safe to share: `queues` and `workers` are set in `init` and only read after; the queues and
     // gates are thread-safe; `read` is written by the first lane before it ends and read only after
     // `join()`.
-    private let queues: [String: BoundedQueue<[[CellValue]]>]
+    private let queues: [String: BoundedQueue<TableReader.Batch>]
     private var workers: [Worker] = []
     private var read: SummaryContext.Figures?
     /// The first lane's snapshot, handed to the second.
@@ -143,7 +156,7 @@ final class ReadAhead: @unchecked Sendable {
     }
 
     /// The queue `sheet`'s rows arrive in.
-    func queue(for sheet: String) -> BoundedQueue<[[CellValue]]>? { queues[sheet] }
+    func queue(for sheet: String) -> BoundedQueue<TableReader.Batch>? { queues[sheet] }
 
     /// Stops the reading (the workbook failed): every queue fails with `error`.
     func cancel(_ error: any Error) {
