@@ -115,7 +115,7 @@ import Testing
         let makerShares = try connection.query(
             """
             SELECT o.id::text AS id,
-                   coalesce(round(sum(f.qty) FILTER (WHERE f.is_maker) / nullif(sum(f.qty), 0) * 100, 2)::text, '')
+                   coalesce(round(coalesce(sum(f.qty) FILTER (WHERE f.is_maker), 0) / nullif(sum(f.qty), 0) * 100, 2)::text, '')
                        AS pct
             FROM orders o JOIN order_measures m ON m.order_id = o.id
             LEFT JOIN fills f ON f.venue_id = o.venue_id AND f.symbol = o.symbol AND f.order_id = o.venue_order_id
@@ -124,6 +124,7 @@ import Testing
         ).reduce(into: [String: String]()) { $0[try $1.decode("id")] = try $1.decode("pct", as: String.self) }
         #expect(costs.allSatisfy { makerShares[String($0[0])] == String($0[27]) }, "\(makerShares.prefix(3))")
         #expect(Set(costs.map { String($0[27]) }).count > 1, "the maker share varies across orders")
+        #expect(costs.contains { $0[27] == "0.00" }, "an order whose every fill took liquidity shows 0.00, not blank")
         var total = 0.0
         for row in costs {
             let delay = Double(row[17])!

@@ -106,7 +106,8 @@ public struct Measure {
                        count(*) FILTER (WHERE f.commission <> 0 AND f.commission_asset <> p.quote_asset
                                         AND f.commission_asset <> coalesce(sym.base_asset,
                                             left(o.symbol, length(o.symbol) - length(p.quote_asset)))) AS other_fees,
-                       count(f.trade_id) AS fill_count, sum(f.qty) FILTER (WHERE f.is_maker) AS maker_qty,
+                       count(f.trade_id) AS fill_count,
+                       CASE WHEN count(*) > 0 THEN coalesce(sum(f.qty) FILTER (WHERE f.is_maker), 0) END AS maker_qty,
                        min(f.executed_at) AS first_fill, max(f.executed_at) AS last_fill
                 FROM fills f
                 WHERE f.venue_id = o.venue_id AND f.symbol = o.symbol AND f.order_id = o.venue_order_id
@@ -174,7 +175,7 @@ struct MeasuredOrder {
     /// Fills whose fee is in a third asset (their fee is not in `totals` yet).
     var otherFees: [TransactionCost.Execution] = []
     let fills: Int
-    /// Quantity filled as maker (nil: no fills).
+    /// Quantity filled as maker: zero when every fill took liquidity, nil when there were no fills.
     let makerQty: ExactDecimal?
     let rejected: Bool
     let retries: Int
