@@ -146,9 +146,9 @@ import Testing
         // Numbers are numbers with their formats; timestamps are dates.
         let first = sheet.rows[1]
         #expect(first[5].type == "n")
-        #expect(first[6].format == "#,##0.00000000")
+        #expect(first[6].format == "#,##0.00000000_)")
         #expect(first[0].value.string?.hasPrefix("2026-01-01") == true)
-        #expect(first[0].format == "yyyy-mm-dd hh:mm:ss.000")
+        #expect(first[0].format == "yyyy-mm-dd hh:mm:ss.000_)")
         #expect(dump.sheet("Orders & Attempts")?.maxRow == 251)
 
         // The CSV carries the exact decimals the database holds, in the same order.

@@ -50,4 +50,13 @@ import Testing
         let words = Array("12 USDT".utf8).withUnsafeBufferPointer { ReportCell.cell($0, .decimal) }
         #expect(words == nil)
     }
+
+    @Test func rightAlignedFormatsKeepAGapBeforeTheNextColumnInEverySection() {
+        #expect(ReportFormats.padded("#,##0", .integer) == "#,##0_)")
+        #expect(ReportFormats.padded("0.00\" bps\"", .bps) == "0.00\" bps\"_)")
+        #expect(ReportFormats.padded("0.00;[Red]-0.00", .decimal) == "0.00_);[Red]-0.00_)")
+        #expect(ReportFormats.padded("0.00\" a;b\"", .decimal) == "0.00\" a;b\"_)")
+        #expect(ReportFormats.padded("0.00_)", .decimal) == "0.00_)")
+        #expect(ReportFormats.padded("@", .text) == "@")
+    }
 }

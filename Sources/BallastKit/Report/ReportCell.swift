@@ -128,8 +128,27 @@ struct ReportFormats {
     private var cache: [String: CellFormat] = [:]
 
     func format(for column: ReportTemplate.Column) -> CellFormat? {
-        if column.wrap { return CellFormat(numberFormat: column.numberFormat, wrap: true) }
-        return column.numberFormat.map { CellFormat(numberFormat: $0) }
+        let numberFormat = column.numberFormat.map { Self.padded($0, column.type) }
+        if column.wrap { return CellFormat(numberFormat: numberFormat, wrap: true) }
+        return numberFormat.map { CellFormat(numberFormat: $0) }
+    }
+
+    /// A right-aligned column's number format with the width of ")" kept clear after each section
+    /// (the accounting convention `_)`), so a number does not run into the text of the column to its
+    /// right: "0 bl743a…" rather than "0bl743a…". Sections are split at `;` outside quotes.
+    static func padded(_ format: String, _ type: ReportTemplate.ColumnType) -> String {
+        guard type != .text, type != .bool else { return format }
+        var sections: [String] = [""]
+        var quoted = false
+        for character in format {
+            if character == "\"" { quoted.toggle() }
+            if character == ";", !quoted {
+                sections.append("")
+            } else {
+                sections[sections.count - 1].append(character)
+            }
+        }
+        return sections.map { $0.isEmpty || $0.hasSuffix("_)") ? $0 : $0 + "_)" }.joined(separator: ";")
     }
 
     static func defaultWidth(_ type: ReportTemplate.ColumnType) -> Double {
