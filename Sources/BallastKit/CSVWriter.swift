@@ -61,21 +61,19 @@ public final class CSVWriter {
         // The buffer moves into the row and back, so appending a byte is a plain array append.
         var row = Row()
         swap(&row.bytes, &buffer)
-        defer { swap(&row.bytes, &buffer) }
         let start = row.bytes.count
         do {
             try body(&row)
+            row.bytes.append(13)
+            row.bytes.append(10)
         } catch {
             row.bytes.removeSubrange(start...)  // no half row
+            swap(&row.bytes, &buffer)
             throw error
         }
-        row.bytes.append(13)
-        row.bytes.append(10)
+        swap(&row.bytes, &buffer)
         rows += 1
-        if row.bytes.count >= 1 << 16 {
-            try handle?.write(contentsOf: row.bytes)
-            row.bytes.removeAll(keepingCapacity: true)
-        }
+        if buffer.count >= 1 << 16 { try flush() }
     }
 
     /// One row being written.
@@ -107,11 +105,8 @@ public final class CSVWriter {
         }
 
         private mutating func appendText(_ text: String) {
-            let done: Void? = text.utf8.withContiguousStorageIfAvailable { utf8 in appendText(utf8) }
-            if done == nil {
-                let copy = Array(text.utf8)
-                copy.withUnsafeBufferPointer { appendText($0) }
-            }
+            var text = text
+            text.withUTF8 { utf8 in appendText(utf8) }
         }
 
         private mutating func appendText(_ utf8: UnsafeBufferPointer<UInt8>) {

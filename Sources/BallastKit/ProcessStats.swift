@@ -12,6 +12,18 @@ public enum ProcessStats {
         return nil
     }
 
+    /// CPU time the calling thread has used, in seconds.
+    public static func threadCPUSeconds() -> Double {
+        var now = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now)
+        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+    }
+
+    /// The calling thread's CPU time since `start` (a `threadCPUSeconds()` reading), e.g. "1.234 s".
+    public static func threadCPU(since start: Double) -> String {
+        String(format: "%.3f s", threadCPUSeconds() - start)
+    }
+
     /// `bytes` as MiB with one decimal, e.g. "38.2 MiB".
     public static func mebibytes(_ bytes: Int?) -> String {
         guard let bytes else { return "n/a" }

@@ -70,7 +70,7 @@ public final class Sheet {
     /// The start of a link's address into each sheet linked to ("internal:'Fills'!A"), made once per sheet.
     private var linkPrefixes: [String: String] = [:]
 
-    static func linkPrefix(to sheet: String) -> String {
+    private static func linkPrefix(to sheet: String) -> String {
         "internal:'" + sheet.replacingOccurrences(of: "'", with: "''") + "'!A"
     }
     /// The most hyperlinks a worksheet may hold (Excel's limit; libxlsxwriter refuses more).

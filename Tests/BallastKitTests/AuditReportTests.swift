@@ -320,28 +320,15 @@ import Testing
         let failing =
             "query = \"SELECT 1 / (count(*) - count(*)) AS a FROM fills\"\n[[columns]]\nfield = \"a\"\ntype = \"integer\""
         for (first, second, broken) in [(large, failing, "b.toml"), (failing, large, "a.toml")] {
-            let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
-                "ballast-tpl-\(UUID().uuidString)")
+            let folder = try Self.templates([
+                "now.toml": "sheet = \"Now\"\nposition = 1\nquery = \"SELECT 1 AS a\"\n[[columns]]\nfield = \"a\"",
+                "a.toml": "sheet = \"A\"\nposition = 2\nafter_measure = true\ncsv = \"a.csv\"\n\(first)",
+                "b.toml": "sheet = \"B\"\nposition = 3\nafter_measure = true\ncsv = \"b.csv\"\n\(second)",
+            ])
             defer { try? FileManager.default.removeItem(at: folder) }
-            try FileManager.default.createDirectory(
-                at: folder.appendingPathComponent("audit"), withIntermediateDirectories: true)
-            try "x".write(to: folder.appendingPathComponent("summary.md.mustache"), atomically: true, encoding: .utf8)
-            try "sheet = \"Now\"\nposition = 1\nquery = \"SELECT 1 AS a\"\n[[columns]]\nfield = \"a\"".write(
-                to: folder.appendingPathComponent("audit/now.toml"), atomically: true, encoding: .utf8)
-            try "sheet = \"A\"\nposition = 2\nafter_measure = true\ncsv = \"a.csv\"\n\(first)".write(
-                to: folder.appendingPathComponent("audit/a.toml"), atomically: true, encoding: .utf8)
-            try "sheet = \"B\"\nposition = 3\nafter_measure = true\ncsv = \"b.csv\"\n\(second)".write(
-                to: folder.appendingPathComponent("audit/b.toml"), atomically: true, encoding: .utf8)
-            let output = Self.outputRoot()
-            let error = #expect(throws: BallastError.self) {
-                try ReportJob.run(
-                    scope: .period(from: Date(timeIntervalSince1970: 0), to: Date()), connection: connection,
-                    databaseURL: url, templatesFolder: folder, outputRoot: output, logger: Logger(label: "t"),
-                    measure: true)
-            }
-            #expect(error?.description.contains(broken) == true, "\(error?.description ?? "")")
-            #expect(error?.description.contains("division by zero") == true, "\(error?.description ?? "")")
-            let left = FileManager.default.enumerator(atPath: output.path)?.allObjects as? [String] ?? []
+            let (error, left) = Self.failingReport(url: url, connection: connection, templates: folder, measure: true)
+            #expect(error.contains(broken), "\(error)")
+            #expect(error.contains("division by zero"), "\(error)")
             #expect(left.allSatisfy { !$0.hasSuffix(".xlsx") && !$0.hasSuffix(".csv") }, "\(left)")
         }
     }
@@ -350,36 +337,55 @@ import Testing
         let url = try TestDatabase.migrated()
         let connection = try TestDatabase.connect(url)
         defer { connection.close() }
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ballast-tpl-\(UUID().uuidString)")
+        // Row 5,000 of 10,000 holds text in a decimal column: rows and CSV bytes are already written by then.
+        let folder = try Self.templates([
+            "amounts.toml": """
+            sheet = "Amounts"
+            position = 1
+            csv = "amounts.csv"
+            query = "SELECT g AS n, CASE WHEN g = 5000 THEN '12.5 USDT' ELSE g::text END AS amount FROM generate_series(1, 10000) g"
+            [[columns]]
+            field = "n"
+            type = "integer"
+            [[columns]]
+            field = "amount"
+            type = "decimal"
+            """
+        ])
         defer { try? FileManager.default.removeItem(at: folder) }
+        let (error, left) = Self.failingReport(url: url, connection: connection, templates: folder, measure: false)
+        #expect(error.contains("amounts.toml"), "\(error)")
+        #expect(error.contains("'amount' is typed decimal"), "\(error)")
+        #expect(error.contains("'12.5 USDT'"), "\(error)")
+        #expect(left.allSatisfy { !$0.hasSuffix(".xlsx") && !$0.contains(".csv") }, "\(left)")
+    }
+
+    /// A templates folder holding `audit/<name>` for each file given, and a summary template.
+    static func templates(_ files: [String: String]) throws -> URL {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ballast-tpl-\(UUID().uuidString)")
         try FileManager.default.createDirectory(
             at: folder.appendingPathComponent("audit"), withIntermediateDirectories: true)
         try "x".write(to: folder.appendingPathComponent("summary.md.mustache"), atomically: true, encoding: .utf8)
-        // Row 5,000 of 10,000 holds text in a decimal column: rows and CSV bytes are already written by then.
-        try """
-        sheet = "Amounts"
-        position = 1
-        csv = "amounts.csv"
-        query = "SELECT g AS n, CASE WHEN g = 5000 THEN '12.5 USDT' ELSE g::text END AS amount FROM generate_series(1, 10000) g"
-        [[columns]]
-        field = "n"
-        type = "integer"
-        [[columns]]
-        field = "amount"
-        type = "decimal"
-        """.write(to: folder.appendingPathComponent("audit/amounts.toml"), atomically: true, encoding: .utf8)
-        let output = Self.outputRoot()
+        for (name, text) in files {
+            try text.write(to: folder.appendingPathComponent("audit/\(name)"), atomically: true, encoding: .utf8)
+        }
+        return folder
+    }
+
+    /// Runs a report over all time that must fail: its error's text ("" when it did not fail) and
+    /// the files left under its output folder.
+    static func failingReport(url: String, connection: Connection, templates: URL, measure: Bool) -> (
+        error: String, left: [String]
+    ) {
+        let output = outputRoot()
         let error = #expect(throws: BallastError.self) {
             try ReportJob.run(
                 scope: .period(from: Date(timeIntervalSince1970: 0), to: Date()), connection: connection,
-                databaseURL: url, templatesFolder: folder, outputRoot: output, logger: Logger(label: "t"))
+                databaseURL: url, templatesFolder: templates, outputRoot: output, logger: Logger(label: "t"),
+                measure: measure)
         }
-        let text = error?.description ?? ""
-        #expect(text.contains("amounts.toml"), "\(text)")
-        #expect(text.contains("'amount' is typed decimal"), "\(text)")
-        #expect(text.contains("'12.5 USDT'"), "\(text)")
         let left = FileManager.default.enumerator(atPath: output.path)?.allObjects as? [String] ?? []
-        #expect(left.allSatisfy { !$0.hasSuffix(".xlsx") && !$0.contains(".csv") }, "\(left)")
+        return (error?.description ?? "", left)
     }
 
     @Test func outsideTextIsNeutralisedInCSVs() throws {

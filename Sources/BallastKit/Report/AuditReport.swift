@@ -221,10 +221,10 @@ public struct AuditReport {
             context: context, tables: written.map { ($0.template, $0.stream.firstSheet) })
         closed = true
         let closing = ContinuousClock().now
-        let cpu = Self.threadCPUSeconds()
+        let cpu = ProcessStats.threadCPUSeconds()
         try workbook.close()
-        let onCPU = String(format: "%.3f", Self.threadCPUSeconds() - cpu)
-        logger.debug("workbook closed in \(ContinuousClock().now - closing), \(onCPU) s on the CPU")
+        logger.debug(
+            "workbook closed in \(ContinuousClock().now - closing), \(ProcessStats.threadCPU(since: cpu)) on the CPU")
         return (tables, context)
     }
 
@@ -281,7 +281,7 @@ public struct AuditReport {
         let clock = ContinuousClock()
         var waited = Duration.zero
         let started = clock.now
-        let cpu = Self.threadCPUSeconds()
+        let cpu = ProcessStats.threadCPUSeconds()
         while true {
             let before = clock.now
             guard let batch = try rows.take() else { break }
@@ -290,17 +290,9 @@ public struct AuditReport {
         }
         // Wall time less waiting less this thread's CPU time is the time it was runnable but
         // not running: other work (the reader, the database, the measure step) had its core.
-        let onCPU = String(format: "%.3f", Self.threadCPUSeconds() - cpu)
         logger.debug(
-            "\(stream.template.sheet): \(stream.rows) rows in \(clock.now - started), \(waited) of it waiting for rows, \(onCPU) s on the CPU"
+            "\(stream.template.sheet): \(stream.rows) rows in \(clock.now - started), \(waited) of it waiting for rows, \(ProcessStats.threadCPU(since: cpu)) on the CPU"
         )
-    }
-
-    /// CPU time the calling thread has used, in seconds.
-    package static func threadCPUSeconds() -> Double {
-        var now = timespec()
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now)
-        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
     }
 
     /// Where each template column sits in the query's result; a missing one names the field.

@@ -79,30 +79,14 @@ enum ReportCell {
             "\(source): column '\(field)' is typed \(type.rawValue) but the query returned '\(text)'")
     }
 
+    /// The cell and CSV field for a value read as a String (the replay reports' path), converted
+    /// as `cell` converts raw bytes.
     static func convert(_ text: String?, _ type: ReportTemplate.ColumnType, source: String, field: String) throws
         -> (CellValue, CSVField)
     {
-        guard let text else { return (.blank, .empty) }
-        let cell: CellValue
-        switch type {
-        case .text:
-            cell = .string(text)
-        case .integer, .decimal, .bps, .percent:
-            guard let number = Double(text), !text.isEmpty, !text.hasPrefix("N"), !text.hasPrefix("I") else {
-                throw BallastError.invalidInput(
-                    "\(source): column '\(field)' is typed \(type.rawValue) but the query returned '\(text.prefix(40))'"
-                )
-            }
-            cell = .number(number)
-        case .timestamp:
-            guard let date = Timestamp.parse(text) else {
-                throw BallastError.invalidInput(
-                    "\(source): column '\(field)' is typed timestamp but the query returned '\(text.prefix(40))'")
-            }
-            cell = .date(date)
-        case .bool:
-            cell = .bool(text == "t" || text == "true")
-        }
+        guard var text else { return (.blank, .empty) }
+        let cell = text.withUTF8 { bytes in bytes.isEmpty && type != .text ? nil : Self.cell(bytes, type) }
+        guard let cell else { throw text.withUTF8 { Self.mismatch($0, type, source: source, field: field) } }
         return (cell, Self.field(cell) { text })
     }
 

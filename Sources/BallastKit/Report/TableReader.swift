@@ -1,7 +1,7 @@
 import Foundation
 import Logging
-import Postgres
-import Workbook
+package import Postgres
+package import Workbook
 
 /// Reads one report table on a thread other than the workbook's: each row is converted into
 /// workbook cells, handed over in batches through a bounded queue, and written to the table's CSV
@@ -69,6 +69,58 @@ struct TableReader {
         } catch {
             csv?.discard()
             throw error
+        }
+    }
+}
+
+/// How one template's result rows become workbook cells and CSV fields, worked out once per query:
+/// where each column sits in the result, and its type.
+package struct RowLayout {
+    let template: ReportTemplate
+    let positions: [Int]
+    let types: [ReportTemplate.ColumnType]
+
+    /// The layout of `template`'s columns in a result with `columns`; a missing one is named.
+    package init(_ template: ReportTemplate, columns: [String]) throws {
+        self.template = template
+        self.positions = try AuditReport.positions(of: template, in: columns)
+        self.types = template.columns.map(\.type)
+    }
+
+    /// The workbook cells of one result row.
+    package func cells(_ row: Row) throws -> [CellValue] {
+        var cells: [CellValue] = []
+        try append(row, to: &cells)
+        return cells
+    }
+
+    /// Appends the workbook cells of one result row to `cells` (the reader thread's hot path).
+    func append(_ row: Row, to cells: inout [CellValue]) throws {
+        for i in types.indices {
+            let cell = try row.withRawText(at: positions[i]) { bytes in
+                guard let cell = ReportCell.cell(bytes, types[i]) else {
+                    throw ReportCell.mismatch(
+                        bytes, types[i], source: template.source, field: template.columns[i].field)
+                }
+                return cell
+            }
+            cells.append(cell)
+        }
+    }
+
+    /// Writes the same row to its CSV: numbers as the query's exact text (the cells hold binary
+    /// doubles), everything else as its cell holds it.
+    func writeCSV(_ row: Row, cells: ArraySlice<CellValue>, to csv: CSVWriter) throws {
+        try csv.writeRow { out in
+            for (i, cell) in zip(positions.indices, cells) {
+                if case .number = cell {
+                    row.withRawText(at: positions[i]) { digits in
+                        if let digits { out.appendNumber(digits) } else { out.append(.empty) }
+                    }
+                } else {
+                    out.append(ReportCell.field(cell) { "" })
+                }
+            }
         }
     }
 }

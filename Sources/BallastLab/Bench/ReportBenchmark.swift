@@ -163,20 +163,20 @@ public struct ReportBenchmark {
             options: .init(constantMemory: true, zip64: true, temporaryDirectory: directory.path))
         let clock = ContinuousClock()
         for (name, rows) in sheets {
-            let (started, cpu) = (clock.now, AuditReport.threadCPUSeconds())
+            let (started, cpu) = (clock.now, ProcessStats.threadCPUSeconds())
             let sheet = try workbook.addSheet(name)
             for (r, row) in rows.enumerated() {
                 for (c, cell) in row.enumerated() { try sheet.write(cell, row: r, column: c, style: nil) }
             }
             if rows.count >= 10_000 {
-                let onCPU = String(format: "%.3f", AuditReport.threadCPUSeconds() - cpu)
-                logger.debug("floor \(name): \(rows.count) rows in \(clock.now - started), \(onCPU) s on the CPU")
+                logger.debug(
+                    "floor \(name): \(rows.count) rows in \(clock.now - started), \(ProcessStats.threadCPU(since: cpu)) on the CPU"
+                )
             }
         }
-        let (closing, cpu) = (clock.now, AuditReport.threadCPUSeconds())
+        let (closing, cpu) = (clock.now, ProcessStats.threadCPUSeconds())
         try workbook.close()
-        let onCPU = String(format: "%.3f", AuditReport.threadCPUSeconds() - cpu)
-        logger.debug("floor closed in \(clock.now - closing), \(onCPU) s on the CPU")
+        logger.debug("floor closed in \(clock.now - closing), \(ProcessStats.threadCPU(since: cpu)) on the CPU")
         return (clock.now - closing).seconds
     }
 }
