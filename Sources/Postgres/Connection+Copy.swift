@@ -37,6 +37,12 @@ extension Connection {
     /// (one line in text or CSV format, newline included). Returns the row count.
     @discardableResult
     public func copyOut(_ query: Query, _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Int {
+        try copyLines(query) { line in try body(UnsafeRawBufferPointer(line)) }
+    }
+
+    /// `copyOut` with each line's buffer writable: it is libpq's copy of the line, this caller's
+    /// until `body` returns (then freed).
+    func copyLines(_ query: Query, _ body: (UnsafeMutableBufferPointer<UInt8>) throws -> Void) throws -> Int {
         let h = try live()
         _ = try check(PQexec(h, query.sql), query: query.sql)
         var rows = 0
@@ -47,7 +53,9 @@ extension Connection {
             if length > 0, let buffer {
                 if failure == nil {
                     do {
-                        try body(UnsafeRawBufferPointer(start: buffer, count: Int(length)))
+                        try buffer.withMemoryRebound(to: UInt8.self, capacity: Int(length)) {
+                            try body(UnsafeMutableBufferPointer(start: $0, count: Int(length)))
+                        }
                         rows += 1
                     } catch {
                         failure = error

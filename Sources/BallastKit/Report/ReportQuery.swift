@@ -7,8 +7,11 @@ package enum ReportQuery {
     /// `:chain` is the decision chain's head as verified before the report (`HASH@LENGTH`).
     static let known: Set<String> = ["from", "to", "run", "chain"]
 
-    /// Replaces each `:name` (not `::cast`) with a `$n` bind of `parameters[name]`.
-    package static func bind(_ sql: String, parameters: [String: String?], source: String) throws -> Query {
+    /// Replaces each `:name` (not `::cast`) with a `$n` bind of `parameters[name]`, or, given
+    /// `literal` (for SQL that takes no binds, such as COPY), with the value quoted by it.
+    package static func bind(
+        _ sql: String, parameters: [String: String?], source: String, literal: ((String?) throws -> String)? = nil
+    ) throws -> Query {
         var out = ""
         var binds: [String?] = []
         var positions: [String: Int] = [:]
@@ -26,11 +29,15 @@ package enum ReportQuery {
                     throw BallastError.invalidInput(
                         "\(source): field query: unknown parameter ':\(name)' (known: :from, :to, :run, :chain)")
                 }
-                if positions[name] == nil {
-                    binds.append(parameters[name] ?? nil)
-                    positions[name] = binds.count
+                if let literal {
+                    out += try literal(parameters[name] ?? nil)
+                } else {
+                    if positions[name] == nil {
+                        binds.append(parameters[name] ?? nil)
+                        positions[name] = binds.count
+                    }
+                    out += "$\(positions[name]!)"
                 }
-                out += "$\(positions[name]!)"
                 i = j
                 continue
             }

@@ -31,13 +31,16 @@ struct TableReader {
     /// streams its rows into `queue` and the CSV, and closes the queue. A query the database refuses
     /// is named by its template. The caller fails the queue with anything this throws.
     func read(on connection: Connection, into queue: BoundedQueue<TableReader.Batch>) throws {
-        let query = try ReportQuery.bind(template.query, parameters: parameters, source: template.source)
         let layout: RowLayout
+        let query: Query
         do {
             var probe: Query = "SELECT * FROM ("
-            probe.append(query)
+            probe.append(try ReportQuery.bind(template.query, parameters: parameters, source: template.source))
             probe.append(") AS template_rows LIMIT 0")
-            layout = try RowLayout(template, columns: try connection.query(probe).columns)
+            let columns = try connection.query(probe).columns
+            layout = try RowLayout(template, columns: columns)
+            query = try ReportQuery.bind(
+                template.query, parameters: parameters, source: template.source, literal: connection.literal)
         } catch let error as PostgresError where error.sqlState != nil {
             throw BallastError.invalidInput("\(template.source): field query: \(error.message)")
         }
@@ -51,7 +54,7 @@ struct TableReader {
                 return batch
             }
             var batch = empty()
-            try connection.forEachRow(query, fetchSize: 4096) { row in
+            try connection.forEachCopiedRow(query, columns: layout.resultWidth) { row in
                 let start = batch.cells.count
                 try layout.append(row, to: &batch.cells)
                 if let csv { try layout.writeCSV(row, cells: batch.cells[start...], to: csv) }
@@ -79,23 +82,26 @@ package struct RowLayout {
     let template: ReportTemplate
     let positions: [Int]
     let types: [ReportTemplate.ColumnType]
+    /// How many columns the query returns (the template may use fewer).
+    let resultWidth: Int
 
     /// The layout of `template`'s columns in a result with `columns`; a missing one is named.
     package init(_ template: ReportTemplate, columns: [String]) throws {
         self.template = template
         self.positions = try AuditReport.positions(of: template, in: columns)
         self.types = template.columns.map(\.type)
+        self.resultWidth = columns.count
     }
 
     /// The workbook cells of one result row.
-    package func cells(_ row: Row) throws -> [CellValue] {
+    package func cells(_ row: some RawTextRow) throws -> [CellValue] {
         var cells: [CellValue] = []
         try append(row, to: &cells)
         return cells
     }
 
     /// Appends the workbook cells of one result row to `cells` (the reader thread's hot path).
-    func append(_ row: Row, to cells: inout [CellValue]) throws {
+    func append(_ row: some RawTextRow, to cells: inout [CellValue]) throws {
         for i in types.indices {
             let cell = try row.withRawText(at: positions[i]) { bytes in
                 guard let cell = ReportCell.cell(bytes, types[i]) else {
@@ -110,7 +116,7 @@ package struct RowLayout {
 
     /// Writes the same row to its CSV: numbers as the query's exact text (the cells hold binary
     /// doubles), everything else as its cell holds it.
-    func writeCSV(_ row: Row, cells: ArraySlice<CellValue>, to csv: CSVWriter) throws {
+    func writeCSV(_ row: some RawTextRow, cells: ArraySlice<CellValue>, to csv: CSVWriter) throws {
         try csv.writeRow { out in
             for (i, cell) in zip(positions.indices, cells) {
                 if case .number = cell {
