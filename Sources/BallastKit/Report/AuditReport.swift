@@ -7,7 +7,7 @@ import Workbook
 /// Writes a run's audit report — `audit.xlsx`, one CSV per table and
 /// `summary.md` — from PostgreSQL into `Output/<date>/<run-id>/`.
 ///
-/// Rows stream from the database (single-row mode) into constant-memory
+/// Rows stream from the database (`COPY (query) TO STDOUT`) into constant-memory
 /// sheets, so memory does not grow with the row count. Files are written into
 /// a `.partial` folder that is renamed only when everything is complete.
 public struct AuditReport {
@@ -250,7 +250,7 @@ public struct AuditReport {
     }
 
     /// Streams the table's rows through two threads so that reading overlaps the workbook: a reader
-    /// on this report's connection converts rows (libpq single-row mode) and writes the CSV while
+    /// on this report's connection converts rows (streamed by COPY) and writes the CSV while
     /// this thread writes the cells.
     private func pipeline(_ reader: TableReader, into stream: SheetStream) throws {
         let rows = TableReader.queue()
