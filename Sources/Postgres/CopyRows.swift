@@ -1,16 +1,6 @@
 internal import CLibPQ
 import Foundation
 
-/// A row whose columns can be read as PostgreSQL's text for each value, without building strings:
-/// a row of a query result (`Row`) or of `COPY … TO STDOUT` (`CopyRow`).
-public protocol RawTextRow {
-    /// Calls `body` with the column's bytes (NUL-terminated in memory, the terminator not
-    /// counted), or nil for SQL NULL.
-    func withRawText<T>(at position: Int, _ body: (UnsafeBufferPointer<UInt8>?) throws -> T) rethrows -> T
-}
-
-extension Row: RawTextRow {}
-
 /// One data row of `COPY … TO STDOUT` in text format, split into its fields: each field's bytes
 /// sit in the row's own buffer, unescaped and NUL-terminated in place.
 public struct CopyRow: RawTextRow {
@@ -27,9 +17,9 @@ public struct CopyRow: RawTextRow {
         return try body(UnsafeBufferPointer(start: bytes + field.start, count: field.length))
     }
 
-    /// Splits one text-format line (`length` bytes, its newline not counted; one byte follows) at the tabs, unescaping
-    /// each field in place (escapes only shorten it) and ending it with a NUL where its delimiter
-    /// was. Returns nil when the line does not hold `expected` fields.
+    /// Splits one text-format line (`length` bytes, its newline not counted but still there) at the
+    /// tabs, unescaping each field in place (escapes only shorten it) and ending it with a NUL where
+    /// its delimiter was. False when the line does not hold `expected` fields.
     static func split(
         _ bytes: UnsafeMutablePointer<UInt8>, length: Int, expected: Int,
         into fields: inout [(start: Int, length: Int)]

@@ -34,8 +34,16 @@ public struct Rows: RandomAccessCollection {
     public subscript(position: Int) -> Row { Row(handle: handle!, index: position) }
 }
 
+/// A row whose columns can be read as PostgreSQL's text for each value, without building strings:
+/// a row of a query result (`Row`) or of `COPY … TO STDOUT` (`CopyRow`).
+public protocol RawTextRow {
+    /// Calls `body` with the column's bytes (NUL-terminated in memory, the terminator not
+    /// counted), or nil for SQL NULL.
+    func withRawText<T>(at position: Int, _ body: (UnsafeBufferPointer<UInt8>?) throws -> T) rethrows -> T
+}
+
 /// One row of a result; columns are read by name or position and decoded by type.
-public struct Row {
+public struct Row: RawTextRow {
     let handle: ResultHandle
     let index: Int
 

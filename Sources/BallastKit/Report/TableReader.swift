@@ -31,16 +31,19 @@ struct TableReader {
     /// streams its rows into `queue` and the CSV, and closes the queue. A query the database refuses
     /// is named by its template. The caller fails the queue with anything this throws.
     func read(on connection: Connection, into queue: BoundedQueue<TableReader.Batch>) throws {
+        // COPY takes no binds: the parameters are spliced as quoted literals, in the probe too, so
+        // the probe checks the very text that is copied.
+        let query = try ReportQuery.bind(
+            template.query, parameters: parameters, source: template.source, literal: connection.literal)
         let layout: RowLayout
-        let query: Query
+        let resultWidth: Int
         do {
             var probe: Query = "SELECT * FROM ("
-            probe.append(try ReportQuery.bind(template.query, parameters: parameters, source: template.source))
+            probe.append(query)
             probe.append(") AS template_rows LIMIT 0")
             let columns = try connection.query(probe).columns
             layout = try RowLayout(template, columns: columns)
-            query = try ReportQuery.bind(
-                template.query, parameters: parameters, source: template.source, literal: connection.literal)
+            resultWidth = columns.count
         } catch let error as PostgresError where error.sqlState != nil {
             throw BallastError.invalidInput("\(template.source): field query: \(error.message)")
         }
@@ -54,7 +57,7 @@ struct TableReader {
                 return batch
             }
             var batch = empty()
-            try connection.forEachCopiedRow(query, columns: layout.resultWidth) { row in
+            try connection.forEachCopiedRow(query, columns: resultWidth) { row in
                 let start = batch.cells.count
                 try layout.append(row, to: &batch.cells)
                 if let csv { try layout.writeCSV(row, cells: batch.cells[start...], to: csv) }
@@ -82,15 +85,12 @@ package struct RowLayout {
     let template: ReportTemplate
     let positions: [Int]
     let types: [ReportTemplate.ColumnType]
-    /// How many columns the query returns (the template may use fewer).
-    let resultWidth: Int
 
     /// The layout of `template`'s columns in a result with `columns`; a missing one is named.
     package init(_ template: ReportTemplate, columns: [String]) throws {
         self.template = template
         self.positions = try AuditReport.positions(of: template, in: columns)
         self.types = template.columns.map(\.type)
-        self.resultWidth = columns.count
     }
 
     /// The workbook cells of one result row.
