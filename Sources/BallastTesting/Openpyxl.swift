@@ -36,6 +36,8 @@ public struct WorkbookDump: Decodable, Sendable {
         public let bold: Bool
         /// Where the cell's hyperlink leads inside the workbook ("'Sheet'!A5"), when it has one.
         public let link: String?
+        /// Horizontal alignment ("center", "left", …), nil when general.
+        public let align: String?
     }
 
     public let sheets: [SheetDump]
@@ -89,7 +91,8 @@ public enum Openpyxl {
                     rows.append([{"value": plain(v.value), "type": f.data_type, "format": v.number_format,
                                   "formula": f.value if f.data_type == "f" else None,
                                   "bold": bool(v.font and v.font.b),
-                                  "link": (f.hyperlink.location or f.hyperlink.target) if f.hyperlink else None}
+                                  "link": (f.hyperlink.location or f.hyperlink.target) if f.hyperlink else None,
+                                  "align": v.alignment.horizontal if v.alignment else None}
                                  for v, f in zip(vr, fr)])
                 charts = []
                 for ch in wf._charts:

@@ -149,6 +149,10 @@ import Testing
         #expect(first[6].format == "#,##0.00000000_)")
         #expect(first[0].value.string?.hasPrefix("2026-01-01") == true)
         #expect(first[0].format == "yyyy-mm-dd hh:mm:ss.000_)")
+        // Maker (TRUE/FALSE) is centred, clear of the trade id beside it; ids are left as text.
+        #expect(first[10].type == "b")
+        #expect(first[10].align == "center")
+        #expect(first[11].align == nil)
         #expect(dump.sheet("Orders & Attempts")?.maxRow == 251)
 
         // The CSV carries the exact decimals the database holds, in the same order.

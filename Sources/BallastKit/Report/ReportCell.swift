@@ -113,8 +113,12 @@ struct ReportFormats {
 
     func format(for column: ReportTemplate.Column) -> CellFormat? {
         let numberFormat = column.numberFormat.map { Self.padded($0, column.type) }
-        if column.wrap { return CellFormat(numberFormat: numberFormat, wrap: true) }
-        return numberFormat.map { CellFormat(numberFormat: $0) }
+        // TRUE/FALSE is centred: LibreOffice shows it as a right-aligned 1/0 that runs into the text
+        // of the column to its right ("0 T00000…"); Excel centres it anyway.
+        let alignment: CellFormat.Alignment = column.type == .bool ? .center : .general
+        if column.wrap { return CellFormat(numberFormat: numberFormat, alignment: alignment, wrap: true) }
+        if numberFormat == nil, alignment == .general { return nil }
+        return CellFormat(numberFormat: numberFormat, alignment: alignment)
     }
 
     /// A right-aligned column's number format with the width of ")" kept clear after each section
