@@ -280,18 +280,20 @@ public struct AuditReport {
     private func drain(_ rows: BoundedQueue<TableReader.Batch>, into stream: SheetStream) throws {
         let clock = ContinuousClock()
         var waited = Duration.zero
+        var first: Duration?
         let started = clock.now
         let cpu = ProcessStats.threadCPUSeconds()
         while true {
             let before = clock.now
             guard let batch = try rows.take() else { break }
             waited += clock.now - before
+            if first == nil { first = waited }
             try stream.append(batch)
         }
         // Wall time less waiting less this thread's CPU time is the time it was runnable but
         // not running: other work (the reader, the database, the measure step) had its core.
         logger.debug(
-            "\(stream.template.sheet): \(stream.rows) rows in \(clock.now - started), \(waited) of it waiting for rows, \(ProcessStats.threadCPU(since: cpu)) on the CPU"
+            "\(stream.template.sheet): \(stream.rows) rows in \(clock.now - started), \(waited) of it waiting for rows (\(first ?? waited) for the first), \(ProcessStats.threadCPU(since: cpu)) on the CPU"
         )
     }
 
