@@ -95,10 +95,11 @@ struct BenchCommand: AsyncParsableCommand {
                     print(
                         String(
                             format:
-                                "  run %d            : report %6.2f s (measure %5.2f s alongside; %.0f rows/s)"
-                                + "   floor %6.2f s (%.2f s of it closing)   → %.2f × floor",
-                            i + 1, report, r.measureSeconds[i], Double(r.reportRows) / max(report, 1e-9),
-                            r.floorSeconds[i], r.floorCloseSeconds[i], report / max(r.floorSeconds[i], 1e-9)))
+                                "  run %d            : report %6.2f s (%.2f s of it closing; measure %5.2f s alongside;"
+                                + " %.0f rows/s)   floor %6.2f s (%.2f s of it closing)   → %.2f × floor",
+                            i + 1, report, r.reportCloseSeconds[i], r.measureSeconds[i],
+                            Double(r.reportRows) / max(report, 1e-9), r.floorSeconds[i], r.floorCloseSeconds[i],
+                            report / max(r.floorSeconds[i], 1e-9)))
                 }
                 print(
                     String(

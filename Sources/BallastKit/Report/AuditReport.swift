@@ -44,6 +44,8 @@ public struct AuditReport {
         /// Rows per table, in sheet order.
         public var tables: [(sheet: String, rows: Int, sheets: [String])]
         public var totalRows: Int { tables.reduce(0) { $0 + $1.rows } }
+        /// Seconds libxlsxwriter took to close the workbook (compress and zip its parts), the last step.
+        public var closeSeconds: Double
     }
 
     let connection: Connection
@@ -80,10 +82,10 @@ public struct AuditReport {
         try? FileManager.default.removeItem(at: staging)
         try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
         do {
-            let tables = try writeFiles(request, alongside: alongside, into: staging)
+            let (tables, closeSeconds) = try writeFiles(request, alongside: alongside, into: staging)
             if FileManager.default.fileExists(atPath: folder.path) { try FileManager.default.removeItem(at: folder) }
             try FileManager.default.moveItem(at: staging, to: folder)
-            return Result(folder: folder, tables: tables)
+            return Result(folder: folder, tables: tables, closeSeconds: closeSeconds)
         } catch {
             try? FileManager.default.removeItem(at: staging)
             throw error
@@ -93,9 +95,9 @@ public struct AuditReport {
     /// Writes the workbook on this thread while each table's rows are read on another and written
     /// to its CSV as they pass (so the sheet and the CSV hold exactly the same rows); runs
     /// `alongside` on a third, and fills the tables that need it last, reading them ahead.
-    private func writeFiles(_ request: Request, alongside: Concurrent?, into staging: URL) throws -> [(
-        sheet: String, rows: Int, sheets: [String]
-    )] {
+    private func writeFiles(_ request: Request, alongside: Concurrent?, into staging: URL) throws -> (
+        tables: [(sheet: String, rows: Int, sheets: [String])], closeSeconds: Double
+    ) {
         let measured = try alongside.map { work in try startAlongside(work) }
         defer { _ = try? measured?.worker.join() }
         try Self.beginReading(on: connection)
@@ -105,7 +107,7 @@ public struct AuditReport {
             "from": Timestamp.format(request.from), "to": Timestamp.format(request.to), "run": request.runID,
             "chain": request.chain?.description,
         ]
-        let (tables, context) = try writeWorkbook(
+        let (tables, context, closeSeconds) = try writeWorkbook(
             request, parameters: parameters, into: staging, measured: measured?.gate
         ) {
             // Before the deferred tables: the measure step must be done, and visible.
@@ -119,7 +121,7 @@ public struct AuditReport {
             // Keep this line outside the database: `ballast audit verify --since DIR` checks it later.
             try Data((chain.description + "\n").utf8).write(to: staging.appendingPathComponent("chain-head.txt"))
         }
-        return tables
+        return (tables, closeSeconds)
     }
 
     /// Opens the read-only snapshot a report reads in, tuned for it: sorting a large table for a
@@ -155,7 +157,7 @@ public struct AuditReport {
     private func writeWorkbook(
         _ request: Request, parameters: [String: String?], into staging: URL, measured: Gate?,
         beforeDeferred: () throws -> Void
-    ) throws -> (tables: [(sheet: String, rows: Int, sheets: [String])], context: [String: Any]) {
+    ) throws -> (tables: [(sheet: String, rows: Int, sheets: [String])], context: [String: Any], closeSeconds: Double) {
         let tmp = staging.appendingPathComponent(".tmp", isDirectory: true)
         try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: tmp) }
@@ -223,9 +225,9 @@ public struct AuditReport {
         let closing = ContinuousClock().now
         let cpu = ProcessStats.threadCPUSeconds()
         try workbook.close()
-        logger.debug(
-            "workbook closed in \(ContinuousClock().now - closing), \(ProcessStats.threadCPU(since: cpu)) on the CPU")
-        return (tables, context)
+        let closeTime = ContinuousClock().now - closing
+        logger.debug("workbook closed in \(closeTime), \(ProcessStats.threadCPU(since: cpu)) on the CPU")
+        return (tables, context, closeTime.seconds)
     }
 
     /// Fills one table's sheet (from `ahead`, where its rows are read ahead) and adds its chart.

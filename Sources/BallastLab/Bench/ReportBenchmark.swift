@@ -19,6 +19,8 @@ public struct ReportBenchmark {
         /// One entry per repetition, report and floor alternating (report first).
         public var measureSeconds: [Double]
         public var reportSeconds: [Double]
+        /// Of each report, the time libxlsxwriter took to close the workbook (as `floorCloseSeconds`).
+        public var reportCloseSeconds: [Double] = []
         public var floorSeconds: [Double]
         /// Of each floor, the time libxlsxwriter took to close (compress and zip) the workbook.
         public var floorCloseSeconds: [Double]
@@ -106,6 +108,7 @@ public struct ReportBenchmark {
                     measureTime.value.seconds = (ContinuousClock().now - start).seconds
                 })
             result.reportSeconds.append((clock.now - t).seconds)
+            result.reportCloseSeconds.append(written.closeSeconds)
             result.measureSeconds.append(measureTime.value.seconds)
             result.reportRows = written.totalRows
             if !keep || repetition < repeats { try? FileManager.default.removeItem(at: written.folder) }
