@@ -20,7 +20,7 @@ public struct ReportBenchmark {
         public var measureSeconds: [Double]
         public var reportSeconds: [Double]
         /// Of each report, the time libxlsxwriter took to close the workbook (as `floorCloseSeconds`).
-        public var reportCloseSeconds: [Double] = []
+        public var reportCloseSeconds: [Double]
         public var floorSeconds: [Double]
         /// Of each floor, the time libxlsxwriter took to close (compress and zip) the workbook.
         public var floorCloseSeconds: [Double]
@@ -80,7 +80,8 @@ public struct ReportBenchmark {
         let templates = try ReportTemplates.load(from: templatesFolder)
         var result = Result(
             fills: fills, orders: data.orders, routes: data.routes, generateSeconds: generateSeconds,
-            measureSeconds: [], reportSeconds: [], floorSeconds: [], floorCloseSeconds: [], reportRows: 0)
+            measureSeconds: [], reportSeconds: [], reportCloseSeconds: [], floorSeconds: [], floorCloseSeconds: [],
+            reportRows: 0)
         // The floor is the same workbook's cells written by libxlsxwriter alone: every sheet's rows,
         // read into memory before its clock starts (no database, no formats, no CSVs, no charts).
         var sheets: [(name: String, rows: [[CellValue]])] = []
