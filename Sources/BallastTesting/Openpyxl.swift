@@ -10,6 +10,8 @@ public struct WorkbookDump: Decodable, Sendable {
         public let freezePanes: String?
         public let autoFilter: String?
         public let charts: [ChartDump]
+        /// Manual page breaks: each the zero-based row that starts a new printed page.
+        public let rowBreaks: [Int]
         public let columnWidths: [String: Double]
         /// The first rows (up to the limit asked for), each a list of cells.
         public let rows: [[CellDump]]
@@ -20,6 +22,8 @@ public struct WorkbookDump: Decodable, Sendable {
         public let type: String
         public let title: String?
         public let series: Int
+        /// The zero-based row of the chart's top-left anchor.
+        public let anchorRow: Int?
     }
 
     /// One cell as openpyxl reads it.
@@ -101,11 +105,17 @@ public enum Openpyxl {
                         title = "".join(run.t for p in ch.title.tx.rich.p for run in (p.r or []))
                     except Exception:
                         pass
-                    charts.append({"type": type(ch).__name__, "title": title, "series": len(ch.series)})
+                    try:
+                        anchor_row = ch.anchor._from.row
+                    except Exception:
+                        anchor_row = None
+                    charts.append({"type": type(ch).__name__, "title": title, "series": len(ch.series),
+                                   "anchorRow": anchor_row})
                 widths = {k: v.width for k, v in wf.column_dimensions.items() if v.width}
                 out.append({"name": ws.title, "maxRow": ws.max_row, "maxColumn": ws.max_column,
                             "freezePanes": wf.freeze_panes, "autoFilter": wf.auto_filter.ref,
-                            "charts": charts, "columnWidths": widths, "rows": rows})
+                            "charts": charts, "rowBreaks": [b.id for b in wf.row_breaks.brk],
+                            "columnWidths": widths, "rows": rows})
             json.dump({"sheets": out}, sys.stdout)
             """
         let output = try runPython(script, arguments: [path, String(rowLimit)])

@@ -133,6 +133,15 @@ public final class Sheet {
             "setting row \(row) on '\(name)'")
     }
 
+    /// Printing: zero-based `row` starts a new page (so a chart anchored there is not cut across two).
+    public func pageBreak(before row: Int) throws(WorkbookError) {
+        guard row > 0, row < Workbook.maxRows else {
+            throw WorkbookError(code: 0, message: "no page break before row \(row) on '\(name)'")
+        }
+        var breaks: [lxw_row_t] = [lxw_row_t(row), 0]  // the list ends at 0
+        try check(worksheet_set_h_pagebreaks(pointer, &breaks), "setting a page break on '\(name)'")
+    }
+
     /// Keeps rows above `row` and columns left of `column` in view while scrolling.
     public func freezePanes(row: Int, column: Int = 0) {
         worksheet_freeze_panes(pointer, UInt32(row), UInt16(column))

@@ -179,6 +179,12 @@ import Testing
             },
             "\(charts.map { "\($0.type) \($0.title ?? "-") \($0.series)" })")
 
+        // A chart below its table starts a printed page: LibreOffice cut the slippage histogram across two.
+        let distribution = try #require(dump.sheet("Slippage distribution"))
+        let histogram = try #require(distribution.charts.first)
+        #expect(histogram.anchorRow == distribution.maxRow + 2)
+        #expect(distribution.rowBreaks == [distribution.maxRow + 2])
+
         let summary = try String(contentsOf: result.folder.appendingPathComponent("summary.md"), encoding: .utf8)
         #expect(summary.contains("| Ballast's fills | 2500 |"), "\(summary)")
         #expect(summary.contains("| External and history fills (not Ballast's orders) | 0 |"))

@@ -245,8 +245,11 @@ public struct AuditReport {
             let chart = SummarySheet.chart(
                 spec, template: template, sheet: stream.firstSheet.name, rows: stream.firstSheet.rows)
             // Below the table, not beside it: the sheet prints one page wide, and a
-            // chart to the right would widen that page and shrink the table.
-            try workbook.insertChart(chart, on: stream.firstSheetObject, row: stream.firstSheet.rows + 3, column: 0)
+            // chart to the right would widen that page and shrink the table. It starts a printed page
+            // of its own: where the table ended part-way down a page, the chart was cut across two.
+            let row = stream.firstSheet.rows + 3
+            try stream.firstSheetObject.pageBreak(before: row)
+            try workbook.insertChart(chart, on: stream.firstSheetObject, row: row, column: 0)
         }
         logger.info("wrote \(template.sheet): \(stream.rows) rows", metadata: ["sheets": "\(stream.sheets.count)"])
     }
