@@ -1,5 +1,5 @@
-package import Postgres
-package import Workbook
+import Postgres
+import Workbook
 
 /// Writes one template's rows into its worksheet, continuing on "Name (2)",
 /// "Name (3)" … past Excel's row limit.
@@ -8,8 +8,13 @@ package final class SheetStream {
     private let workbook: Workbook
     private let formats: ReportFormats
     private var sheet: Sheet
+    /// Names of the sheets this table used, and the data rows of each before the current one.
+    private var names: [String] = []
+    private var earlierRows: [Int] = []
     /// Every sheet this table used, with its data row count.
-    private(set) var sheets: [(name: String, rows: Int)] = []
+    var sheets: [(name: String, rows: Int)] {
+        zip(names, earlierRows + [rowInSheet]).map { ($0, $1) }
+    }
     /// The first worksheet (charts of the table go there).
     let firstSheetObject: Sheet
     private var rowInSheet = 0
@@ -57,7 +62,8 @@ package final class SheetStream {
 
     private func startSheet(_ sheet: Sheet) throws {
         self.sheet = sheet
-        sheets.append((sheet.name, 0))
+        if !names.isEmpty { earlierRows.append(rowInSheet) }
+        names.append(sheet.name)
         rowInSheet = 0
         var width = 0.0
         for (i, column) in template.columns.enumerated() {
@@ -83,50 +89,57 @@ package final class SheetStream {
 
     /// Writes one row of cells, continuing on a new sheet at the row limit.
     func append(cells: [CellValue]) throws {
-        try cells.withUnsafeBufferPointer { try append(row: $0) }
+        var linked: [Int] = []
+        try cells.withUnsafeBufferPointer { try append(row: $0, linked: &linked) }
     }
 
     /// Writes every row of `batch`.
     func append(_ batch: TableReader.Batch) throws {
+        var linked: [Int] = []
+        linked.reserveCapacity(linkColumns.count)
         try batch.cells.withUnsafeBufferPointer { all in
             var start = 0
             while start < all.count {
-                try append(row: UnsafeBufferPointer(rebasing: all[start..<start + batch.width]))
+                try append(row: UnsafeBufferPointer(rebasing: all[start..<start + batch.width]), linked: &linked)
                 start += batch.width
             }
         }
     }
 
-    private func append(row cells: UnsafeBufferPointer<CellValue>) throws {
+    /// Writes one row; `linked` is scratch space for the columns linked in it (kept between rows,
+    /// so a row allocates nothing of its own: this runs once per row of a million-row sheet).
+    private func append(row cells: UnsafeBufferPointer<CellValue>, linked: inout [Int]) throws {
         if rowInSheet == rowLimit {
             try finishSheet()
-            try startSheet(try workbook.addSheet("\(template.sheet) (\(sheets.count + 1))"))
+            try startSheet(try workbook.addSheet("\(template.sheet) (\(names.count + 1))"))
         }
         rowInSheet += 1
         rows += 1
-        sheets[sheets.count - 1].rows = rowInSheet
+        let (sheet, row) = (self.sheet, rowInSheet)
         if !wrapped.isEmpty { try fitHeight(cells) }
-        var linked: [Int] = []
+        linked.removeAll(keepingCapacity: true)
         for link in linkColumns {
             if let key = LinkIndex.Key(cells[link.key]), let target = link.target[key],
-                try sheet.link(row: rowInSheet, column: link.column, toSheet: target.sheet, row: target.row)
+                try sheet.link(row: row, column: link.column, toSheet: target.sheet, row: target.row)
             {
                 linked.append(link.column)
             }
         }
-        for (i, cell) in cells.enumerated() {
+        let styles = columnStyles
+        for i in 0..<cells.count {
             // A NULL is an empty cell, not a formatted blank: at 50,000 orders with a dozen empty
             // measures each, formatted blanks cost as much to write as the rest of the sheet.
-            switch cell {
-            case .blank, .string(""): continue
+            switch cells[i] {
+            case .blank: continue
+            case .string(let text) where text.isEmpty: continue
             default: break
             }
-            let style = linked.contains(i) ? linkStyles[i] : columnStyles[i]
-            try sheet.write(cell, row: rowInSheet, column: i, style: style)
+            let style = !linked.isEmpty && linked.contains(i) ? linkStyles[i] : styles[i]
+            try sheet.write(cells[i], row: row, column: i, style: style)
         }
         for anchor in anchorColumns {
             guard let key = LinkIndex.Key(cells[anchor.column]) else { continue }
-            anchor.rows.note(key, sheet: sheet.name, row: rowInSheet)
+            anchor.rows.note(key, sheet: sheet.name, row: row)
         }
     }
 
@@ -161,7 +174,7 @@ package final class SheetStream {
     }
 
     /// The worksheet a chart of this table should draw from (the first).
-    var firstSheet: (name: String, rows: Int) { sheets[0] }
+    var firstSheet: (name: String, rows: Int) { (names[0], earlierRows.first ?? rowInSheet) }
 }
 
 /// Where each anchored value first appears, per template sheet and field: the worksheet (a
