@@ -8,7 +8,7 @@ public enum CSVField: Sendable, Equatable {
     case text(String)
     /// An exact decimal or integer, written as given.
     case number(String)
-    /// An instant, written as ISO 8601 UTC (`2026-11-25T06:17:00.123456Z`).
+    /// An instant, written as ISO 8601 UTC to the millisecond (`2026-11-25T06:17:00.123Z`).
     case timestamp(Date)
     /// `true` or `false`.
     case bool(Bool)
@@ -87,7 +87,7 @@ public final class CSVWriter {
             switch field {
             case .text(let text): appendText(CSVWriter.neutralised(text))
             case .number(let digits): bytes.append(contentsOf: digits.utf8)
-            case .timestamp(let date): bytes.append(contentsOf: Timestamp.iso8601(date).utf8)
+            case .timestamp(let date): bytes.append(contentsOf: Timestamp.iso8601Milliseconds(date).utf8)
             case .bool(let flag): bytes.append(contentsOf: (flag ? "true" : "false").utf8)
             case .empty: break
             }

@@ -164,12 +164,21 @@ import Testing
         let lines = csv.split(separator: "\r\n", omittingEmptySubsequences: true)
         #expect(lines.count == 2_501)
         let firstFill = try connection.query(
-            "SELECT price::text AS p, qty::text AS q FROM fills ORDER BY executed_at, venue_id, trade_id LIMIT 1"
+            """
+            SELECT price::text AS p, qty::text AS q,
+                   to_char(date_trunc('milliseconds', executed_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS t
+            FROM fills ORDER BY executed_at, venue_id, trade_id LIMIT 1
+            """
         ).first!
         let fields = lines[1].split(separator: ",", omittingEmptySubsequences: false)
         #expect(String(fields[5]) == (try firstFill.decode("p", as: String.self)))
         #expect(String(fields[6]) == (try firstFill.decode("q", as: String.self)))
-        #expect(String(fields[0]).hasSuffix("Z"))
+        // Times to the millisecond, as the sheet shows them (point 7), in every row.
+        #expect(String(fields[0]) == (try firstFill.decode("t", as: String.self)))
+        #expect(
+            lines.dropFirst().allSatisfy {
+                $0.prefix(24).wholeMatch(of: /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/) != nil
+            })
 
         // Charts sit on the Summary: slippage by route (drift and latency need data this test does not make).
         let charts = dump.sheet("Summary")?.charts ?? []
@@ -190,6 +199,29 @@ import Testing
         #expect(summary.contains("| External and history fills (not Ballast's orders) | 0 |"))
         #expect(summary.contains(data.runID))
         #expect(!FileManager.default.fileExists(atPath: result.folder.path + ".partial"))
+    }
+
+    /// A run's period is shown to the millisecond, so its bounds are whole milliseconds: it ends at the
+    /// millisecond after the run finished, and the next run's begins there (no gap, no overlap).
+    @Test func runPeriodsAreWholeMillisecondsThatMeet() throws {
+        let connection = try TestDatabase.connect(try TestDatabase.migrated())
+        defer { connection.close() }
+        try connection.execute(
+            """
+            INSERT INTO job_runs (id, command, started_at, finished_at, status) VALUES
+              ('r1', 'run', '2026-03-01 09:00:00.250001+00', '2026-03-01 09:00:05.123999+00', 'succeeded'),
+              ('r2', 'run', '2026-03-01 10:00:00+00', '2026-03-01 10:00:04.999+00', 'succeeded')
+            """)
+        let first = try ReportJob.period(ofRun: "r1", connection: connection)
+        let second = try ReportJob.period(ofRun: "r2", connection: connection)
+        #expect(Timestamp.iso8601Bound(first.from) == "2026-03-01T09:00:00.250Z")
+        #expect(Timestamp.iso8601Bound(first.to) == "2026-03-01T09:00:05.124Z")
+        #expect(Timestamp.format(second.from) == Timestamp.format(first.to))
+        #expect(Timestamp.iso8601Bound(second.to) == "2026-03-01T10:00:05.000Z")
+        // A fill at the instant a run finished is inside its period; one a microsecond later is not in it.
+        let finished = try #require(Timestamp.parse("2026-03-01 09:00:05.123999+00"))
+        #expect(finished < first.to)
+        #expect(try #require(Timestamp.parse("2026-03-01 09:00:05.124000+00")) >= first.to)
     }
 
     /// The headline is Ballast's own trading: fills of orders it placed. Fills pulled from the account's

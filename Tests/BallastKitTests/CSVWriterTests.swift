@@ -38,7 +38,7 @@ import Testing
         let text = try String(contentsOfFile: path, encoding: .utf8)
         let lines = text.components(separatedBy: "\r\n")
         #expect(lines[0] == "text,amount,at,flag")
-        #expect(lines[1] == "plain,-0.00001000,2025-11-25T06:17:00.500000Z,true")
+        #expect(lines[1] == "plain,-0.00001000,2025-11-25T06:17:00.500Z,true")
         #expect(lines[2] == "\"a,b \"\"q\"\"\nline\",,,false")
         #expect(lines[3] == "\"'=HYPERLINK(\"\"x\"\")\",,,")
         #expect(lines[4] == "'+1+1,,,")

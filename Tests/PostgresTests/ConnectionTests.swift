@@ -54,6 +54,36 @@ import Testing
         }
     }
 
+    /// The report's times are cut to the millisecond they fall in, from the microsecond the database
+    /// sent (a `Date` holds it only to within a fraction of one, either side).
+    @Test func timestampsCutToTheMillisecondTheyFallIn() throws {
+        let connection = try TestDatabase.connect(try TestDatabase.empty())
+        defer { connection.close() }
+        try connection.execute("SET TimeZone = 'UTC'")
+        let samples = [
+            "2026-03-01 09:30:00.123", "2026-03-01 09:30:00.123999", "2026-03-01 09:30:00.999999",
+            "2026-03-01 09:30:00.000001", "2026-03-01 09:30:00.1", "1969-12-31 23:59:59.9995", "2026-03-01 09:30:00",
+        ]
+        for text in samples {
+            let row = try connection.query(
+                """
+                SELECT \(text)::timestamptz AS at,
+                       to_char(date_trunc('milliseconds', \(text)::timestamptz), 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS ms,
+                       to_char(\(text)::timestamptz, 'YYYY-MM-DD HH24:MI:SS.US') || '+00' AS plain
+                """
+            ).first!
+            let at: Date = try row.decode("at")
+            let millis = try row.decode("ms", as: String.self)
+            #expect(Timestamp.iso8601Milliseconds(at) == millis, "\(text)")
+            #expect(Timestamp.iso8601Milliseconds(Timestamp.truncatedToMillisecond(at)) == millis, "\(text)")
+            // The microsecond text is PostgreSQL's own, not one below it.
+            #expect(Timestamp.format(at) == (try row.decode("plain", as: String.self)), "\(text)")
+            let fraction = text.split(separator: ".").dropFirst().first
+            let whole = fraction.map { $0.count <= 3 || $0.hasSuffix("000") } ?? true
+            #expect(Timestamp.iso8601Bound(at) == (whole ? millis : Timestamp.iso8601(at)), "\(text)")
+        }
+    }
+
     @Test func nullsAndTypesDecode() throws {
         let connection = try TestDatabase.connect(try TestDatabase.empty())
         defer { connection.close() }

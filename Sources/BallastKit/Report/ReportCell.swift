@@ -22,7 +22,8 @@ enum ReportCell {
             guard let value, value.isFinite else { return nil }
             return .number(value)
         case .timestamp:
-            return Timestamp.parse(bytes: bytes).map { .date($0) }
+            // To the millisecond, as the CSV writes it: the sheet's format would round the rest.
+            return Timestamp.parse(bytes: bytes).map { .date(Timestamp.truncatedToMillisecond($0)) }
         case .bool:
             return .bool(bytes.first == UInt8(ascii: "t"))
         }

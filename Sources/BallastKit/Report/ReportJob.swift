@@ -37,12 +37,21 @@ public enum ReportJob {
         else { throw BallastError.invalidInput("no run with id '\(id)' (see the job_runs table)") }
         let started: Date = try row.decode("started_at")
         let finished = try row.decode("finished_at", as: Date?.self) ?? Date()
+        // Bounds on whole milliseconds, as the report shows its times: a run's period ends at the
+        // millisecond after it finished, and the next run's begins there, so the periods meet exactly.
         let from =
-            try row.decode("previous_end", as: Date?.self)
-            ?? min(try row.decode("oldest_pulled", as: Date?.self) ?? started, started)
+            try row.decode("previous_end", as: Date?.self).map(millisecond(after:))
+            ?? Timestamp.truncatedToMillisecond(
+                min(try row.decode("oldest_pulled", as: Date?.self) ?? started, started))
         return RunPeriod(
-            started: started, from: from, to: finished.addingTimeInterval(0.000_001),
+            started: started, from: from, to: millisecond(after: finished),
             configHash: try row.decode("config_hash", as: String?.self))
+    }
+
+    /// The first whole millisecond after `date`.
+    static func millisecond(after date: Date) -> Date {
+        let next = Timestamp.truncatedToMillisecond(date).timeIntervalSince1970 * 1_000 + 1
+        return Date(timeIntervalSince1970: next.rounded() / 1_000)
     }
 
     /// Writes the report for `scope` with the templates in `templatesFolder`;

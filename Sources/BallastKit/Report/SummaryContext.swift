@@ -97,9 +97,11 @@ enum SummaryContext {
         }
         return [
             "run_id": request.runID,
-            "generated_at": Timestamp.iso8601(Date()),
-            "from": Timestamp.iso8601(request.from),
-            "to": Timestamp.iso8601(request.to),
+            "generated_at": Timestamp.iso8601Milliseconds(Date()),
+            // A run's bounds are whole milliseconds (`ReportJob.period(ofRun:)`); a --from/--to given to
+            // the microsecond is shown as given.
+            "from": Timestamp.iso8601Bound(request.from),
+            "to": Timestamp.iso8601Bound(request.to),
             "config_hash": request.configHash ?? "—",
             "chain": request.chain.map {
                 "\($0.length ?? 0) records, head \($0.hash) (verified before this report; each record's hash is "
