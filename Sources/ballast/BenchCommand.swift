@@ -107,6 +107,15 @@ struct BenchCommand: AsyncParsableCommand {
                             "  end to end        : best report %.2f s against best floor %.2f s → %.2f × floor"
                             + " (median of the runs' ratios %.2f ×; %d rows in all sheets, the same cells in the floor)",
                         r.reportSeconds.min()!, r.floorSeconds.min()!, r.bestRatio, r.medianRatio, r.reportRows))
+                if r.reportSeconds.count > 1 {
+                    // The floor does the same work every time: its spread is the machine's own variation.
+                    print(
+                        String(
+                            format:
+                                "  spread            : ratios %.2f–%.2f ×; the floor alone took %.2f–%.2f s for the"
+                                + " same work each time",
+                            r.ratios.min()!, r.ratios.max()!, r.floorSeconds.min()!, r.floorSeconds.max()!))
+                }
                 print(
                     "  peak RSS          : \(ProcessStats.mebibytes(r.peakResidentBytesAfterReport)) after the report, "
                         + "\(ProcessStats.mebibytes(r.peakResidentBytesAfterFloor)) after the floor")

@@ -19,3 +19,31 @@ import Testing
         #expect(result.decisionRecords >= result.orders && result.decisionRecords == result.verifiedRecords)
     }
 }
+
+@Suite struct ReportBenchmarkTests {
+    /// A small run of `bench report` end to end (generate, measure alongside the report, the floor):
+    /// each repetition is timed, its close within it, and the figures the command prints (each
+    /// pair's ratio, their spread and median, best against best) are those of its runs.
+    @Test func eachPairIsTimedAndTheRatiosPrintedAreThePairs() throws {
+        let url = try TestDatabase.empty()
+        let connection = try TestDatabase.connect(url)
+        defer { connection.close() }
+        let bench = ReportBenchmark(
+            connection: connection, databaseURL: url, templatesFolder: AuditReportTests.templatesFolder,
+            logger: Logger(label: "test"))
+        let r = try bench.run(fills: 2_000, repeats: 3) { connection, runID, from, to in
+            try Measure(connection: connection, databaseURL: url, logger: Logger(label: "test")).run(
+                runID: runID, from: from, to: to)
+        }
+        #expect(r.fills == 2_000)
+        #expect(r.reportRows >= 2_000 + r.orders)
+        #expect(r.reportSeconds.count == 3 && r.floorSeconds.count == 3 && r.measureSeconds.count == 3)
+        #expect(
+            r.reportCloseSeconds.indices.allSatisfy {
+                0 < r.reportCloseSeconds[$0] && r.reportCloseSeconds[$0] < r.reportSeconds[$0]
+            })
+        #expect(r.ratios == zip(r.reportSeconds, r.floorSeconds).map { $0 / $1 })
+        #expect(r.medianRatio == r.ratios.sorted()[1])
+        #expect(r.bestRatio == r.reportSeconds.min()! / r.floorSeconds.min()!)
+    }
+}

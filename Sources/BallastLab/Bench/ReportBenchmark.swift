@@ -32,9 +32,12 @@ public struct ReportBenchmark {
         /// The fastest report against the fastest floor: interference from the rest of the machine
         /// only ever adds time, so the best of several runs is the least disturbed figure of each.
         public var bestRatio: Double { reportSeconds.min()! / max(floorSeconds.min()!, 1e-9) }
-        /// The median of the repetitions' report/floor ratios (each pair run back to back).
+        /// Each repetition's report/floor ratio (the pair run back to back), in run order.
+        public var ratios: [Double] { zip(reportSeconds, floorSeconds).map { $0 / max($1, 1e-9) } }
+        /// The median of the repetitions' report/floor ratios: each pair meets the same spell of a
+        /// busy machine, where the fastest report and the fastest floor may come from different spells.
         public var medianRatio: Double {
-            let ratios = zip(reportSeconds, floorSeconds).map { $0 / max($1, 1e-9) }.sorted()
+            let ratios = ratios.sorted()
             return ratios.count % 2 == 1
                 ? ratios[ratios.count / 2] : (ratios[ratios.count / 2 - 1] + ratios[ratios.count / 2]) / 2
         }
