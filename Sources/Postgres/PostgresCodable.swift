@@ -210,9 +210,7 @@ extension Array: PostgresEncodable where Element: PostgresEncodable {
 
 /// Fast UTC timestamp text in PostgreSQL's ISO style.
 public enum Timestamp {
-    /// `YYYY-MM-DD HH:MM:SS.ffffff+00` for `date`, to the nearest microsecond (PostgreSQL keeps whole
-    /// microseconds, which a `Date` read back holds only to within a fraction of one: cutting the
-    /// double would give 12:00:00.122999 for the 12:00:00.123000 the database sent).
+    /// `YYYY-MM-DD HH:MM:SS.ffffff+00` for `date`, to the nearest microsecond (see `microseconds`).
     public static func format(_ date: Date) -> String {
         render(date, separator: UInt8(ascii: " "), zone: [43, 48, 48])
     }
@@ -225,41 +223,38 @@ public enum Timestamp {
     /// ISO 8601 to the millisecond, `YYYY-MM-DDTHH:MM:SS.fffZ`: `date` cut to the millisecond it falls
     /// in (as `truncatedToMillisecond`), the form of the report's CSVs and summary.
     public static func iso8601Milliseconds(_ date: Date) -> String {
-        let millis = wholeMilliseconds(date)
-        return render(
-            seconds: millis.floorDiv(1_000), fraction: millis - millis.floorDiv(1_000) * 1_000, places: 3,
-            separator: UInt8(ascii: "T"), zone: [UInt8(ascii: "Z")])
+        render(microseconds(date), places: 3, separator: UInt8(ascii: "T"), zone: [UInt8(ascii: "Z")])
     }
 
-    /// `date` cut to the millisecond it falls in, the instant the report shows (first rounded to its
-    /// microsecond, as `format`: cutting the double at once would put 12:00:00.123000, held as
-    /// …0.12299999, in the millisecond before).
+    /// Whole milliseconds since 1970 of the millisecond `date` falls in.
+    public static func milliseconds(_ date: Date) -> Int { microseconds(date).floorDiv(1_000) }
+
+    /// `date` cut to the millisecond it falls in, the instant the report shows.
     public static func truncatedToMillisecond(_ date: Date) -> Date {
-        Date(timeIntervalSince1970: Double(wholeMilliseconds(date)) / 1_000)
+        Date(timeIntervalSince1970: Double(milliseconds(date)) / 1_000)
     }
 
     /// `iso8601Milliseconds` where `date` is a whole millisecond, else `iso8601`: a bound that must be
     /// shown as it is (a period's start and end), never moved to the millisecond.
     public static func iso8601Bound(_ date: Date) -> String {
-        let micros = Int((date.timeIntervalSince1970 * 1_000_000).rounded())
-        return micros.floorDiv(1_000) * 1_000 == micros ? iso8601Milliseconds(date) : iso8601(date)
+        microseconds(date) % 1_000 == 0 ? iso8601Milliseconds(date) : iso8601(date)
     }
 
-    private static func wholeMilliseconds(_ date: Date) -> Int {
-        Int((date.timeIntervalSince1970 * 1_000_000).rounded()).floorDiv(1_000)
+    /// `date` to the nearest whole microsecond since 1970. PostgreSQL keeps whole microseconds, which a
+    /// `Date` read back holds only to within a fraction of one: cutting the double instead would turn
+    /// the 12:00:00.123000 the database sent (held as …0.12299999) into 12:00:00.122999.
+    private static func microseconds(_ date: Date) -> Int {
+        Int((date.timeIntervalSince1970 * 1_000_000).rounded())
     }
 
     private static func render(_ date: Date, separator: UInt8, zone: [UInt8]) -> String {
-        let micros = (date.timeIntervalSince1970 * 1_000_000).rounded()
-        let totalSeconds = Int((micros / 1_000_000).rounded(.down))
-        let fraction = Int(micros - Double(totalSeconds) * 1_000_000)
-        return render(seconds: totalSeconds, fraction: fraction, places: 6, separator: separator, zone: zone)
+        render(microseconds(date), places: 6, separator: separator, zone: zone)
     }
 
-    /// `seconds` since 1970 and `fraction` of a second in `places` digits, as text.
-    private static func render(seconds totalSeconds: Int, fraction: Int, places: Int, separator: UInt8, zone: [UInt8])
-        -> String
-    {
+    /// `micros` since 1970 as text, its fraction of a second cut to `places` digits (3 or 6).
+    private static func render(_ micros: Int, places: Int, separator: UInt8, zone: [UInt8]) -> String {
+        let totalSeconds = micros.floorDiv(1_000_000)
+        let fraction = (micros - totalSeconds * 1_000_000) / (places == 3 ? 1_000 : 1)
         let (y, m, d) = civil(fromDays: totalSeconds.floorDiv(86_400))
         let secondOfDay = totalSeconds - totalSeconds.floorDiv(86_400) * 86_400
         var out = [UInt8]()

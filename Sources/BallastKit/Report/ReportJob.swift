@@ -50,8 +50,7 @@ public enum ReportJob {
 
     /// The first whole millisecond after `date`.
     static func millisecond(after date: Date) -> Date {
-        let next = Timestamp.truncatedToMillisecond(date).timeIntervalSince1970 * 1_000 + 1
-        return Date(timeIntervalSince1970: next.rounded() / 1_000)
+        Date(timeIntervalSince1970: Double(Timestamp.milliseconds(date) + 1) / 1_000)
     }
 
     /// Writes the report for `scope` with the templates in `templatesFolder`;
